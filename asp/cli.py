@@ -1,0 +1,230 @@
+"""The ``asp`` command line: thin verbs over the layers below."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from asp.synths import registry
+
+QUICKSTART_OUT = Path("runs/quickstart")
+
+
+def _notes(text: str) -> tuple[int, ...]:
+    """'60-71' or '60,64,67' -> notes."""
+    out: list[int] = []
+    for part in text.split(","):
+        if "-" in part.strip()[1:]:
+            a, b = part.split("-", 1)
+            out.extend(range(int(a), int(b) + 1))
+        elif part.strip():
+            out.append(int(part))
+    return tuple(out)
+
+
+def _synth_list(text: str) -> tuple[str, ...]:
+    names = tuple(s.strip() for s in text.split(",") if s.strip())
+    if names == ("builtin",):
+        return tuple(registry.builtin_names())
+    for n in names:
+        registry.get(n)  # KeyError listing the valid names
+    return names
+
+
+# ---------------------------------------------------------------------- synths
+def cmd_synths_list(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    rows = []
+    for name in registry.names():
+        entry = registry.get(name)
+        ok, where = registry.render_status(name)
+        try:
+            s = registry.load_schema(name)
+            rows.append({"synth": name, "params": s.n_params, "continuous": s.counts["continuous"],
+                         "categorical": s.counts["categorical"], "binary": s.counts["binary"],
+                         "onehot": s.onehot_size, "backend": entry.backend, "renders_here": "yes" if ok else "no",
+                         "where": where})
+        except Exception as err:  # a broken user-registered schema should not hide the others
+            rows.append({"synth": name, "backend": entry.backend, "renders_here": "no", "where": f"schema error: {err}"})
+    table = pd.DataFrame(rows)
+    print(table.to_json(orient="records", indent=1) if args.json else table.to_string(index=False))
+    return 0
+
+
+def cmd_synths_show(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    schema = registry.load_schema(args.name)
+    if args.yaml:
+        from asp.synths.schema_io import dump_schema_yaml
+
+        print(dump_schema_yaml(schema), end="")
+        return 0
+    print(f"{schema.name}: {schema.description}")
+    print(f"parameters {schema.n_params} ({schema.counts}), one-hot size {schema.onehot_size}, "
+          f"hash {schema.content_hash}")
+    rows = [{"index": p.index, "name": p.name, "kind": p.kind, "classes": p.n_classes or "", "low": p.low,
+             "high": p.high, "default": p.default, "scale": p.scale, "group": p.group,
+             "labels": ",".join(p.labels)} for p in schema.params]
+    with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 60):
+        print(pd.DataFrame(rows).to_string(index=False))
+    return 0
+
+
+def cmd_synths_draft(args: argparse.Namespace) -> int:
+    from asp.render.draft import draft_from_faust, draft_from_plugin
+    from asp.synths.schema_io import dump_schema_yaml
+
+    path = Path(args.path)
+    if not path.exists():
+        print(f"error: {path}: no such file", file=sys.stderr)
+        return 2
+    schema = draft_from_faust(path, args.name) if path.suffix == ".dsp" else draft_from_plugin(path, args.name)
+    text = dump_schema_yaml(schema)
+    if args.out:
+        from asp.synths.presets import atomic_write_bytes
+
+        atomic_write_bytes(args.out, text.encode())
+        print(f"wrote {args.out}: {schema.n_params} parameters ({schema.counts}), one-hot {schema.onehot_size}",
+              file=sys.stderr)
+    else:
+        print(text, end="")
+    return 0
+
+
+# ---------------------------------------------------------------------- dataset
+def _generate_config(args: argparse.Namespace):
+    from asp.data.generate import GenerateConfig
+    from asp.render.settings import RenderSettings
+
+    files = {}
+    for item in args.preset_files or []:
+        if "=" not in item:
+            raise SystemExit(f"error: --preset-files takes SYNTH=PATH, got {item!r}")
+        synth, path = item.split("=", 1)
+        registry.get(synth)
+        files[synth] = path
+    return GenerateConfig(
+        out=Path(args.out), synths=_synth_list(args.synths), presets_per_synth=args.presets, preset_files=files,
+        seed=args.seed, workers=args.workers, shard_size=args.shard_size, silence_db=args.silence_db,
+        hpss=args.hpss, render=RenderSettings(notes=_notes(args.notes)), save_audio=args.save_audio,
+        self_distance_presets=args.floor_presets,
+    )
+
+
+def cmd_dataset_generate(args: argparse.Namespace) -> int:
+    from asp.data.generate import clear, generate, summary_frame
+    from asp.data.layout import read_card
+
+    cfg = _generate_config(args)
+    if args.overwrite:
+        clear(cfg.out)
+    out = generate(cfg, progress=not args.no_progress)
+    print(summary_frame(read_card(out)).to_string(index=False))
+    print(f"dataset: {out}")
+    return 0
+
+
+def cmd_dataset_info(args: argparse.Namespace) -> int:
+    from asp.data.generate import summary_frame
+    from asp.data.layout import read_card
+
+    card = read_card(Path(args.path))
+    if card is None:
+        print(f"error: {args.path}: no card.json (not a finished asp dataset)", file=sys.stderr)
+        return 2
+    print(json.dumps(card, indent=1) if args.json else summary_frame(card).to_string(index=False))
+    return 0
+
+
+def cmd_dataset_import(args: argparse.Namespace) -> int:
+    from asp.data.importers import import_multitask
+
+    out = import_multitask(Path(args.src), Path(args.out), shard_size=args.shard_size)
+    print(f"imported into {out}")
+    return 0
+
+
+def cmd_quickstart(args: argparse.Namespace) -> int:
+    """The main job on the built-in default (grows as later stages land)."""
+    ns = argparse.Namespace(
+        out=str(args.out / "dataset"), synths="builtin", presets=args.presets, preset_files=None, seed=args.seed,
+        workers=args.workers, shard_size=8, silence_db=-60.0, hpss="exact", notes="60-71", save_audio=False,
+        floor_presets=4, overwrite=False, no_progress=False,
+    )
+    return cmd_dataset_generate(ns)
+
+
+# ---------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="asp", description="Automatic synthesizer programming.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    synths = sub.add_parser("synths", help="registered synths and their schemas").add_subparsers(
+        dest="verb", required=True)
+    s = synths.add_parser("list", help="every registered synth")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_synths_list)
+    s = synths.add_parser("show", help="a synth's schema")
+    s.add_argument("name")
+    s.add_argument("--yaml", action="store_true", help="print the schema file")
+    s.set_defaults(fn=cmd_synths_show)
+    s = synths.add_parser("draft", help="draft a schema from a VST2/VST3 plugin or a Faust .dsp")
+    s.add_argument("path")
+    s.add_argument("--name", default=None)
+    s.add_argument("--out", default=None, help="write the YAML here (default: print it)")
+    s.set_defaults(fn=cmd_synths_draft)
+
+    data = sub.add_parser("dataset", help="build and inspect datasets").add_subparsers(dest="verb", required=True)
+    g = data.add_parser("generate", help="render a multi-synth dataset")
+    g.add_argument("--synths", default="builtin", help="comma-separated names, or 'builtin' (default)")
+    g.add_argument("--presets", type=int, default=100, help="random presets per synth (cap when reading files)")
+    g.add_argument("--preset-files", action="append", metavar="SYNTH=PATH",
+                   help="read this synth's presets from a file or folder instead of sampling (repeatable)")
+    g.add_argument("--notes", default="60-71", help="MIDI notes, e.g. 60-71 or 60,64")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--out", required=True)
+    g.add_argument("--workers", type=int, default=2, help="render processes (0 = this process)")
+    g.add_argument("--shard-size", type=int, default=16, help="presets per shard")
+    g.add_argument("--silence-db", type=float, default=-60.0, help="drop clips whose RMS is below this (dBFS)")
+    g.add_argument("--hpss", choices=("exact", "fast"), default="exact")
+    g.add_argument("--save-audio", action="store_true", help="also store the audio of every clip")
+    g.add_argument("--floor-presets", type=int, default=4, help="presets per synth for the self-distance floor")
+    g.add_argument("--overwrite", action="store_true", help="delete the output folder first")
+    g.add_argument("--no-progress", action="store_true")
+    g.set_defaults(fn=cmd_dataset_generate)
+    i = data.add_parser("info", help="summary of a dataset")
+    i.add_argument("path")
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(fn=cmd_dataset_info)
+    m = data.add_parser("import", help="import the published multi-task dataset layout (*.npy)")
+    m.add_argument("src")
+    m.add_argument("out")
+    m.add_argument("--shard-size", type=int, default=4096, help="clips per shard")
+    m.set_defaults(fn=cmd_dataset_import)
+
+    q = sub.add_parser("quickstart", help="the main job on the built-in default")
+    q.add_argument("--out", type=Path, default=QUICKSTART_OUT)
+    q.add_argument("--presets", type=int, default=48)
+    q.add_argument("--workers", type=int, default=2)
+    q.add_argument("--seed", type=int, default=0)
+    q.set_defaults(fn=cmd_quickstart)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.fn(args) or 0)
+    except (KeyError, ValueError, FileNotFoundError, RuntimeError) as err:
+        msg = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
+        print(f"error: {msg}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

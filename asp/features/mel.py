@@ -1,0 +1,60 @@
+"""Mel spectrograms as stored in asp datasets.
+
+Settings follow the multi-task ASP paper (Faronbi et al., ICASSP 2023): 128 mel bins, n_fft 2048, hop 512 at
+44.1 kHz, so 5 s give 431 frames. Values are power in dB, ``10 log10(max(P, amin))`` with ``ref = 1`` (absolute
+level is kept: loudness is part of a patch), floored at ``top_db`` below 0 dBFS-power; stored as float16.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from asp.features.spectral import stft_power
+
+
+@dataclass(frozen=True)
+class MelSettings:
+    sample_rate: int = 44100
+    n_fft: int = 2048
+    hop_length: int = 512
+    n_mels: int = 128
+    fmin: float = 0.0
+    fmax: float | None = None
+    amin: float = 1e-10
+    floor_db: float = -100.0
+
+    def n_frames(self, n_samples: int) -> int:
+        return 1 + n_samples // self.hop_length
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["normalisation"] = (f"power mel (slaney, librosa), dB = 10*log10(max(P, {self.amin:g})), ref 1.0, "
+                              f"clipped below at {self.floor_db:g} dB; stored float16")
+        return d
+
+
+@lru_cache(maxsize=8)
+def _filterbank(settings: MelSettings) -> np.ndarray:
+    import librosa
+
+    return librosa.filters.mel(sr=settings.sample_rate, n_fft=settings.n_fft, n_mels=settings.n_mels,
+                               fmin=settings.fmin, fmax=settings.fmax).astype(np.float32)
+
+
+def mel_db(audio: np.ndarray, settings: MelSettings = MelSettings(), power: np.ndarray | None = None) -> np.ndarray:
+    """Mel spectrogram in dB.
+
+    Args:
+        audio: (..., n_samples) mono audio at ``settings.sample_rate``.
+        power: optional precomputed ``stft_power`` with the same n_fft/hop (saves an STFT).
+
+    Returns:
+        (..., n_mels, n_frames) float32 dB values.
+    """
+    p = stft_power(audio, settings.n_fft, settings.hop_length) if power is None else power
+    mel = np.einsum("mf,...ft->...mt", _filterbank(settings), p, optimize=True)
+    return np.maximum(10.0 * np.log10(np.maximum(mel, settings.amin)), settings.floor_db).astype(np.float32)

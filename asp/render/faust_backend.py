@@ -1,0 +1,93 @@
+"""Faust DSP compiled inside DawDreamer: asp's built-in synths.
+
+Facts this relies on (checked in tests/render): the first render after ``compile()`` differs from every later
+one, so the renderer throws one warm-up render away; after that DawDreamer restarts the DSP for each render, so
+renders are sample-for-sample independent of what was rendered before.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import dawdreamer as daw  # noqa: F401  (import before librosa/numba: see pitfalls)
+import numpy as np
+
+from asp.render.base import RenderError, Renderer, to_mono
+from asp.render.quiet import quiet_fds
+from asp.render.settings import RenderSettings
+from asp.synths.schema import SynthSchema
+
+VOICE_CONTROLS = ("freq", "gain", "gate")
+
+
+@lru_cache(maxsize=None)
+def prelude() -> str:
+    """The shared Faust prelude (``common.lib``)."""
+    return (resources.files("asp.render") / "faust" / "common.lib").read_text()
+
+
+def faust_code(dsp_path: str | Path) -> str:
+    """The full DSP text: prelude + the synth's DSP, with generated tables filled in."""
+    path = Path(dsp_path)
+    text = path.read_text()
+    if "WAVETABLES" in text:
+        from asp.render.wavetables import faust_waveform
+
+        text = text.replace("WAVETABLES", faust_waveform())
+    return prelude() + "\n" + text
+
+
+class FaustRenderer(Renderer):
+    """A built-in synth written in Faust, one voice, driven by MIDI."""
+
+    backend = "faust"
+
+    def __init__(self, schema: SynthSchema, settings: RenderSettings, dsp_path: str | Path,
+                 engine: "daw.RenderEngine | None" = None) -> None:
+        super().__init__(schema, settings)
+        self.engine = engine or daw.RenderEngine(settings.sample_rate, settings.block_size)
+        self.proc = self.engine.make_faust_processor(f"{schema.name}_faust")
+        self.proc.num_voices = 1
+        self.proc.release_length = settings.render_seconds
+        try:
+            self.proc.set_dsp_string(faust_code(dsp_path))
+            with quiet_fds():
+                ok = self.proc.compile()
+        except RuntimeError as err:
+            raise RenderError(f"{dsp_path}: Faust compile failed: {err}") from None
+        if ok is False:
+            raise RenderError(f"{dsp_path}: Faust compile failed")
+        self.paths = self._param_paths()
+        self.engine.load_graph([(self.proc, [])])
+        self._render_raw(schema.default_vector(), 60)  # warm-up: the first render after compile is not reproducible
+
+    def _param_paths(self) -> list[str]:
+        by_label: dict[str, dict] = {}
+        for d in self.proc.get_parameters_description():
+            by_label[d["name"].rsplit("/", 1)[-1]] = d
+        missing = [p.name for p in self.schema.params if p.name not in by_label]
+        if missing:
+            raise RenderError(f"{self.schema.name}: the Faust DSP has no control for {', '.join(missing)}")
+        return [by_label[p.name]["name"] for p in self.schema.params]
+
+    def controls(self) -> dict[str, dict]:
+        """Faust control label -> its description (min, max, step, default), voice controls excluded."""
+        return {d["name"].rsplit("/", 1)[-1]: d for d in self.proc.get_parameters_description()
+                if d["name"].rsplit("/", 1)[-1] not in VOICE_CONTROLS}
+
+    def _render_raw(self, native: np.ndarray, note: int) -> np.ndarray:
+        v = self._check(native)
+        for path, p, x in zip(self.paths, self.schema.params, v):
+            self.proc.set_parameter(path, float(p.to_natural(x)))
+        self.proc.clear_midi()
+        self.proc.add_midi_note(int(note), self.settings.velocity, 0.0, self.settings.note_seconds)
+        self.engine.render(self.settings.render_seconds)
+        return self.proc.get_audio()
+
+    def render(self, native: np.ndarray, note: int) -> np.ndarray:
+        audio = to_mono(self._render_raw(native, note), self.settings.n_samples)
+        if not np.all(np.isfinite(audio)):
+            raise RenderError(f"{self.schema.name}: render produced non-finite samples")
+        return audio

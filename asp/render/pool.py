@@ -1,0 +1,159 @@
+"""A process pool that survives crashing workers.
+
+Plugins may crash the process that hosts them (a segfault kills the worker, not an exception). Each worker runs
+one task at a time and reports progress messages; when a worker dies, the parent learns which task it held and the
+last progress it reported (for rendering: the preset it was on), asks ``on_crash`` what to do with the task (for
+rendering: mark that preset failed and retry the rest), and starts a replacement worker.
+
+Workers are started with ``spawn`` by default, so each has a fresh DawDreamer and its own engines.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import traceback
+from collections import deque
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any, Callable, Generic, Iterable, TypeVar
+
+T = TypeVar("T")
+Report = Callable[[Any], None]
+
+
+@dataclass
+class TaskCrash(Generic[T]):
+    """What the parent knows when a worker died holding a task."""
+
+    task: T
+    last_progress: Any
+    exitcode: int | None
+    crashes: int
+
+
+def _worker_main(conn: Connection, fn: Callable[[Any, Report], Any], init: Callable[[], None] | None) -> None:
+    if init is not None:
+        init()
+
+    def report(msg: Any) -> None:
+        conn.send(("progress", msg))
+
+    while True:
+        try:
+            item = conn.recv()
+        except EOFError:
+            return
+        if item is None:
+            return
+        try:
+            result = fn(item, report)
+            conn.send(("done", result))
+        except Exception as err:  # an ordinary error ends the task, not the worker
+            conn.send(("error", f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=4)}"))
+
+
+class _Worker:
+    def __init__(self, ctx: Any, fn: Callable, init: Callable | None) -> None:
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, fn, init), daemon=True)
+        self.proc.start()
+        child.close()
+        self.task: Any = None
+        self.task_key: int | None = None
+        self.progress: Any = None
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except (OSError, BrokenPipeError):
+            pass
+
+
+def run_pool(
+    tasks: Iterable[T],
+    fn: Callable[[T, Report], Any],
+    workers: int,
+    *,
+    on_result: Callable[[T, Any], None],
+    on_error: Callable[[T, str], None],
+    on_crash: Callable[[TaskCrash[T]], T | None],
+    on_progress: Callable[[T, Any], None] | None = None,
+    init: Callable[[], None] | None = None,
+    start_method: str = "spawn",
+) -> None:
+    """Run ``fn(task, report)`` for every task in ``workers`` processes (inline when ``workers`` is 0).
+
+    Args:
+        tasks: picklable tasks.
+        fn: a module-level function; ``report(msg)`` sends a progress message to the parent.
+        workers: number of processes; 0 runs everything in this process (no crash protection).
+        on_result: called in the parent with each finished task's result.
+        on_error: called with the task and the formatted exception when ``fn`` raised.
+        on_crash: called when a worker died holding a task; return a task to retry (e.g. without the item that
+            crashed) or None to give up on it.
+        on_progress: called in the parent for each progress message.
+        init: run once in each new worker process.
+        start_method: multiprocessing start method.
+    """
+    queue: deque[tuple[int, T, int]] = deque((i, t, 0) for i, t in enumerate(tasks))
+    if workers <= 0:
+        if init is not None:
+            init()
+        while queue:
+            _, task, _ = queue.popleft()
+            try:
+                result = fn(task, (lambda m, _t=task: on_progress(_t, m)) if on_progress else (lambda m: None))
+            except Exception as err:
+                on_error(task, f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=4)}")
+                continue
+            on_result(task, result)
+        return
+
+    ctx = mp.get_context(start_method)
+    crashes: dict[int, int] = {}
+    pool = [_Worker(ctx, fn, init) for _ in range(min(workers, max(1, len(queue))))]
+    try:
+        while queue or any(w.task_key is not None for w in pool):
+            for i, w in enumerate(pool):
+                if w.task_key is None and queue and not w.proc.is_alive():
+                    w.proc.join()
+                    pool[i] = w = _Worker(ctx, fn, init)
+                if w.task_key is None and queue:
+                    key, task, _ = queue.popleft()
+                    w.task, w.task_key, w.progress = task, key, None
+                    w.conn.send(task)
+            busy = [w for w in pool if w.task_key is not None]
+            ready = wait([w.conn for w in busy] + [w.proc.sentinel for w in busy])
+            for w in list(busy):
+                if w.conn in ready:
+                    try:
+                        while w.conn.poll():
+                            kind, payload = w.conn.recv()
+                            if kind == "progress":
+                                w.progress = payload
+                                if on_progress:
+                                    on_progress(w.task, payload)
+                                continue
+                            task, w.task, w.task_key = w.task, None, None
+                            if kind == "done":
+                                on_result(task, payload)
+                            else:
+                                on_error(task, payload)
+                            break
+                    except (EOFError, OSError):
+                        pass  # the worker died mid-message: handled below
+                if w.task_key is not None and not w.proc.is_alive():
+                    w.proc.join()
+                    key = w.task_key
+                    crashes[key] = crashes.get(key, 0) + 1
+                    retry = on_crash(TaskCrash(w.task, w.progress, w.proc.exitcode, crashes[key]))
+                    if retry is not None:
+                        queue.appendleft((key, retry, crashes[key]))
+                    pool[pool.index(w)] = _Worker(ctx, fn, init)
+    finally:
+        for w in pool:
+            w.stop()
+        for w in pool:
+            w.proc.join(timeout=5)
+            if w.proc.is_alive():
+                w.proc.kill()

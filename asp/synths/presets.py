@@ -1,0 +1,104 @@
+"""Preset files: asp's JSON presets (every synth) and readers for native formats, dispatched by file type.
+
+JSON preset::
+
+    {"synth": "subtractive", "name": "Warm Bass", "schema_hash": "...",
+     "params": {"cutoff": 400.0, "osc1_wave": 0, ...}}      # natural values; missing ones take the default
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from asp.synths.params import SchemaError
+from asp.synths.schema import SynthSchema
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named native vector of one synth, with where it came from."""
+
+    name: str
+    vector: np.ndarray
+    source: str = ""
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write a file so that it is either absent/old or complete (temp file + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def preset_to_json(schema: SynthSchema, vector: np.ndarray, name: str) -> dict[str, Any]:
+    """A JSON-ready preset: natural values and normalised values by parameter name."""
+    v = schema.validate(vector)[0]
+    return {
+        "synth": schema.name,
+        "name": name,
+        "schema_hash": schema.content_hash,
+        "params": schema.to_natural(v),
+        "normalised": {p.name: float(x) for p, x in zip(schema.params, v)},
+    }
+
+
+def write_json_preset(path: str | Path, schema: SynthSchema, vector: np.ndarray, name: str) -> None:
+    atomic_write_bytes(path, json.dumps(preset_to_json(schema, vector, name), indent=1).encode())
+
+
+def read_json_preset(path: str | Path, schema: SynthSchema) -> Preset:
+    """Read an asp JSON preset.
+
+    Raises:
+        SchemaError: naming the file and the offending parameters, or a preset of another synth.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise SchemaError(f"{path}: not a readable JSON preset: {err}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("params"), dict):
+        raise SchemaError(f"{path}: a JSON preset needs a 'params' mapping")
+    if data.get("synth", schema.name) != schema.name:
+        raise SchemaError(f"{path}: preset is for synth {data['synth']!r}, not {schema.name!r}")
+    vector = schema.from_natural(data["params"], source=str(path))
+    return Preset(str(data.get("name") or path.stem), vector, str(path))
+
+
+def read_presets(path: str | Path, schema: SynthSchema) -> list[Preset]:
+    """All presets in a file or folder (JSON for every synth; amsynth bank files for amsynth).
+
+    Raises:
+        SchemaError: unreadable files name the file and the reason.
+    """
+    path = Path(path)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    out: list[Preset] = []
+    for f in files:
+        out.extend(_read_file(f, schema))
+    return out
+
+
+def _read_file(path: Path, schema: SynthSchema) -> Iterator[Preset]:
+    if path.suffix == ".json":
+        yield read_json_preset(path, schema)
+    elif path.name.endswith(".bank") and schema.name == "amsynth":
+        from asp.synths.amsynth_bank import read_bank
+
+        yield from read_bank(path, schema)
+    elif path.suffix in (".json", ".bank"):
+        raise SchemaError(f"{path}: no reader for this file type and synth {schema.name!r}")

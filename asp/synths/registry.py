@@ -1,0 +1,213 @@
+"""The synth registry: stable short names -> schema + render backend. A synth is registered here, once.
+
+Researchers add their own with :func:`register` (see the README, "Registering a synth").
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from asp.synths.params import SchemaError
+from asp.synths.sampling import SamplingSpec
+from asp.synths.schema import SynthSchema
+from asp.synths.schema_io import load_schema_file
+
+Backend = Literal["faust", "plugin"]
+_DATA = resources.files("asp.synths") / "data"
+CONFIG_ENV = "ASP_CONFIG"
+DEFAULT_CONFIG = Path("~/.config/asp/config.yaml")
+
+
+class PluginNotFoundError(FileNotFoundError):
+    """The plugin binary for a plugin-hosted synth is not on this machine."""
+
+
+@dataclass(frozen=True)
+class SynthEntry:
+    """A registered synth.
+
+    Args:
+        name: short stable name (``serum``, ``amsynth``, ``wavetable`` ...).
+        schema: schema file: a file name under ``asp/synths/data/schemas`` or a path.
+        backend: ``faust`` (a DSP file compiled inside DawDreamer) or ``plugin`` (a VST2/VST3 hosted by DawDreamer).
+        source: Faust: the ``.dsp`` file name under ``asp/render/faust`` or a path; plugin: the default plugin path
+            (empty when there is none, as for commercial plugins).
+        sampling: optional sampling spec file (same lookup as ``schema``).
+        description: one line for listings.
+    """
+
+    name: str
+    schema: str
+    backend: Backend
+    source: str = ""
+    sampling: str | None = None
+    description: str = ""
+
+    @property
+    def env_var(self) -> str:
+        """Environment variable that overrides the plugin path."""
+        return f"ASP_PLUGIN_{self.name.upper()}"
+
+
+_REGISTRY: dict[str, SynthEntry] = {}
+
+
+def register(entry: SynthEntry, *, replace: bool = False) -> SynthEntry:
+    """Add a synth to the registry.
+
+    Raises:
+        ValueError: the name is taken (unless ``replace``) or the backend is unknown.
+    """
+    if entry.backend not in ("faust", "plugin"):
+        raise ValueError(f"synth {entry.name!r}: unknown backend {entry.backend!r}; valid: faust, plugin")
+    if entry.name in _REGISTRY and not replace:
+        raise ValueError(f"synth {entry.name!r} is already registered")
+    _REGISTRY[entry.name] = entry
+    load_schema.cache_clear()
+    return entry
+
+
+def unregister(name: str) -> None:
+    """Remove a synth (tests and notebooks)."""
+    _REGISTRY.pop(name, None)
+    load_schema.cache_clear()
+
+
+def names() -> list[str]:
+    """Registered synth names, in registration order."""
+    return list(_REGISTRY)
+
+
+def builtin_names() -> list[str]:
+    """The synths that render with pip alone (Faust built-ins)."""
+    return [n for n, e in _REGISTRY.items() if e.backend == "faust"]
+
+
+def get(name: str) -> SynthEntry:
+    """The registry entry for ``name``.
+
+    Raises:
+        KeyError: listing the valid names.
+    """
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"unknown synth {name!r}; valid synths: {', '.join(_REGISTRY)}") from None
+
+
+def _data_path(ref: str, sub: str) -> Path:
+    p = Path(ref).expanduser()
+    if p.is_absolute() or p.exists():
+        return p
+    return Path(str(_DATA / sub / ref))
+
+
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> SynthSchema:
+    """The schema of a registered synth (cached)."""
+    entry = get(name)
+    return load_schema_file(_data_path(entry.schema, "schemas"), name=name)
+
+
+def load_sampling(name: str) -> SamplingSpec:
+    """The synth's default sampling spec (empty if it has none)."""
+    entry = get(name)
+    if not entry.sampling:
+        return SamplingSpec()
+    return SamplingSpec.from_file(_data_path(entry.sampling, "sampling"))
+
+
+def user_config() -> dict:
+    """The user's asp config (``$ASP_CONFIG`` or ``~/.config/asp/config.yaml``), empty if absent."""
+    path = Path(os.environ.get(CONFIG_ENV, str(DEFAULT_CONFIG))).expanduser()
+    if not path.is_file():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise SchemaError(f"{path}: cannot read asp config: {err}") from None
+    if not isinstance(data, dict):
+        raise SchemaError(f"{path}: asp config must be a mapping")
+    return data
+
+
+def config_path() -> Path:
+    return Path(os.environ.get(CONFIG_ENV, str(DEFAULT_CONFIG))).expanduser()
+
+
+def plugin_path(name: str) -> Path:
+    """Where the plugin binary of a plugin-hosted synth is, from (in order) the environment variable
+    ``ASP_PLUGIN_<NAME>``, the ``plugins:`` section of the asp config, or the registry default.
+
+    Raises:
+        PluginNotFoundError: saying where it looked and how to set the path.
+    """
+    entry = get(name)
+    if entry.backend != "plugin":
+        raise ValueError(f"synth {name!r} is not plugin-hosted (backend {entry.backend})")
+    tried: list[str] = []
+    candidates: list[tuple[str, str]] = []
+    if os.environ.get(entry.env_var):
+        candidates.append((f"${entry.env_var}", os.environ[entry.env_var]))
+    configured = (user_config().get("plugins") or {}).get(name)
+    if configured:
+        candidates.append((f"plugins.{name} in {config_path()}", str(configured)))
+    if entry.source:
+        candidates.append(("registry default", entry.source))
+    for origin, raw in candidates:
+        p = Path(raw).expanduser()
+        if p.exists():
+            return p
+        tried.append(f"{p} ({origin})")
+    where = "; looked at " + ", ".join(tried) if tried else ""
+    raise PluginNotFoundError(
+        f"synth {name!r} needs its plugin binary{where}. Set the environment variable {entry.env_var}=/path/to/plugin "
+        f"or add 'plugins: {{{name}: /path/to/plugin}}' to {config_path()}"
+    )
+
+
+def faust_source(name: str) -> Path:
+    """The DSP file of a Faust built-in."""
+    entry = get(name)
+    if entry.backend != "faust":
+        raise ValueError(f"synth {name!r} is not a Faust built-in (backend {entry.backend})")
+    p = Path(entry.source).expanduser()
+    if p.is_absolute() or p.exists():
+        return p
+    return Path(str(resources.files("asp.render") / "faust" / entry.source))
+
+
+def render_status(name: str) -> tuple[bool, str]:
+    """(can render here, reason) without importing the render layer."""
+    entry = get(name)
+    if entry.backend == "faust":
+        return True, "faust (built-in)"
+    try:
+        return True, str(plugin_path(name))
+    except PluginNotFoundError:
+        return False, f"plugin missing: set {entry.env_var}"
+
+
+# ---------------------------------------------------------------------- the shipped synths
+for _entry in (
+    SynthEntry("wavetable", "wavetable.yaml", "faust", "wavetable.dsp", "wavetable.yaml",
+               "built-in wavetable synth: two morphing wavetable oscillators with unison, sub, noise, multimode "
+               "filter, mod matrix, FX"),
+    SynthEntry("vapoly", "vapoly.yaml", "faust", "vapoly.dsp", "vapoly.yaml",
+               "built-in virtual-analog polysynth: three oscillators, sync/ring/FM, four filter models, two LFOs"),
+    SynthEntry("subtractive", "subtractive.yaml", "faust", "subtractive.dsp", "subtractive.yaml",
+               "built-in two-oscillator subtractive synth"),
+    SynthEntry("amsynth", "amsynth.yaml", "plugin", "/usr/lib/vst/amsynth_vst.so", "amsynth.yaml",
+               "amsynth VST2 (Debian package amsynth), hosted by DawDreamer"),
+    SynthEntry("serum", "serum.csv", "plugin", "", None, "Xfer Serum (VST2; bring your own plugin)"),
+    SynthEntry("diva", "diva.csv", "plugin", "", None, "u-he Diva (bring your own plugin)"),
+    SynthEntry("tyrelln6", "tyrelln6.csv", "plugin", "", None, "u-he TyrellN6 (bring your own plugin)"),
+):
+    register(_entry)

@@ -1,0 +1,113 @@
+"""Random presets: per-parameter ranges, fixed values and excluded classes, kept apart from the schema.
+
+A sampling spec is a YAML mapping (values in natural units)::
+
+    fixed:   {master_vol: 0.7}          # always this value
+    ranges:  {amp_attack: [0, 0.5]}     # continuous: uniform in normalised space within this natural range
+    exclude: {filter_type: [4]}         # categorical/binary: never these class indices
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import yaml
+
+from asp.synths.params import SchemaError
+from asp.synths.schema import SynthSchema
+
+
+@dataclass(frozen=True)
+class SamplingSpec:
+    """How to draw random presets for one synth."""
+
+    fixed: Mapping[str, float] = field(default_factory=dict)
+    ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    exclude: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any] | None) -> "SamplingSpec":
+        data = dict(data or {})
+        extra = set(data) - {"fixed", "ranges", "exclude"}
+        if extra:
+            raise SchemaError(f"sampling spec: unknown key(s) {sorted(extra)}; valid: fixed, ranges, exclude")
+        return cls(
+            fixed={k: float(v) for k, v in (data.get("fixed") or {}).items()},
+            ranges={k: (float(v[0]), float(v[1])) for k, v in (data.get("ranges") or {}).items()},
+            exclude={k: tuple(int(c) for c in v) for k, v in (data.get("exclude") or {}).items()},
+        )
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "SamplingSpec":
+        try:
+            return cls.from_mapping(yaml.safe_load(Path(path).read_text()))
+        except SchemaError as err:
+            raise SchemaError(f"{path}: {err}") from None
+
+    def merged(self, other: "SamplingSpec") -> "SamplingSpec":
+        """This spec overridden by ``other`` (key by key)."""
+        return SamplingSpec(fixed={**self.fixed, **other.fixed}, ranges={**self.ranges, **other.ranges},
+                            exclude={**self.exclude, **other.exclude})
+
+    def check(self, schema: SynthSchema) -> None:
+        """Raise :class:`SchemaError` naming any parameter the spec gets wrong for this schema."""
+        problems: list[str] = []
+        for section in (self.fixed, self.ranges, self.exclude):
+            for name in section:
+                if name not in schema.position:
+                    problems.append(f"unknown parameter {name!r}")
+        for name, value in self.fixed.items():
+            if name in schema.position:
+                try:
+                    schema.from_natural({name: value}, source="fixed value")
+                except SchemaError as err:
+                    problems.append(str(err))
+        for name, (lo, hi) in self.ranges.items():
+            if name in schema.position:
+                p = schema[name]
+                plo, phi = sorted((p.low, p.high))
+                if p.discrete:
+                    problems.append(f"parameter {name!r} is {p.kind}: use 'exclude', not 'ranges'")
+                elif not (plo <= lo <= hi <= phi):
+                    problems.append(f"parameter {name!r}: range [{lo:g}, {hi:g}] is not inside [{plo:g}, {phi:g}]")
+        for name, classes in self.exclude.items():
+            if name in schema.position:
+                p = schema[name]
+                if not p.discrete:
+                    problems.append(f"parameter {name!r} is continuous: use 'ranges', not 'exclude'")
+                elif any(not 0 <= c < p.n_classes for c in classes) or len(set(classes)) >= p.n_classes:
+                    problems.append(f"parameter {name!r}: exclusions {list(classes)} leave no valid class of "
+                                    f"{p.n_classes}")
+        if problems:
+            raise SchemaError(f"sampling spec for {schema.name}: " + "; ".join(problems))
+
+
+def sample_presets(schema: SynthSchema, n: int, rng: np.random.Generator,
+                   spec: SamplingSpec | None = None) -> np.ndarray:
+    """Draw ``n`` random presets.
+
+    Continuous parameters are uniform in normalised space (within ``spec.ranges``), discrete ones uniform over
+    the allowed classes, fixed ones constant.
+
+    Returns:
+        (n, n_params) float32 native vectors.
+    """
+    spec = spec or SamplingSpec()
+    spec.check(schema)
+    out = np.empty((n, schema.n_params), dtype=np.float32)
+    for i, p in enumerate(schema.params):
+        if p.name in spec.fixed:
+            out[:, i] = p.to_normalised(spec.fixed[p.name])
+        elif p.discrete:
+            allowed = np.setdiff1d(np.arange(p.n_classes), spec.exclude.get(p.name, ()))
+            out[:, i] = rng.choice(allowed, size=n) / (p.n_classes - 1)
+        else:
+            lo, hi = 0.0, 1.0
+            if p.name in spec.ranges:
+                a, b = (p.to_normalised(v) for v in spec.ranges[p.name])
+                lo, hi = min(a, b), max(a, b)
+            out[:, i] = rng.uniform(lo, hi, size=n)
+    return out

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Create .venv and install asp with its test extras (idempotent). Installs amsynth from Debian when run as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+. .venv/bin/activate
+python -m pip install -q --upgrade pip >/dev/null
+# CPU build of PyTorch from the pinned version (GPU users: see README "GPU").
+if [ -n "${ASP_WITH_TORCH:-}" ]; then
+  python -m pip install -q "torch==${ASP_TORCH_VERSION:-2.13.0}"
+fi
+python -m pip install -q -e '.[test]'
+if [ ! -f /usr/lib/vst/amsynth_vst.so ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq amsynth) >/dev/null 2>&1 \
+    || echo "warning: could not install amsynth; plugin tests will be skipped" >&2
+fi
