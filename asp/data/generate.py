@@ -267,29 +267,25 @@ def generate(cfg: GenerateConfig, progress: bool = True, log: Callable[[str], No
     return out
 
 
-def _fresh_renders(args: tuple[str, RenderSettings, np.ndarray], report: Callable[[Any], None]) -> np.ndarray:
+def _render_twice(args: tuple[str, RenderSettings, np.ndarray], report: Callable[[Any], None]) -> np.ndarray:
     synth, settings, vectors = args
-    renderer = make_renderer(synth, settings)  # a new renderer in a new process: a fresh render
-    return np.stack([renderer.render(v, C4) for v in vectors])
+    renderer = make_renderer(synth, settings)
+    return np.stack([[renderer.render(v, C4), renderer.render(v, C4)] for v in vectors])
 
 
-def self_distance(synth: str, vectors: np.ndarray, settings: RenderSettings, workers: int = 2) -> dict[str, Any]:
-    """LSD between two fresh renders (separate processes) of the same presets at C4: the floor no model can beat."""
-    results: dict[int, np.ndarray] = {}
+def self_distance(synth: str, vectors: np.ndarray, settings: RenderSettings) -> dict[str, Any]:
+    """The synth's self-distance floor: LSD between two renders of the same preset at C4, each as from a fresh
+    renderer (renders are history-independent, so what differs is the synth's own randomness). No model can beat it.
+    Runs in a new worker process."""
+    results: list[np.ndarray] = []
     errors: list[str] = []
-    jobs = [(synth, settings, vectors), (synth, settings, vectors)]
-    keyed = list(enumerate(jobs))
-    run_pool(keyed, _keyed_fresh, max(1, min(2, workers)), on_result=lambda t, r: results.__setitem__(t[0], r),
+    run_pool([(synth, settings, vectors)], _render_twice, 1, on_result=lambda t, r: results.append(r),
              on_error=lambda t, e: errors.append(e), on_crash=lambda c: None)
-    if errors or len(results) < 2:
-        return {"error": "; ".join(errors) or "a fresh render process crashed"}
-    d = np.array([lsd(a, b) for a, b in zip(results[0], results[1])])
+    if errors or not results:
+        return {"error": "; ".join(errors) or "the render process crashed"}
+    d = np.array([lsd(a, b) for a, b in results[0]])
     return {"lsd_mean": float(d.mean()), "lsd_std": float(d.std()), "lsd_max": float(d.max()), "presets": len(d),
             "note": C4, "metric": "textbook LSD (dB), asp.features.lsd"}
-
-
-def _keyed_fresh(item: tuple[int, tuple], report: Callable[[Any], None]) -> np.ndarray:
-    return _fresh_renders(item[1], report)
 
 
 def finalize(cfg: GenerateConfig, tasks: Sequence[ShardTask], render_seconds: float = 0.0,
@@ -329,7 +325,7 @@ def finalize(cfg: GenerateConfig, tasks: Sequence[ShardTask], render_seconds: fl
             ok = rows.drop_duplicates("preset_id").preset_id.to_numpy()[: cfg.self_distance_presets]
             if len(ok):
                 _, vectors = plan_presets(cfg, synth)
-                floor = self_distance(synth, vectors[ok], cfg.render, cfg.workers)
+                floor = self_distance(synth, vectors[ok], cfg.render)
         entry["self_distance"] = floor
         per_synth[synth] = entry
     card = layout.make_card(cfg.plan_dict(), per_synth, table, render_seconds=render_seconds)

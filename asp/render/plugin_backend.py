@@ -4,7 +4,10 @@ History independence: a plugin may keep state that is not exposed as a parameter
 reverb memories). amsynth does: a reused processor starts preset A with preset B's leftovers (measured: 2.2 dB LSD
 against a fresh process on a deterministic preset), and neither reloading the graph nor a flush of silence clears
 it; ``load_state`` needs a display. So the default reset policy is ``instance``: a new plugin instance on the reused
-engine for every render, which matches a fresh process exactly (about 0.1 s per render for amsynth).
+engine for every render (about 0.1 s per render for amsynth). A deterministic preset then renders exactly as in a
+fresh process. amsynth's noise and random waveforms draw from process-wide random state that a new instance does not
+reset (reseeding libc's rand does not either), so a noisy preset differs from a fresh process's render by as much as
+it differs from itself rendered twice (two noise realisations, about 7.8 dB LSD): the synth's own floor.
 """
 
 from __future__ import annotations

@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+from asp.features import MelSettings, harmonic_share, lsd, mel_db, rms, timbre_group
+from asp.features.spectral import lsd_from_power
+
+SR = 44100
+
+
+def tone(f=261.63, seconds=1.0):
+    t = np.arange(int(SR * seconds)) / SR
+    return (0.5 * np.sin(2 * np.pi * f * t)).astype(np.float32)
+
+
+def test_mel_shape_for_five_seconds():
+    m = mel_db(np.zeros(5 * SR, np.float32))
+    assert m.shape == (128, 431)
+    assert np.all(m == MelSettings().floor_db)
+
+
+def test_mel_is_power_in_db():
+    m = mel_db(tone())
+    assert m.max() > 20 and m.max() < 80  # a 0.5-amplitude sine, power in dB re 1
+
+
+def test_lsd_hand_computed_case():
+    """Two constant spectrograms 10 dB apart in every bin and frame have LSD exactly 10 dB."""
+    pa = np.full((5, 3), 1.0)
+    pb = np.full((5, 3), 0.1)
+    assert lsd_from_power(pa, pb, eps=0) == pytest.approx(10.0)
+    # frame-wise RMS: one frame differs by 20 dB in 1 of 4 bins -> sqrt(400/4) = 10, other frame 0 -> mean 5
+    pa = np.ones((4, 2))
+    pb = np.ones((4, 2))
+    pb[0, 0] = 0.01
+    assert lsd_from_power(pa, pb, eps=0) == pytest.approx(5.0)
+
+
+def test_lsd_of_identical_audio_is_zero_and_grows_with_difference():
+    x = np.random.default_rng(1).standard_normal(SR).astype(np.float32)  # power in every bin, far above eps
+    assert lsd(x, x) == 0
+    assert lsd(x, 0.5 * x) == pytest.approx(20 * np.log10(2), abs=0.01)
+
+
+def test_harmonic_share_separates_tones_from_noise():
+    noise = np.random.default_rng(0).standard_normal(SR).astype(np.float32) * 0.3
+    assert harmonic_share(tone()) > 0.8
+    assert harmonic_share(noise) < 0.4
+    assert harmonic_share(np.zeros(SR, np.float32)) == 0.0
+
+
+def test_timbre_groups():
+    assert timbre_group(0.1) == 0 and timbre_group(0.2) == 1 and timbre_group(0.95) == 4
+    np.testing.assert_array_equal(timbre_group(np.array([0.0, 0.45, 0.79])), [0, 2, 3])
+
+
+def test_rms():
+    assert rms(np.ones(10)) == 1.0
+    np.testing.assert_allclose(rms(np.stack([np.ones(4), np.zeros(4)])), [1, 0])

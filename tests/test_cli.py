@@ -1,0 +1,66 @@
+import json
+
+import pytest
+
+from asp.cli import _notes, main
+
+
+def test_synths_list(capsys):
+    assert main(["synths", "list", "--json"]) == 0
+    rows = {r["synth"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["serum"]["onehot"] == 480 and rows["diva"]["onehot"] == 759 and rows["tyrelln6"]["onehot"] == 327
+    assert rows["wavetable"]["renders_here"] == "yes"
+    assert rows["serum"]["backend"] == "plugin"
+
+
+def test_synths_show(capsys):
+    assert main(["synths", "show", "subtractive"]) == 0
+    out = capsys.readouterr().out
+    assert "cutoff" in out and "one-hot size 72" in out
+
+
+def test_unknown_synth_lists_valid_names(capsys):
+    assert main(["synths", "show", "moog"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown synth 'moog'" in err and "amsynth" in err
+
+
+def test_draft_from_faust(tmp_path, capsys):
+    dsp = tmp_path / "tiny.dsp"
+    dsp.write_text('import("stdfaust.lib");\n'
+                   'w = nentry("wave[style:menu{\'saw\':0;\'sq\':1;\'tri\':2}]", 0, 0, 2, 1);\n'
+                   'c = hslider("cutoff[scale:log][unit:Hz]", 1000, 20, 20000, 1);\n'
+                   'b = checkbox("on");\nprocess = 0;\n')
+    assert main(["synths", "draft", str(dsp), "--out", str(tmp_path / "tiny.yaml")]) == 0
+    from asp.synths.schema_io import load_schema_file
+
+    s = load_schema_file(tmp_path / "tiny.yaml")
+    assert s["wave"].labels == ("saw", "sq", "tri") and s["cutoff"].scale == "log" and s["on"].kind == "binary"
+
+
+def test_generate_refuses_unknown_synth(capsys, tmp_path):
+    assert main(["dataset", "generate", "--synths", "nope", "--out", str(tmp_path / "x")]) == 2
+    assert "valid synths" in capsys.readouterr().err
+
+
+def test_generate_missing_plugin_says_how(capsys, tmp_path, monkeypatch):
+    monkeypatch.delenv("ASP_PLUGIN_SERUM", raising=False)
+    monkeypatch.setenv("ASP_CONFIG", str(tmp_path / "none.yaml"))
+    assert main(["dataset", "generate", "--synths", "serum", "--out", str(tmp_path / "x")]) == 2
+    assert "ASP_PLUGIN_SERUM" in capsys.readouterr().err
+
+
+def test_generate_and_info(capsys, tmp_path):
+    out = tmp_path / "ds"
+    assert main(["dataset", "generate", "--synths", "subtractive", "--presets", "3", "--notes", "60", "--workers", "0",
+                 "--hpss", "fast", "--floor-presets", "1", "--no-progress", "--out", str(out)]) == 0
+    assert "subtractive" in capsys.readouterr().out
+    assert main(["dataset", "info", str(out), "--json"]) == 0
+    card = json.loads(capsys.readouterr().out)
+    assert card["synths"]["subtractive"]["clips"] == 3
+
+
+def test_notes_parser():
+    assert _notes("60-63") == (60, 61, 62, 63) and _notes("60,64") == (60, 64)
+    with pytest.raises(ValueError):
+        _notes("x")
