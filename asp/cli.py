@@ -191,7 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--workers", type=int, default=2, help="render processes (0 = this process)")
     g.add_argument("--shard-size", type=int, default=16, help="presets per shard")
     g.add_argument("--silence-db", type=float, default=-60.0, help="drop clips whose RMS is below this (dBFS)")
-    g.add_argument("--hpss", choices=("exact", "fast"), default="exact")
+    g.add_argument("--hpss", choices=("exact", "fast"), default="exact",
+                   help="harmonic share: exact (paper settings) or fast (hop 1024)")
     g.add_argument("--save-audio", action="store_true", help="also store the audio of every clip")
     g.add_argument("--floor-presets", type=int, default=4, help="presets per synth for the self-distance floor")
     g.add_argument("--overwrite", action="store_true", help="delete the output folder first")

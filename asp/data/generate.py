@@ -32,6 +32,8 @@ from asp.synths import registry
 from asp.synths.presets import atomic_write_bytes, read_presets
 from asp.synths.sampling import sample_presets
 
+# one compute thread per worker process: the workers are the parallelism (avoids oversubscribing the cores)
+WORKER_ENV = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")}
 PLAN_KEYS = ("synths", "presets_per_synth", "preset_files", "seed", "shard_size", "silence_db", "hpss", "splits",
              "render", "mel", "save_audio")
 
@@ -49,7 +51,8 @@ class GenerateConfig:
         workers: rendering processes (0 = in this process).
         shard_size: presets per shard (the unit of work and of resuming).
         silence_db: clips whose RMS is below this (dBFS) are dropped.
-        hpss: ``exact`` (librosa, n_fft 2048) or ``fast`` (coarser STFT; see asp.features.hpss).
+        hpss: ``exact`` (the paper's settings: n_fft 2048, hop 512, kernels 31) or ``fast`` (hop 1024);
+            see asp.features.hpss.
         splits: train/valid/test fractions, by preset.
         self_distance_presets: presets per synth rendered twice in fresh processes to measure the floor.
     """
@@ -159,13 +162,16 @@ def render_shard(task: ShardTask, report: Callable[[Any], None]) -> dict[str, An
             report(("end", pid))
             continue
         t1 = time.perf_counter()
-        share = harmonic_share(c4, fast=task.hpss_fast)
+        power = stft_power(clips, task.mel.n_fft, task.mel.hop_length)
+        c4_power = power[task.render.notes.index(C4)] if C4 in task.render.notes else None
+        reuse = (task.mel.n_fft, task.mel.hop_length) == (2048, 512)
+        share = harmonic_share(None if reuse and c4_power is not None else c4, fast=task.hpss_fast,
+                               power=c4_power if reuse else None)
         level = rms(clips)
         keep = np.nonzero(level >= task.silence_rms)[0]
         silent += len(clips) - len(keep)
         if len(keep):
-            power = stft_power(clips[keep], task.mel.n_fft, task.mel.hop_length)
-            mels.append(mel_db(None, task.mel, power=power).astype(np.float16))
+            mels.append(mel_db(None, task.mel, power=power[keep]).astype(np.float16))
             natives.append(np.repeat(vec[None].astype(np.float32), len(keep), axis=0))
             if task.save_audio:
                 audios.append(clips[keep])
@@ -242,10 +248,12 @@ def generate(cfg: GenerateConfig, progress: bool = True, log: Callable[[str], No
     bar = tqdm(total=sum(len(t.preset_ids) for t in todo), desc="rendering presets", unit="preset",
                disable=not progress, file=sys.stderr)
     t0 = time.perf_counter()
+    ends: list[float] = []
 
     def on_progress(task: ShardTask, msg: Any) -> None:
         if msg[0] == "end":
             bar.update(1)
+            ends.append(time.perf_counter())
 
     def on_error(task: ShardTask, err: str) -> None:
         errors.append(f"{task.synth} shard {task.shard}: {err}")
@@ -257,13 +265,19 @@ def generate(cfg: GenerateConfig, progress: bool = True, log: Callable[[str], No
             log(f"{crash.task.synth}: worker crashed on preset {crash.last_progress[1]}; marked failed, worker replaced")
         return retry
 
-    run_pool(todo, shard_fn, cfg.workers, on_result=lambda t, r: None, on_error=on_error, on_crash=on_crash,
+    run_pool(todo, shard_fn, cfg.workers, env=WORKER_ENV, on_result=lambda t, r: None, on_error=on_error, on_crash=on_crash,
              on_progress=on_progress)
     bar.close()
     elapsed = time.perf_counter() - t0
     if errors:
         raise RuntimeError("some shards failed (re-run to retry them):\n" + "\n".join(errors))
-    finalize(cfg, tasks, render_seconds=elapsed, log=log)
+    n_notes = len(cfg.render.notes)
+    throughput = {"wall_seconds": round(elapsed, 3), "presets_rendered": len(ends),
+                  "steady_clips_per_second": round((len(ends) - 1) * n_notes / (ends[-1] - ends[0]), 3)
+                  if len(ends) > 2 and ends[-1] > ends[0] else None,
+                  "note": "steady = from the first to the last finished preset (worker start-up excluded); "
+                          "clips counted before the silence filter"}
+    finalize(cfg, tasks, render_seconds=elapsed, log=log, throughput=throughput)
     return out
 
 
@@ -289,7 +303,7 @@ def self_distance(synth: str, vectors: np.ndarray, settings: RenderSettings) -> 
 
 
 def finalize(cfg: GenerateConfig, tasks: Sequence[ShardTask], render_seconds: float = 0.0,
-             log: Callable[[str], None] | None = None) -> dict[str, Any]:
+             log: Callable[[str], None] | None = None, throughput: dict[str, Any] | None = None) -> dict[str, Any]:
     """Merge shard tables into ``table.parquet`` and write the dataset card (both atomically)."""
     out = Path(cfg.out)
     tables, metas = [], []
@@ -329,6 +343,7 @@ def finalize(cfg: GenerateConfig, tasks: Sequence[ShardTask], render_seconds: fl
         entry["self_distance"] = floor
         per_synth[synth] = entry
     card = layout.make_card(cfg.plan_dict(), per_synth, table, render_seconds=render_seconds)
+    card["throughput"] = throughput or previous.get("throughput")
     layout.write_card(out, card)
     layout.write_readme(out)
     return card

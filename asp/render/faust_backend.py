@@ -60,6 +60,7 @@ class FaustRenderer(Renderer):
         if ok is False:
             raise RenderError(f"{dsp_path}: Faust compile failed")
         self.paths = self._param_paths()
+        self._last: bytes = b""
         self.engine.load_graph([(self.proc, [])])
         self._render_raw(schema.default_vector(), 60)  # warm-up: the first render after compile is not reproducible
 
@@ -79,8 +80,11 @@ class FaustRenderer(Renderer):
 
     def _render_raw(self, native: np.ndarray, note: int) -> np.ndarray:
         v = self._check(native)
-        for path, p, x in zip(self.paths, self.schema.params, v):
-            self.proc.set_parameter(path, float(p.to_natural(x)))
+        key = v.tobytes()
+        if key != self._last:  # controls keep their values between renders; the DSP state does not
+            for path, p, x in zip(self.paths, self.schema.params, v):
+                self.proc.set_parameter(path, float(p.to_natural(x)))
+            self._last = key
         self.proc.clear_midi()
         self.proc.add_midi_note(int(note), self.settings.velocity, 0.0, self.settings.note_seconds)
         self.engine.render(self.settings.render_seconds)

@@ -11,6 +11,7 @@ Workers are started with ``spawn`` by default, so each has a fresh DawDreamer an
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import traceback
 from collections import deque
 from dataclasses import dataclass
@@ -80,6 +81,7 @@ def run_pool(
     on_progress: Callable[[T, Any], None] | None = None,
     init: Callable[[], None] | None = None,
     start_method: str = "spawn",
+    env: dict[str, str] | None = None,
 ) -> None:
     """Run ``fn(task, report)`` for every task in ``workers`` processes (inline when ``workers`` is 0).
 
@@ -94,6 +96,7 @@ def run_pool(
         on_progress: called in the parent for each progress message.
         init: run once in each new worker process.
         start_method: multiprocessing start method.
+        env: environment variables for the worker processes (set while they start).
     """
     queue: deque[tuple[int, T, int]] = deque((i, t, 0) for i, t in enumerate(tasks))
     if workers <= 0:
@@ -111,6 +114,8 @@ def run_pool(
 
     ctx = mp.get_context(start_method)
     crashes: dict[int, int] = {}
+    saved = {k: os.environ.get(k) for k in (env or {})}
+    os.environ.update(env or {})
     pool = [_Worker(ctx, fn, init) for _ in range(min(workers, max(1, len(queue))))]
     try:
         while queue or any(w.task_key is not None for w in pool):
@@ -151,6 +156,11 @@ def run_pool(
                         queue.appendleft((key, retry, crashes[key]))
                     pool[pool.index(w)] = _Worker(ctx, fn, init)
     finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
         for w in pool:
             w.stop()
         for w in pool:

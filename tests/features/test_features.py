@@ -56,3 +56,19 @@ def test_timbre_groups():
 def test_rms():
     assert rms(np.ones(10)) == 1.0
     np.testing.assert_allclose(rms(np.stack([np.ones(4), np.zeros(4)])), [1, 0])
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_harmonic_share_equals_librosa_hpss(fast):
+    """Our running-median HPSS gives librosa's result (mean |H| / mean |D|, margin 3)."""
+    import librosa
+
+    from asp.features.hpss import EXACT, FAST
+
+    rng = np.random.default_rng(2)
+    x = (tone(330, 2.0) + 0.2 * rng.standard_normal(2 * SR)).astype(np.float32)
+    x[SR // 2: SR // 2 + 200] += 0.8  # a click
+    cfg = FAST if fast else EXACT
+    d = np.abs(librosa.stft(x, n_fft=cfg["n_fft"], hop_length=cfg["hop_length"], pad_mode="constant"))
+    h, _ = librosa.decompose.hpss(d, kernel_size=cfg["kernel_size"], margin=3.0)
+    assert harmonic_share(x, fast=fast) == pytest.approx(float(h.mean() / d.mean()), rel=1e-5)

@@ -86,3 +86,19 @@ def test_render_settings_validate():
         RenderSettings(velocity=255)
     with pytest.raises(ValueError, match="notes"):
         RenderSettings(notes=(200,))
+
+
+PRESET_ROOT = __import__("pathlib").Path(__file__).resolve().parents[2] / "presets"
+
+
+@pytest.mark.parametrize("name", registry.builtin_names())
+def test_hand_made_presets_load_and_sound(name):
+    from asp.synths.presets import read_presets
+
+    presets = read_presets(PRESET_ROOT / name, load_schema(name))
+    assert len(presets) >= 3
+    r = get_renderer(name, SHORT)
+    for p in presets:
+        assert rms(r.render(p.vector, 60)) > 0.01, p.name
+    audio = [r.render(p.vector, 60) for p in presets]
+    assert min(lsd(a, b) for i, a in enumerate(audio) for b in audio[i + 1:]) > 1.0  # all different sounds

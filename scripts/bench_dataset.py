@@ -1,0 +1,164 @@
+"""Dataset throughput against raw DawDreamer rendering, worker scaling, and what HPSS costs.
+
+For each synth, in one run:
+  raw naive   a bare DawDreamer loop in this process (one processor reused, no reset: leaks history)
+  raw asp     asp's Renderer in this process (history-independent: amsynth gets a new instance per render)
+  dataset w1  `asp dataset generate` with 1 worker: render + features + write (clips/s, steady state and end to end)
+  dataset w2  the same with 2 workers
+  hpss        exact (librosa, n_fft 2048) and fast (n_fft 1024, hop 1024) cost per preset and per clip, and how often
+              their timbre groups agree
+
+Usage: python scripts/bench_dataset.py [--synths subtractive,vapoly,wavetable,amsynth] [--seconds 12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import asp.render  # noqa: F401  (DawDreamer first)
+import dawdreamer as daw
+import numpy as np
+
+from asp.data.generate import GenerateConfig, generate, plan_presets
+from asp.data.layout import read_card
+from asp.features.hpss import harmonic_share, timbre_group
+from asp.render import RenderSettings, make_renderer
+from asp.render.base import to_mono
+from asp.synths import registry
+
+NOTES = tuple(range(60, 72))
+
+
+def naive_rate(synth: str, vectors: np.ndarray, settings: RenderSettings) -> float:
+    """Clips/s of a bare DawDreamer loop (the raw render rate)."""
+    entry = registry.get(synth)
+    schema = registry.load_schema(synth)
+    engine = daw.RenderEngine(settings.sample_rate, settings.block_size)
+    if entry.backend == "faust":
+        from asp.render.faust_backend import faust_code
+
+        proc = engine.make_faust_processor("bench")
+        proc.num_voices = 1
+        proc.set_dsp_string(faust_code(registry.faust_source(synth)))
+        proc.compile()
+        paths = {d["name"].rsplit("/", 1)[-1]: d["name"] for d in proc.get_parameters_description()}
+
+        def set_params(v: np.ndarray) -> None:
+            for p, x in zip(schema.params, v):
+                proc.set_parameter(paths[p.name], float(p.to_natural(x)))
+    else:
+        proc = engine.make_plugin_processor("bench", str(registry.plugin_path(synth)))
+
+        def set_params(v: np.ndarray) -> None:
+            for p, x in zip(schema.params, v):
+                proc.set_parameter(p.index, float(x))
+    engine.load_graph([(proc, [])])
+    t0 = time.perf_counter()
+    n = 0
+    for v in vectors:
+        for note in NOTES:
+            set_params(v)
+            proc.clear_midi()
+            proc.add_midi_note(note, 127, 0.0, settings.note_seconds)
+            engine.render(settings.render_seconds)
+            to_mono(proc.get_audio(), settings.n_samples)
+            n += 1
+    return n / (time.perf_counter() - t0)
+
+
+def asp_rate(synth: str, vectors: np.ndarray, settings: RenderSettings) -> tuple[float, np.ndarray]:
+    r = make_renderer(synth, settings)
+    t0 = time.perf_counter()
+    clips = [r.render_notes(v, NOTES) for v in vectors]
+    return len(vectors) * len(NOTES) / (time.perf_counter() - t0), np.stack([c[0] for c in clips])
+
+
+def dataset_rate(synth: str, presets: int, workers: int, hpss: str, root: Path) -> dict:
+    out = root / f"{synth}-w{workers}-{hpss}"
+    cfg = GenerateConfig(out=out, synths=(synth,), presets_per_synth=presets, seed=0, workers=workers,
+                         shard_size=4, hpss=hpss, self_distance_presets=0)
+    t0 = time.perf_counter()
+    generate(cfg, progress=False, log=lambda m: None)
+    wall = time.perf_counter() - t0
+    tp = read_card(out)["throughput"]
+    return {"end_to_end": presets * len(NOTES) / wall, "steady": tp["steady_clips_per_second"]}
+
+
+def hpss_costs(c4: np.ndarray) -> dict:
+    for fast in (False, True):
+        harmonic_share(c4[0], fast=fast)  # warm
+    out = {}
+    shares = {}
+    for fast in (False, True):
+        t0 = time.perf_counter()
+        shares[fast] = np.array([harmonic_share(x, fast=fast) for x in c4])
+        out["fast" if fast else "exact"] = (time.perf_counter() - t0) / len(c4)
+    out["group_agreement"] = float(np.mean(timbre_group(shares[True]) == timbre_group(shares[False])))
+    out["share_abs_diff_mean"] = float(np.mean(np.abs(shares[True] - shares[False])))
+    out["n"] = len(c4)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--synths", default="subtractive,vapoly,wavetable,amsynth")
+    ap.add_argument("--seconds", type=float, default=12.0, help="target raw render time per synth")
+    ap.add_argument("--hpss", default="exact", choices=("exact", "fast"), help="HPSS mode of the dataset runs")
+    ap.add_argument("--json", default=None, help="also write the results here")
+    args = ap.parse_args()
+    settings = RenderSettings()
+    results = {}
+    print(f"machine: {platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores, "
+          f"python {platform.python_version()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for synth in args.synths.split(","):
+            if not registry.render_status(synth)[0]:
+                print(f"{synth}: cannot render here, skipped")
+                continue
+            probe_rate, _ = asp_rate(synth, plan_presets(GenerateConfig(out=Path(tmp), synths=(synth,),
+                                                                        presets_per_synth=1), synth)[1], settings)
+            presets = max(8, int(args.seconds * probe_rate / len(NOTES)))
+            _, vectors = plan_presets(GenerateConfig(out=Path(tmp), synths=(synth,), presets_per_synth=presets), synth)
+            naive = naive_rate(synth, vectors, settings)
+            ours, c4 = asp_rate(synth, vectors, settings)
+            hp = hpss_costs(c4)
+            w1 = dataset_rate(synth, presets, 1, args.hpss, Path(tmp))
+            w2 = dataset_rate(synth, presets, 2, args.hpss, Path(tmp))
+            res = {
+                "presets": presets, "clips": presets * len(NOTES), "raw_naive_clips_s": naive, "raw_asp_clips_s": ours,
+                "w1": w1, "w2": w2,
+                "overhead_w1_vs_raw_asp": ours / w1["steady"] - 1,
+                "overhead_w1_vs_raw_naive": naive / w1["steady"] - 1,
+                "overhead_w1_end_to_end_vs_raw_asp": ours / w1["end_to_end"] - 1,
+                "speedup_w2_over_w1": w2["steady"] / w1["steady"],
+                "speedup_w2_over_raw_asp": w2["steady"] / ours,
+                "speedup_w2_end_to_end_over_w1": w2["end_to_end"] / w1["end_to_end"],
+                "render_s_per_clip": 1 / ours, "hpss": hp,
+                "hpss_exact_per_clip_over_render": hp["exact"] / len(NOTES) * ours,
+                "hpss_fast_per_clip_over_render": hp["fast"] / len(NOTES) * ours,
+            }
+            results[synth] = res
+            print(f"\n{synth}: {presets} presets x {len(NOTES)} notes")
+            print(f"  raw DawDreamer loop      {naive:7.2f} clips/s   asp renderer {ours:7.2f} clips/s "
+                  f"({1000 / ours:.1f} ms/clip)")
+            print(f"  dataset, 1 worker        {w1['steady']:7.2f} clips/s steady ({w1['end_to_end']:.2f} end to end)"
+                  f"  overhead vs asp renderer {100 * res['overhead_w1_vs_raw_asp']:+.1f} % "
+                  f"(vs bare loop {100 * res['overhead_w1_vs_raw_naive']:+.1f} %)")
+            print(f"  dataset, 2 workers       {w2['steady']:7.2f} clips/s steady ({w2['end_to_end']:.2f} end to end)"
+                  f"  x{res['speedup_w2_over_w1']:.2f} over 1 worker (x{res['speedup_w2_over_raw_asp']:.2f} over "
+                  f"the raw renderer)")
+            print(f"  HPSS per preset: exact {1000 * hp['exact']:.0f} ms, fast {1000 * hp['fast']:.0f} ms; per clip "
+                  f"{100 * res['hpss_exact_per_clip_over_render']:.0f} % / {100 * res['hpss_fast_per_clip_over_render']:.0f} %"
+                  f" of a render; fast groups agree with exact on {100 * hp['group_agreement']:.1f} % of "
+                  f"{hp['n']} presets")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
