@@ -44,8 +44,17 @@ class Dataset:
     def array(self, rows: pd.DataFrame, name: str) -> np.ndarray:
         """Stack ``name`` (mels, native, onehot, audio) for the given table rows (all of one synth for
         parameters)."""
-        parts = [np.asarray(self._open(r.synth, int(r.shard), name)[int(r.row)]) for r in rows.itertuples()]
-        return np.stack(parts) if parts else np.zeros((0,))
+        if not len(rows):
+            return np.zeros((0,))
+        out: np.ndarray | None = None
+        pos = np.arange(len(rows))
+        for (synth, shard), idx in rows.groupby(["synth", "shard"], sort=False).indices.items():
+            part = self._open(synth, int(shard), name)[np.sort(rows["row"].to_numpy()[idx])]
+            order = np.argsort(rows["row"].to_numpy()[idx], kind="stable")
+            if out is None:
+                out = np.empty((len(rows), *part.shape[1:]), dtype=part.dtype)
+            out[pos[idx][order]] = part
+        return out
 
     def mels(self, rows: pd.DataFrame) -> np.ndarray:
         """(len(rows), n_mels, n_frames) float16 dB."""
