@@ -86,7 +86,9 @@ def dataset_rate(synth: str, presets: int, workers: int, hpss: str, root: Path) 
     generate(cfg, progress=False, log=lambda m: None)
     wall = time.perf_counter() - t0
     tp = read_card(out)["throughput"]
-    return {"end_to_end": presets * len(NOTES) / wall, "steady": tp["steady_clips_per_second"]}
+    clips = presets * len(NOTES)
+    split = {k: 1000 * v / clips for k, v in tp["worker_seconds"].items()}
+    return {"end_to_end": clips / wall, "steady": tp["steady_clips_per_second"], "worker_ms_per_clip": split}
 
 
 def hpss_costs(c4: np.ndarray) -> dict:
@@ -102,6 +104,30 @@ def hpss_costs(c4: np.ndarray) -> dict:
     out["share_abs_diff_mean"] = float(np.mean(np.abs(shares[True] - shares[False])))
     out["n"] = len(c4)
     return out
+
+
+def features_breakdown(clips: np.ndarray, out: Path) -> dict:
+    """Per-clip cost of each feature step on one preset's 12 notes (ms per clip)."""
+    from asp.features.mel import MelSettings, mel_db
+    from asp.features.spectral import rms, stft_power
+
+    power = stft_power(clips)
+    mel_db(None, power=power)
+    harmonic_share(None, power=power[0])
+    steps = {
+        "stft": lambda: stft_power(clips),
+        "mel_db": lambda: mel_db(None, MelSettings(), power=power),
+        "hpss_exact_at_c4": lambda: harmonic_share(None, power=power[0]),
+        "rms": lambda: rms(clips),
+        "write_f16": lambda: np.save(out / "mels.npy", mel_db(None, power=power).astype(np.float16)),
+    }
+    res = {}
+    for name, fn in steps.items():
+        t0 = time.perf_counter()
+        for _ in range(3):
+            fn()
+        res[name] = 1000 * (time.perf_counter() - t0) / 3 / len(clips)
+    return res
 
 
 def main() -> None:
@@ -149,6 +175,8 @@ def main() -> None:
             print(f"  dataset, 1 worker        {w1['steady']:7.2f} clips/s steady ({w1['end_to_end']:.2f} end to end)"
                   f"  overhead vs asp renderer {100 * res['overhead_w1_vs_raw_asp']:+.1f} % "
                   f"(vs bare loop {100 * res['overhead_w1_vs_raw_naive']:+.1f} %)")
+            print("  inside the 1-worker run, ms per clip: "
+                  + ", ".join(f"{k} {v:.1f}" for k, v in w1["worker_ms_per_clip"].items()))
             print(f"  dataset, 2 workers       {w2['steady']:7.2f} clips/s steady ({w2['end_to_end']:.2f} end to end)"
                   f"  x{res['speedup_w2_over_w1']:.2f} over 1 worker (x{res['speedup_w2_over_raw_asp']:.2f} over "
                   f"the raw renderer)")
@@ -156,6 +184,14 @@ def main() -> None:
                   f"{100 * res['hpss_exact_per_clip_over_render']:.0f} % / {100 * res['hpss_fast_per_clip_over_render']:.0f} %"
                   f" of a render; fast groups agree with exact on {100 * hp['group_agreement']:.1f} % of "
                   f"{hp['n']} presets")
+        if results:
+            first = next(iter(results))
+            _, vectors = plan_presets(GenerateConfig(out=Path(tmp), synths=(first,), presets_per_synth=1), first)
+            clips = make_renderer(first, settings).render_notes(vectors[0], NOTES)
+            fb = features_breakdown(clips, Path(tmp))
+            results["features_ms_per_clip"] = fb
+            print("\nfeature steps, ms per clip (12 notes of one preset; HPSS runs once per preset, at C4): "
+                  + ", ".join(f"{k} {v:.2f}" for k, v in fb.items()))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
 

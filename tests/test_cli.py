@@ -64,3 +64,12 @@ def test_notes_parser():
     assert _notes("60-63") == (60, 61, 62, 63) and _notes("60,64") == (60, 64)
     with pytest.raises(ValueError):
         _notes("x")
+
+
+def test_quickstart_runs_the_main_job(capsys, tmp_path):
+    assert main(["quickstart", "--out", str(tmp_path / "qs"), "--presets", "2", "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    for synth in ("wavetable", "vapoly", "subtractive"):
+        assert synth in out
+    assert "floor_lsd_db" in out
+    assert (tmp_path / "qs" / "dataset" / "card.json").is_file()

@@ -29,8 +29,15 @@ _CONTROL = re.compile(
 _META = re.compile(r"\[([^:\]]+):([^\]]*)\]")
 
 
+_ARITH = re.compile(r"^[\d\s.eE+\-*/()]+$")
+
+
 def _number(text: str) -> float:
-    return float(eval(text, {"__builtins__": {}}, {}))  # numeric literals and simple arithmetic only
+    """A slider argument: a number or plain arithmetic on numbers (``44100/2``)."""
+    text = text.strip()
+    if not _ARITH.match(text):
+        raise ValueError(f"cannot read the Faust control argument {text!r} (use a number)")
+    return float(eval(text, {"__builtins__": {}}, {}))  # only digits and arithmetic reach here
 
 
 def draft_from_faust(source: str | Path, name: str | None = None) -> SynthSchema:
