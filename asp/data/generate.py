@@ -341,6 +341,8 @@ def finalize(cfg: GenerateConfig, tasks: Sequence[ShardTask], render_seconds: fl
         }
         if registry.get(synth).backend == "plugin":
             entry["plugin"] = layout.file_identity(registry.plugin_path(synth))
+        else:
+            entry["dsp"] = layout.file_identity(registry.faust_source(synth))
         floor = (previous.get("synths", {}).get(synth, {}) or {}).get("self_distance")
         if floor is None and cfg.self_distance_presets > 0:
             ok = rows.drop_duplicates("preset_id").preset_id.to_numpy()[: cfg.self_distance_presets]
