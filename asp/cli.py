@@ -149,14 +149,60 @@ def cmd_dataset_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from asp.models.training import compose, train
+
+    cfg = compose(args.overrides)
+    if args.print_config:
+        from omegaconf import OmegaConf
+
+        print(OmegaConf.to_yaml(cfg))
+        return 0
+    result = train(cfg)
+    print(json.dumps(result, indent=1))
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from asp.models.training import sweep
+
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    latents = [int(z) for z in args.latents.split(",") if z.strip()]
+    out = sweep(args.overrides, variants, latents, Path(args.out) if args.out else None)
+    import pandas as pd
+
+    print(pd.read_csv(out / "results.csv").to_string(index=False))
+    print(f"results: {out / 'results.csv'}")
+    return 0
+
+
 def cmd_quickstart(args: argparse.Namespace) -> int:
-    """The main job on the built-in default (grows as later stages land)."""
+    """The main job on the built-in default: dataset, then a short J-S training run (grows as later stages land)."""
     ns = argparse.Namespace(
         out=str(args.out / "dataset"), synths="builtin", presets=args.presets, preset_files=None, seed=args.seed,
         workers=args.workers, shard_size=8, silence_db=-60.0, hpss="exact", notes="60-71", save_audio=False,
         floor_presets=4, overwrite=False, no_progress=False,
     )
-    return cmd_dataset_generate(ns)
+    cmd_dataset_generate(ns)
+    if args.epochs <= 0:
+        return 0
+    from asp.models.training import compose, train
+
+    run_dir = args.out / "train-J-S"
+    if (run_dir / "results.json").is_file():
+        result = json.loads((run_dir / "results.json").read_text())
+        print(f"training already done: {run_dir}")
+    else:
+        cfg = compose(["experiment=J-S", f"data.root={args.out / 'dataset'}", f"trainer.max_epochs={args.epochs}",
+                       f"run_dir={run_dir}", f"seed={args.seed}", f"logger={args.logger}",
+                       f"data.num_workers={min(args.workers, 1)}"])
+        result = train(cfg)
+    print("\nJ-S on the test split (continuous-parameter MSE and categorical accuracy per synth):")
+    for key, value in sorted(result.items()):
+        if key.startswith("test/"):
+            print(f"  {key[5:]:28s} {value:.4f}")
+    print(f"run folder: {result['run_dir']}")
+    return 0
 
 
 # ---------------------------------------------------------------------- parser
@@ -208,11 +254,24 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--shard-size", type=int, default=4096, help="clips per shard")
     m.set_defaults(fn=cmd_dataset_import)
 
+    t = sub.add_parser("train", help="train a model from the Hydra configs (configs/), e.g. experiment=J-S")
+    t.add_argument("overrides", nargs="*", help="key=value or group=option overrides")
+    t.add_argument("--print-config", action="store_true", help="print the composed config and exit")
+    t.set_defaults(fn=cmd_train)
+    w = sub.add_parser("sweep", help="train variant x latent size and write one results table")
+    w.add_argument("overrides", nargs="*", help="overrides applied to every run")
+    w.add_argument("--variants", default="J-S,J-J,S-S")
+    w.add_argument("--latents", default="2,4,8,16,32,64,128,256,512")
+    w.add_argument("--out", default=None, help="sweep folder (re-running it resumes: finished runs are kept)")
+    w.set_defaults(fn=cmd_sweep)
+
     q = sub.add_parser("quickstart", help="the main job on the built-in default")
     q.add_argument("--out", type=Path, default=QUICKSTART_OUT)
     q.add_argument("--presets", type=int, default=48)
     q.add_argument("--workers", type=int, default=2)
     q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--epochs", type=int, default=3, help="J-S training epochs (0: dataset only)")
+    q.add_argument("--logger", default="wandb", choices=("wandb", "csv"), help="wandb runs offline by default")
     q.set_defaults(fn=cmd_quickstart)
     return p
 

@@ -8,8 +8,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 . .venv/bin/activate
 python -m pip install -q --upgrade pip >/dev/null
-# CPU build of PyTorch from the pinned version (GPU users: see README "GPU").
-if [ -n "${ASP_WITH_TORCH:-}" ]; then
+# PyTorch first, pinned, so that the package's `torch>=2.1` is already satisfied: on this project's machines
+# torch==2.13.0 is a CPU build on local disk (a bare `torch` would pull a multi-GB CUDA build). GPU users install
+# their CUDA build before running this (README, "GPU"); an installed torch is kept.
+if ! python -c "import torch" >/dev/null 2>&1; then
   python -m pip install -q "torch==${ASP_TORCH_VERSION:-2.13.0}"
 fi
 python -m pip install -q -e '.[test]'

@@ -67,9 +67,11 @@ def test_notes_parser():
 
 
 def test_quickstart_runs_the_main_job(capsys, tmp_path):
-    assert main(["quickstart", "--out", str(tmp_path / "qs"), "--presets", "2", "--workers", "1"]) == 0
+    assert main(["quickstart", "--out", str(tmp_path / "qs"), "--presets", "10", "--workers", "1", "--epochs", "1",
+                 "--logger", "csv"]) == 0
     out = capsys.readouterr().out
     for synth in ("wavetable", "vapoly", "subtractive"):
         assert synth in out
     assert "floor_lsd_db" in out
     assert (tmp_path / "qs" / "dataset" / "card.json").is_file()
+    assert "J-S on the test split" in out and (tmp_path / "qs" / "train-J-S" / "checkpoints" / "best.ckpt").is_file()

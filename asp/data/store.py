@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,12 @@ class Dataset:
                 raise FileNotFoundError(f"{self.root}: no {name}; is this a finished asp dataset?")
         self.table = pd.read_parquet(self.root / "table.parquet")
         self.card: dict[str, Any] = layout.read_card(self.root) or {}
-        self._open = lru_cache(maxsize=256)(self._open_uncached)
+        self._arrays: dict[tuple[str, int, str], np.ndarray] = {}
+
+    def __getstate__(self) -> dict[str, Any]:  # memory maps are reopened in each loader worker
+        state = dict(self.__dict__)
+        state["_arrays"] = {}
+        return state
 
     @property
     def synths(self) -> list[str]:
@@ -38,8 +42,17 @@ class Dataset:
     def schema_hash(self, synth: str) -> str:
         return self.card["schema_hashes"][synth]
 
-    def _open_uncached(self, synth: str, shard: int, name: str) -> np.ndarray:
-        return np.load(layout.shard_dir(self.root, synth, shard) / f"{name}.npy", mmap_mode="r")
+    def _open(self, synth: str, shard: int, name: str) -> np.ndarray:
+        """A shard array, memory-mapped (opened once per process)."""
+        key = (synth, shard, name)
+        arr = self._arrays.get(key)
+        if arr is None:
+            arr = self._arrays[key] = np.load(layout.shard_dir(self.root, synth, shard) / f"{name}.npy", mmap_mode="r")
+        return arr
+
+    def mel_floor_db(self) -> float | None:
+        """The dB floor the mels were stored with (None for imported datasets of unknown scale)."""
+        return (self.card.get("features", {}).get("mel", {}) or {}).get("floor_db")
 
     def array(self, rows: pd.DataFrame, name: str) -> np.ndarray:
         """Stack ``name`` (mels, native, onehot, audio) for the given table rows (all of one synth for

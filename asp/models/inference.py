@@ -1,0 +1,82 @@
+"""Inference: checkpoint + mel spectrograms -> per-synth parameter vectors -> presets decoded through the schemas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from asp.models.losses import logits_to_scores
+from asp.models.module import SchemaMismatch, VAEModule
+from asp.synths import registry
+
+
+class Predictor:
+    """A trained model, ready to turn mels into presets for any of its synths.
+
+    Args:
+        checkpoint: a ``.ckpt`` written by ``asp train``.
+        device: ``cpu``, ``cuda`` ...
+
+    Raises:
+        SchemaMismatch: the checkpoint was trained with other schemas than the registry's (naming the synth).
+        FileNotFoundError: no such checkpoint.
+    """
+
+    def __init__(self, checkpoint: str | Path, device: str = "cpu") -> None:
+        path = Path(checkpoint)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such checkpoint")
+        blob = torch.load(path, map_location="cpu", weights_only=False)
+        meta = blob.get("asp") or {}
+        for synth, h in (meta.get("schema_hashes") or {}).items():
+            if synth not in registry.names():
+                raise SchemaMismatch(f"{path}: trained for synth {synth!r}, which is not registered here")
+            if registry.load_schema(synth).content_hash != h:
+                raise SchemaMismatch(f"{path}: synth {synth!r} was trained with schema hash {h}, the registry has "
+                                     f"{registry.load_schema(synth).content_hash}")
+        self.module = VAEModule.load_from_checkpoint(path, map_location=device)
+        self.module.eval()
+        self.device = device
+        self.synths: list[str] = list(self.module.synths)
+        self.floor_db = self.module.hparams.get("mel_floor_db")
+
+    @torch.no_grad()
+    def predict(self, mel_db: np.ndarray, synths: Sequence[str] | None = None,
+                samples: int = 0) -> dict[str, np.ndarray]:
+        """Mel spectrograms in dB (as stored in asp datasets) -> native parameter vectors per synth.
+
+        Args:
+            mel_db: (B, n_mels, T) dB mels.
+            synths: which synths to decode as (default: all the model knows).
+            samples: 0 for the posterior mean; K for K posterior samples.
+
+        Returns:
+            synth -> (B, n_params) native vectors, or (K, B, n_params) with ``samples``.
+        """
+        names = list(synths or self.synths)
+        unknown = [s for s in names if s not in self.synths]
+        if unknown:
+            raise KeyError(f"the model was not trained for {', '.join(unknown)}; it knows: {', '.join(self.synths)}")
+        x = np.asarray(mel_db, dtype=np.float32)
+        if self.floor_db is not None:
+            x = (x - self.floor_db) / -self.floor_db
+        mel = torch.from_numpy(x)[:, None].to(self.device)
+        idx = [self.synths.index(s) for s in names]
+        logits = self.module.model.predict(mel, idx, samples=samples)
+        out: dict[str, np.ndarray] = {}
+        for s, k in zip(names, idx):
+            lay = self.module.layouts[k]
+            lg = logits[k]
+            flat = lg.reshape(-1, lg.shape[-1])
+            scores = logits_to_scores(flat, lay, self.module.loss_kind).cpu().numpy()
+            native = registry.load_schema(s).decode(scores).reshape(*lg.shape[:-1], -1)
+            out[s] = native
+        return out
+
+    def presets(self, mel_db: np.ndarray, synths: Sequence[str] | None = None) -> dict[str, list[dict[str, float]]]:
+        """Like :meth:`predict`, decoded to natural values by parameter name."""
+        return {s: [registry.load_schema(s).to_natural(v) for v in vecs]
+                for s, vecs in self.predict(mel_db, synths).items()}

@@ -1,0 +1,138 @@
+"""Training runs from Hydra configs: compose, build, fit, test, and a run folder.
+
+A run folder holds ``config.yaml`` (resolved), ``checkpoints/best.ckpt`` and ``last.ckpt``, ``metrics.csv``,
+``schema_hashes.json``, ``dataset_card.json`` (the card of the dataset it used), ``results.json`` (test metrics),
+and ``wandb/`` (offline unless ``logger.mode=online``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Sequence
+
+from omegaconf import DictConfig, OmegaConf
+
+from asp.synths.presets import atomic_write_bytes
+
+CONFIG_DIR = Path(os.environ.get("ASP_CONFIG_DIR", Path(__file__).resolve().parents[2] / "configs"))
+GROUPS = ("data", "model", "encoder", "loss", "trainer", "logger", "experiment")
+
+
+def compose(overrides: Sequence[str] = ()) -> DictConfig:
+    """The training config with command-line style overrides (``key=value``, ``group=option``).
+
+    Raises:
+        ValueError: an unknown key or option, naming the valid ones.
+    """
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.errors import ConfigCompositionException, MissingConfigException
+
+    if not CONFIG_DIR.is_dir():
+        raise FileNotFoundError(f"{CONFIG_DIR}: no config folder (set ASP_CONFIG_DIR)")
+    try:
+        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base=None):
+            return hydra_compose("train", overrides=list(overrides))
+    except (ConfigCompositionException, MissingConfigException) as err:
+        msg = str(err)
+        for group in GROUPS:
+            if f"'{group}'" in msg or f"{group}/" in msg or f"{group}=" in msg:
+                msg += f"; valid {group} options: {', '.join(options(group))}"
+                break
+        raise ValueError(msg) from None
+
+
+def options(group: str) -> list[str]:
+    """The config options of a group (file names without .yaml)."""
+    return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
+
+
+def build(cfg: DictConfig) -> tuple[Any, Any, Any, Path]:
+    """(data module, LightningModule, Trainer, run folder) from a composed config (nothing is trained)."""
+    import lightning as L
+    from lightning.pytorch.callbacks import ModelCheckpoint
+    from lightning.pytorch.loggers import CSVLogger
+
+    from asp.data.datamodule import AspDataModule
+    from asp.models.module import VAEModule
+
+    L.seed_everything(int(cfg.seed), workers=True, verbose=False)
+    run_dir = Path(cfg.run_dir) if cfg.run_dir else Path("runs") / str(cfg.name) / dt.datetime.now(
+        dt.timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    d = cfg.data
+    dm = AspDataModule(d.root, list(d.synths), batch_size=int(d.batch_size), num_workers=int(d.num_workers),
+                       balance=bool(d.balance), limit=d.limit, seed=int(cfg.seed))
+    m = OmegaConf.to_container(cfg.model, resolve=True)
+    module = VAEModule(synths=list(d.synths), encoder=OmegaConf.to_container(cfg.encoder, resolve=True),
+                       loss=OmegaConf.to_container(cfg.loss, resolve=True), n_mels=dm.n_mels, n_frames=dm.n_frames,
+                       mel_floor_db=dm.floor_db,
+                       **m)
+    loggers: list[Any] = [CSVLogger(save_dir=str(run_dir), name="", version="")]
+    if cfg.logger.kind == "wandb":
+        from lightning.pytorch.loggers import WandbLogger
+
+        if cfg.logger.mode not in ("offline", "online", "disabled"):
+            raise ValueError(f"unknown wandb mode {cfg.logger.mode!r}; valid: offline, online, disabled")
+        loggers.append(WandbLogger(project=str(cfg.logger.project), save_dir=str(run_dir), name=str(cfg.name),
+                                   offline=cfg.logger.mode == "offline", mode=str(cfg.logger.mode),
+                                   config=OmegaConf.to_container(cfg, resolve=True)))
+    elif cfg.logger.kind != "csv":
+        raise ValueError(f"unknown logger {cfg.logger.kind!r}; valid: {', '.join(options('logger'))}")
+    ckpt = ModelCheckpoint(dirpath=str(run_dir / "checkpoints"), filename="best", monitor="val/loss", mode="min",
+                           save_last=True, save_top_k=1)
+    t = OmegaConf.to_container(cfg.trainer, resolve=True)
+    trainer = L.Trainer(logger=loggers, callbacks=[ckpt], default_root_dir=str(run_dir), enable_progress_bar=True,
+                        enable_model_summary=False, **t)
+    return dm, module, trainer, run_dir
+
+
+def train(cfg: DictConfig) -> dict[str, Any]:
+    """Fit (and test) one run. Returns the run's summary (also written to ``results.json``).
+
+    Raises:
+        NonFiniteLoss: the loss became NaN/inf (the last good checkpoint stays in the run folder).
+    """
+    dm, module, trainer, run_dir = build(cfg)
+    atomic_write_bytes(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True).encode())
+    atomic_write_bytes(run_dir / "schema_hashes.json", json.dumps(module.hparams.schema_hashes, indent=1).encode())
+    shutil.copyfile(Path(cfg.data.root) / "card.json", run_dir / "dataset_card.json")
+    trainer.fit(module, datamodule=dm)
+    results: dict[str, Any] = {"run_dir": str(run_dir), "name": str(cfg.name), "variant": cfg.model.variant,
+                               "z_dim": int(cfg.model.z_dim), "steps": int(trainer.global_step)}
+    best = run_dir / "checkpoints" / "best.ckpt"
+    if cfg.test_after_fit:
+        metrics = trainer.test(module, datamodule=dm, ckpt_path=str(best) if best.exists() else None, verbose=False)
+        results.update({k: float(v) for k, v in (metrics[0] if metrics else {}).items()})
+    atomic_write_bytes(run_dir / "results.json", json.dumps(results, indent=1).encode())
+    return results
+
+
+def sweep(overrides: Sequence[str], variants: Sequence[str], latents: Sequence[int],
+          out: Path | None = None) -> Path:
+    """Train every variant x latent size (one after another) and write one results table (a row per run)."""
+    import pandas as pd
+
+    out = out or Path("runs") / f"sweep-{dt.datetime.now(dt.timezone.utc).strftime('%Y%m%d-%H%M%S')}"
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    done = pd.read_csv(out / "results.csv") if (out / "results.csv").is_file() else None
+    for v in variants:
+        for z in latents:
+            if done is not None and ((done.variant == v) & (done.z_dim == z)).any():
+                rows.append(done[(done.variant == v) & (done.z_dim == z)].iloc[0].to_dict())
+                continue  # resumed: this run is already in the table
+            cfg = compose([*overrides, f"experiment={v}", f"model.z_dim={z}", f"run_dir={out / f'{v}-z{z}'}"])
+            rows.append(train(cfg))
+            table = pd.DataFrame(rows)
+            tmp = out / ".results.csv.tmp"
+            table.to_csv(tmp, index=False)
+            os.replace(tmp, out / "results.csv")
+    table = pd.DataFrame(rows)
+    table.to_csv(out / "results.csv", index=False)
+    table.to_parquet(out / "results.parquet", index=False)
+    return out

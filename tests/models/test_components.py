@@ -1,0 +1,94 @@
+"""The VAE's pieces: KL term, masked losses, joint decoder padding."""
+
+import pytest
+import torch
+
+from asp.models.components import JointParamDecoder, SeparateParamDecoders, kl_divergence
+from asp.models.losses import ParamLoss, SynthLayout, categorical_accuracy, logits_to_scores
+from asp.models.module import VAEModule
+from asp.synths import load_schema
+
+SYNTHS = ["subtractive", "vapoly"]
+
+
+def _batch(n=4, frames=87):
+    torch.manual_seed(0)
+    schemas = [load_schema(s) for s in SYNTHS]
+    synth = torch.tensor([0, 1] * (n // 2))
+    target = torch.zeros(n, max(s.onehot_size for s in schemas))
+    for i, k in enumerate(synth.tolist()):
+        target[i, : schemas[k].onehot_size] = torch.from_numpy(schemas[k].encode(schemas[k].default_vector()))
+    return {"mel": torch.rand(n, 1, 128, frames), "target": target, "synth": synth}
+
+
+def test_kl_divergence_values():
+    mu = torch.zeros(2, 3)
+    assert torch.allclose(kl_divergence(mu, torch.zeros(2, 3)), torch.zeros(2))
+    assert kl_divergence(torch.ones(1, 2), torch.zeros(1, 2)).item() == pytest.approx(1.0)
+
+
+def test_kl_term_changes_gradients_and_follows_warmup():
+    def grads(kl_weight, step):
+        torch.manual_seed(1)
+        m = VAEModule(SYNTHS, "J-S", z_dim=8, n_frames=87, weights={"kl": kl_weight}, kl_warmup_steps=100)
+        m._fake_step = step
+        type(m).global_step = property(lambda self: self._fake_step)
+        try:
+            torch.manual_seed(2)
+            loss, parts = m.losses(_batch(), sample=True)
+            loss.backward()
+            return m.kl_beta(), m.model.branches[0].latent.logvar.weight.grad.clone()
+        finally:
+            del type(m).global_step
+    beta0, g0 = grads(1.0, 0)
+    beta_half, g_half = grads(1.0, 50)
+    beta_full, g_full = grads(1.0, 500)
+    _, g_off = grads(0.0, 500)
+    assert (beta0, beta_half, beta_full) == (0.0, 0.5, 1.0)
+    assert torch.allclose(g0, g_off)  # warm-up start: no KL yet
+    assert not torch.allclose(g_full, g_off)  # the KL term really reaches the encoder's logvar
+
+
+def test_masked_loss_gives_no_gradient_to_another_synths_decoder():
+    schemas = [load_schema(s) for s in SYNTHS]
+    dec = SeparateParamDecoders(8, [s.onehot_size for s in schemas], hidden=(16,))
+    loss = ParamLoss([SynthLayout.from_schema(s) for s in schemas])
+    b = _batch()
+    only_synth0 = b["synth"] == 0
+    z = torch.randn(int(only_synth0.sum()), 8)
+    out = dec(z, b["synth"][only_synth0])
+    loss(out, b["target"][only_synth0], b["synth"][only_synth0]).backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in dec.heads[0].parameters())
+    assert all(p.grad is None or p.grad.abs().sum() == 0 for p in dec.heads[1].parameters())
+
+
+@pytest.mark.parametrize("kind", ["typed", "paper"])
+def test_joint_decoder_ignores_padding(kind):
+    schemas = [load_schema(s) for s in SYNTHS]
+    sizes = [s.onehot_size for s in schemas]
+    dec = JointParamDecoder(8, sizes, hidden=(16,))
+    loss = ParamLoss([SynthLayout.from_schema(s) for s in schemas], kind)
+    z = torch.randn(2, 8, requires_grad=True)
+    synth = torch.tensor([0, 0])  # the smaller synth: dims past its size are padding
+    out = dec(z, synth)
+    assert torch.all(out[:, sizes[0]:] == 0)
+    target = torch.zeros(2, max(sizes))
+    target[:, : sizes[0]] = torch.from_numpy(schemas[0].encode(schemas[0].default_vector()))
+    garbage = target.clone()
+    garbage[:, sizes[0]:] = 7.0  # whatever sits in the padding of the target does not matter
+    assert loss(out, target, synth).item() == pytest.approx(loss(out, garbage, synth).item())
+    last = dec.net[-1]
+    loss(out, garbage, synth).backward()
+    assert torch.all(last.weight.grad[sizes[0]:] == 0) and torch.all(last.bias.grad[sizes[0]:] == 0)
+
+
+def test_typed_loss_scores_decode_to_the_target():
+    s = load_schema("vapoly")
+    lay = SynthLayout.from_schema(s)
+    target = torch.from_numpy(s.encode(s.default_vector()))[None]
+    logits = torch.where(target > 0.5, 8.0, -8.0)
+    cont = lay.continuous
+    logits[:, cont] = torch.logit(target[:, cont].clamp(1e-4, 1 - 1e-4))
+    scores = logits_to_scores(logits, lay)
+    assert torch.allclose(torch.from_numpy(s.decode(scores.numpy())), torch.from_numpy(s.default_vector()), atol=1e-3)
+    assert categorical_accuracy(scores, target, lay).item() == 1.0

@@ -1,0 +1,135 @@
+"""Training from the Hydra configs on a tiny real dataset."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from asp.data.datamodule import DatasetMismatch
+from asp.models import training
+from asp.models.inference import Predictor
+from asp.models.module import NonFiniteLoss, SchemaMismatch
+from tests.models.conftest import overrides
+
+
+@pytest.mark.parametrize("group", ["data", "model", "encoder", "loss", "trainer", "logger", "experiment"])
+def test_every_config_option_composes_and_instantiates(group, tiny_dataset, tmp_path):
+    opts = training.options(group)
+    assert opts, f"no options in configs/{group}"
+    for opt in opts:
+        cfg = training.compose(overrides(tiny_dataset, tmp_path / opt) + [f"{group}={opt}"])
+        if group == "trainer":
+            cfg.trainer.accelerator = "cpu"  # build the GPU option's Trainer on this machine too
+            cfg.trainer.precision = "32-true"
+        if group == "logger" and cfg.logger.kind == "wandb":
+            cfg.logger.mode = "disabled"  # instantiate without starting a wandb process
+        dm, module, trainer, run_dir = training.build(cfg)
+        assert module.hparams.synths == ["subtractive", "vapoly"] and run_dir.is_dir()
+
+
+@pytest.mark.parametrize("variant", ["S-S", "J-S", "J-J"])
+def test_one_batch_run_of_each_variant(variant, tiny_dataset, tmp_path):
+    result = training.train(training.compose(overrides(tiny_dataset, tmp_path / variant, f"experiment={variant}")))
+    run = tmp_path / variant
+    assert result["steps"] == 1 and np.isfinite(result["test/loss"])
+    for f in ("config.yaml", "checkpoints/best.ckpt", "checkpoints/last.ckpt", "metrics.csv", "schema_hashes.json",
+              "dataset_card.json", "results.json"):
+        assert (run / f).is_file(), f
+    ckpt = torch.load(run / "checkpoints" / "last.ckpt", weights_only=False)
+    assert ckpt["asp"]["variant"] == variant and set(ckpt["asp"]["schema_hashes"]) == {"subtractive", "vapoly"}
+
+
+def test_seeded_runs_are_reproducible(tiny_dataset, tmp_path):
+    a = training.train(training.compose(overrides(tiny_dataset, tmp_path / "a")))
+    b = training.train(training.compose(overrides(tiny_dataset, tmp_path / "b")))
+    assert a["test/loss"] == b["test/loss"]
+
+
+def test_config_typos_name_the_valid_options(tiny_dataset, tmp_path):
+    with pytest.raises(ValueError, match="valid experiment options: J-J, J-S, S-S"):
+        training.compose(overrides(tiny_dataset, tmp_path) + ["experiment=J-X"])
+    with pytest.raises(ValueError, match="valid encoder options: conv, faronbi2023"):
+        training.compose(overrides(tiny_dataset, tmp_path) + ["encoder=resnet"])
+    cfg = training.compose(overrides(tiny_dataset, tmp_path) + ["model.variant=X-Y"])
+    with pytest.raises(KeyError, match="valid: J-S, J-J, S-S"):
+        training.build(cfg)
+
+
+def test_dataset_missing_a_synth_names_it(tiny_dataset, tmp_path):
+    cfg = training.compose(overrides(tiny_dataset, tmp_path) + ["data.synths=[subtractive,wavetable]"])
+    with pytest.raises(DatasetMismatch, match="no synth 'wavetable'.*it has: subtractive, vapoly"):
+        training.build(cfg)
+
+
+def test_dataset_with_other_schema_hashes_is_refused(tiny_dataset, tmp_path):
+    import shutil
+
+    copy = tmp_path / "ds"
+    shutil.copytree(tiny_dataset, copy)
+    card = json.loads((copy / "card.json").read_text())
+    card["schema_hashes"]["vapoly"] = "0000000000000000"
+    (copy / "card.json").write_text(json.dumps(card))
+    with pytest.raises(DatasetMismatch, match="'vapoly' was generated with schema hash 0000000000000000"):
+        training.build(training.compose(overrides(copy, tmp_path / "run")))
+
+
+def test_nan_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(tiny_dataset, tmp_path):
+    cfg = training.compose(overrides(tiny_dataset, tmp_path / "run", "trainer.max_steps=3",
+                                     "trainer.limit_train_batches=1", "trainer.max_epochs=3"))
+    dm, module, trainer, run_dir = training.build(cfg)
+    original = module.losses
+
+    def poisoned(batch, sample):
+        total, parts = original(batch, sample)
+        if module.global_step >= 1 and module.training:
+            total = total * float("nan")
+        return total, parts
+
+    module.losses = poisoned
+    with pytest.raises(NonFiniteLoss, match="non-finite loss at step 1"):
+        trainer.fit(module, datamodule=dm)
+    good = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=False)
+    assert good["global_step"] == 1
+    assert all(torch.isfinite(v).all() for v in good["state_dict"].values() if v.is_floating_point())
+
+
+def test_predictor_decodes_presets_and_checks_schemas(tiny_dataset, tmp_path, monkeypatch):
+    training.train(training.compose(overrides(tiny_dataset, tmp_path / "run")))
+    ckpt = tmp_path / "run" / "checkpoints" / "best.ckpt"
+    pred = Predictor(ckpt)
+    from asp.data.store import Dataset
+
+    ds = Dataset(tiny_dataset)
+    mels = ds.mels(ds.table.head(3)).astype(np.float32)
+    out = pred.predict(mels)
+    from asp.synths import load_schema
+
+    for synth in ("subtractive", "vapoly"):
+        schema = load_schema(synth)
+        assert out[synth].shape == (3, schema.n_params)
+        schema.validate(out[synth])  # valid presets: classes on class values, ranges in [0, 1]
+    assert np.array_equal(pred.predict(mels)["vapoly"], out["vapoly"])  # posterior mean: deterministic
+    assert pred.predict(mels, ["vapoly"], samples=4)["vapoly"].shape == (4, 3, load_schema("vapoly").n_params)
+    presets = pred.presets(mels[:1], ["subtractive"])["subtractive"][0]
+    assert "cutoff" in presets
+    # a checkpoint for other schemas gets a clear error
+    blob = torch.load(ckpt, weights_only=False)
+    blob["asp"]["schema_hashes"]["vapoly"] = "ffffffffffffffff"
+    torch.save(blob, tmp_path / "other.ckpt")
+    with pytest.raises(SchemaMismatch, match="'vapoly' was trained with schema hash ffffffffffffffff"):
+        Predictor(tmp_path / "other.ckpt")
+
+
+def test_sweep_writes_one_table_and_resumes(tiny_dataset, tmp_path):
+    import pandas as pd
+
+    base = overrides(tiny_dataset, tmp_path / "unused")[:-1]  # run_dir is set per trial by the sweep
+    out = training.sweep(base, ["J-S", "J-J"], [2, 4], out=tmp_path / "sweep")
+    table = pd.read_parquet(out / "results.parquet")
+    assert sorted(zip(table.variant, table.z_dim)) == [("J-J", 2), ("J-J", 4), ("J-S", 2), ("J-S", 4)]
+    assert table["test/loss"].notna().all()
+    # a re-run keeps the finished trials instead of training them again
+    (out / "J-S-z2" / "results.json").unlink()
+    training.sweep(base, ["J-S", "J-J"], [2, 4], out=out)
+    assert not (out / "J-S-z2" / "results.json").exists()
