@@ -22,6 +22,28 @@ from asp.data.datamodule import AspDataModule
 from asp.models.module import VAEModule
 
 
+def rss_anon_mib(pid: int | str = "self") -> float:
+    """Private (anonymous) resident memory of a process in MiB: file-backed pages of memory-mapped data excluded."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def tree_rss_anon_mib() -> float:
+    """RssAnon of this process plus its children (the DataLoader workers)."""
+    import os
+
+    total = rss_anon_mib()
+    for child in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
+        for pid in child.read_text().split():
+            try:
+                total += rss_anon_mib(pid)
+            except OSError:
+                pass
+    return total
+
+
 class Timer(Callback):
     """Wall time per step, split into waiting for the batch and computing on it."""
 
@@ -29,6 +51,7 @@ class Timer(Callback):
         self.skip, self.wait, self.compute, self.samples, self.steps = skip, 0.0, 0.0, 0, 0
         self._end = None
         self._start = None
+        self.peak_anon = 0.0
 
     def on_train_batch_start(self, trainer, module, batch, batch_idx) -> None:
         now = time.perf_counter()
@@ -42,7 +65,8 @@ class Timer(Callback):
             self.compute += now - self._start
             self.samples += len(batch["synth"])
             self.steps += 1
-        self._end = now
+        self.peak_anon = max(self.peak_anon, tree_rss_anon_mib())
+        self._end = time.perf_counter()
 
 
 def main() -> None:
@@ -56,12 +80,13 @@ def main() -> None:
     ap.add_argument("--accelerator", default="cpu")
     ap.add_argument("--precision", default="32-true")
     ap.add_argument("--encoder", default="conv")
+    ap.add_argument("--limit", type=int, default=None, help="use only this many clips per split")
     args = ap.parse_args()
     L.seed_everything(0, verbose=False)
     from asp.data.store import Dataset
 
     synths = args.synths.split(",") if args.synths else Dataset(args.dataset).synths
-    dm = AspDataModule(args.dataset, synths, batch_size=args.batch_size, num_workers=args.workers)
+    dm = AspDataModule(args.dataset, synths, batch_size=args.batch_size, num_workers=args.workers, limit=args.limit)
     module = VAEModule(synths, args.variant, encoder={"name": args.encoder}, n_mels=dm.n_mels, n_frames=dm.n_frames,
                        mel_floor_db=dm.floor_db)
     timer = Timer()
@@ -78,7 +103,10 @@ def main() -> None:
     print(f"training: {timer.samples / total:.1f} samples/s over {timer.steps} steps "
           f"({1000 * total / max(1, timer.steps):.0f} ms/step)")
     print(f"loader wait: {100 * timer.wait / total:.1f} % of step time")
-    print(f"peak memory of the training process: {peak / 2**20:.0f} MiB; mel arrays on disk: {mel_bytes / 2**20:.0f} MiB")
+    n_train = len(dm.split("train"))
+    print(f"train clips {n_train}; mel arrays of the dataset on disk: {mel_bytes / 2**20:.0f} MiB")
+    print(f"peak private memory (RssAnon, trainer + loader workers): {timer.peak_anon:.0f} MiB; "
+          f"peak RSS of the trainer incl. mapped file pages: {peak / 2**20:.0f} MiB")
 
 
 if __name__ == "__main__":

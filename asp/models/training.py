@@ -83,10 +83,13 @@ def build(cfg: DictConfig) -> tuple[Any, Any, Any, Path]:
                                    config=OmegaConf.to_container(cfg, resolve=True)))
     elif cfg.logger.kind != "csv":
         raise ValueError(f"unknown logger {cfg.logger.kind!r}; valid: {', '.join(options('logger'))}")
-    ckpt = ModelCheckpoint(dirpath=str(run_dir / "checkpoints"), filename="best", monitor="val/loss", mode="min",
-                           save_last=True, save_top_k=1)
+    best = ModelCheckpoint(dirpath=str(run_dir / "checkpoints"), filename="best", monitor="val/loss", mode="min",
+                           save_top_k=1, enable_version_counter=False)
+    # last.ckpt after every epoch (at validation end), improved or not: what a resumed or NaN-stopped run continues from
+    last = ModelCheckpoint(dirpath=str(run_dir / "checkpoints"), filename="last", monitor=None, save_top_k=1,
+                           every_n_epochs=1, enable_version_counter=False)
     t = OmegaConf.to_container(cfg.trainer, resolve=True)
-    trainer = L.Trainer(logger=loggers, callbacks=[ckpt], default_root_dir=str(run_dir), enable_progress_bar=True,
+    trainer = L.Trainer(logger=loggers, callbacks=[best, last], default_root_dir=str(run_dir), enable_progress_bar=True,
                         enable_model_summary=False, **t)
     return dm, module, trainer, run_dir
 
@@ -101,7 +104,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     atomic_write_bytes(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True).encode())
     atomic_write_bytes(run_dir / "schema_hashes.json", json.dumps(module.hparams.schema_hashes, indent=1).encode())
     shutil.copyfile(Path(cfg.data.root) / "card.json", run_dir / "dataset_card.json")
-    trainer.fit(module, datamodule=dm)
+    last = run_dir / "checkpoints" / "last.ckpt"
+    trainer.fit(module, datamodule=dm, ckpt_path=str(last) if cfg.get("resume", True) and last.is_file() else None)
     results: dict[str, Any] = {"run_dir": str(run_dir), "name": str(cfg.name), "variant": cfg.model.variant,
                                "z_dim": int(cfg.model.z_dim), "steps": int(trainer.global_step)}
     best = run_dir / "checkpoints" / "best.ckpt"

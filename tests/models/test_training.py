@@ -133,3 +133,33 @@ def test_sweep_writes_one_table_and_resumes(tiny_dataset, tmp_path):
     (out / "J-S-z2" / "results.json").unlink()
     training.sweep(base, ["J-S", "J-J"], [2, 4], out=out)
     assert not (out / "J-S-z2" / "results.json").exists()
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_one_batch_on_cuda_with_mixed_precision(tiny_dataset, tmp_path):
+    cfg = training.compose(overrides(tiny_dataset, tmp_path / "gpu") + ["trainer=gpu", "trainer.max_steps=1",
+                                                                         "trainer.limit_val_batches=1",
+                                                                         "trainer.limit_test_batches=1"])
+    result = training.train(cfg)
+    assert np.isfinite(result["test/loss"])
+
+
+def test_a_run_resumes_from_its_last_checkpoint(tiny_dataset, tmp_path):
+    import pandas as pd
+
+    args = ["trainer.max_steps=-1", "trainer.limit_train_batches=2", "data.batch_size=2"]
+    first = training.train(training.compose(overrides(tiny_dataset, tmp_path / "run", *args, "trainer.max_epochs=1")))
+    assert first["steps"] == 2
+    more = training.train(training.compose(overrides(tiny_dataset, tmp_path / "run", *args, "trainer.max_epochs=2")))
+    assert more["steps"] == 4
+    logged = pd.read_csv(tmp_path / "run" / "metrics.csv").dropna(subset=["train/loss"])
+    assert logged.step.min() >= 2, "the second run restarted from step 0 instead of resuming"
+
+
+def test_last_checkpoint_follows_every_epoch_even_without_improvement(tiny_dataset, tmp_path):
+    cfg = training.compose(overrides(tiny_dataset, tmp_path / "run", "trainer.max_steps=-1", "trainer.max_epochs=3",
+                                     "trainer.limit_train_batches=1", "model.lr=1e-9"))  # barely moves
+    training.train(cfg)
+    last = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=False)
+    assert last["global_step"] == 3 and last["epoch"] == 2
