@@ -29,7 +29,7 @@ from asp.render.factory import get_renderer, make_renderer
 from asp.render.pool import TaskCrash, run_pool
 from asp.render.settings import C4, RenderSettings
 from asp.synths import registry
-from asp.synths.presets import atomic_write_bytes, read_presets
+from asp.synths.presets import read_presets
 from asp.synths.sampling import sample_presets
 
 # one compute thread per worker process: the workers are the parallelism (avoids oversubscribing the cores)

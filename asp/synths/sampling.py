@@ -47,11 +47,6 @@ class SamplingSpec:
         except SchemaError as err:
             raise SchemaError(f"{path}: {err}") from None
 
-    def merged(self, other: "SamplingSpec") -> "SamplingSpec":
-        """This spec overridden by ``other`` (key by key)."""
-        return SamplingSpec(fixed={**self.fixed, **other.fixed}, ranges={**self.ranges, **other.ranges},
-                            exclude={**self.exclude, **other.exclude})
-
     def check(self, schema: SynthSchema) -> None:
         """Raise :class:`SchemaError` naming any parameter the spec gets wrong for this schema."""
         problems: list[str] = []

@@ -14,7 +14,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
@@ -297,7 +297,3 @@ def schema_from_records(name: str, records: Iterable[Mapping[str, Any]], *, desc
         params.append(ParamSpec(**rec))
     return SynthSchema(name=name, params=tuple(params), description=description, meta=dict(meta or {}))
 
-
-def onehot_sizes(schemas: Sequence[SynthSchema]) -> dict[str, int]:
-    """Synth name -> one-hot size."""
-    return {s.name: s.onehot_size for s in schemas}

@@ -1,5 +1,4 @@
 import numpy as np
-import pytest
 
 from asp.eval.presets import baselines, evaluate_methods, mean_preset, param_metrics
 from asp.render import RenderSettings

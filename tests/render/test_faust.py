@@ -1,6 +1,5 @@
 """The built-in Faust synths: shipped schemas agree with their DSP."""
 
-import numpy as np
 import pytest
 
 from asp.render import RenderSettings, get_renderer

@@ -125,3 +125,9 @@ def test_paramspec_rejects_nonsense():
         ParamSpec("x", 0, kind="wobbly")  # type: ignore[arg-type]
     with pytest.raises(SchemaError, match="has no parameters"):
         SynthSchema("empty", ())
+
+
+def test_labels_for_display():
+    s = load_schema("vapoly")
+    assert s["filter_model"].label_of(s["filter_model"].to_normalised(2)) == "korg35"
+    assert s["cutoff"].label_of(1.0) == "1.6e+04 Hz"
