@@ -93,8 +93,11 @@ def draft_from_plugin(plugin_path: str | Path, name: str | None = None, sweep: i
     path = Path(plugin_path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such plugin file")
+    from asp.render.quiet import quiet_fds
+
     engine = daw.RenderEngine(44100, 512)
-    proc = engine.make_plugin_processor("draft", str(path))
+    with quiet_fds():
+        proc = engine.make_plugin_processor("draft", str(path))
     records: list[dict[str, Any]] = []
     used: set[str] = set()
     for d in proc.get_parameters_description():
