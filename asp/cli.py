@@ -178,12 +178,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_quickstart(args: argparse.Namespace) -> int:
     """The main job on the built-in default: dataset, then a short J-S training run (grows as later stages land)."""
-    ns = argparse.Namespace(
-        out=str(args.out / "dataset"), synths="builtin", presets=args.presets, preset_files=None, seed=args.seed,
-        workers=args.workers, shard_size=8, silence_db=-60.0, hpss="exact", notes="60-71", save_audio=False,
-        floor_presets=4, overwrite=False, no_progress=False,
-    )
-    cmd_dataset_generate(ns)
+    cmd_dataset_generate(build_parser().parse_args([
+        "dataset", "generate", "--out", str(args.out / "dataset"), "--presets", str(args.presets),
+        "--seed", str(args.seed), "--workers", str(args.workers), "--shard-size", "8"]))
     if args.epochs <= 0:
         return 0
     from asp.models.training import compose, train

@@ -175,7 +175,7 @@ def main() -> None:
             print(f"  dataset, 1 worker        {w1['steady']:7.2f} clips/s steady ({w1['end_to_end']:.2f} end to end)"
                   f"  overhead vs asp renderer {100 * res['overhead_w1_vs_raw_asp']:+.1f} % "
                   f"(vs bare loop {100 * res['overhead_w1_vs_raw_naive']:+.1f} %)")
-            print("  inside the 1-worker run, ms per clip: "
+            print("  inside the 1-worker run, ms per clip (features include the worker's one-time librosa warm-up): "
                   + ", ".join(f"{k} {v:.1f}" for k, v in w1["worker_ms_per_clip"].items()))
             print(f"  dataset, 2 workers       {w2['steady']:7.2f} clips/s steady ({w2['end_to_end']:.2f} end to end)"
                   f"  x{res['speedup_w2_over_w1']:.2f} over 1 worker (x{res['speedup_w2_over_raw_asp']:.2f} over "

@@ -22,7 +22,7 @@ import pandas as pd
 
 from asp.data import layout
 from asp.data.splits import SPLITS, split_by_preset
-from asp.features.hpss import harmonic_share, timbre_group
+from asp.features.hpss import EXACT, harmonic_share, timbre_group
 from asp.features.mel import MelSettings, mel_db
 from asp.features.spectral import lsd, rms, stft_power
 from asp.render.factory import get_renderer, make_renderer
@@ -54,7 +54,8 @@ class GenerateConfig:
         hpss: ``exact`` (the paper's settings: n_fft 2048, hop 512, kernels 31) or ``fast`` (hop 1024);
             see asp.features.hpss.
         splits: train/valid/test fractions, by preset.
-        self_distance_presets: presets per synth rendered twice in fresh processes to measure the floor.
+        self_distance_presets: presets per synth rendered twice (history-independently, in a new worker) to
+            measure the self-distance floor.
     """
 
     out: Path
@@ -163,10 +164,10 @@ def render_shard(task: ShardTask, report: Callable[[Any], None]) -> dict[str, An
             continue
         t1 = time.perf_counter()
         power = stft_power(clips, task.mel.n_fft, task.mel.hop_length)
-        c4_power = power[task.render.notes.index(C4)] if C4 in task.render.notes else None
-        reuse = (task.mel.n_fft, task.mel.hop_length) == (2048, 512)
-        share = harmonic_share(None if reuse and c4_power is not None else c4, fast=task.hpss_fast,
-                               power=c4_power if reuse else None)
+        if C4 in task.render.notes and (task.mel.n_fft, task.mel.hop_length) == (EXACT["n_fft"], EXACT["hop_length"]):
+            share = harmonic_share(None, fast=task.hpss_fast, power=power[task.render.notes.index(C4)])
+        else:  # the mel's STFT cannot be reused: HPSS takes its own
+            share = harmonic_share(c4, fast=task.hpss_fast)
         level = rms(clips)
         keep = np.nonzero(level >= task.silence_rms)[0]
         silent += len(clips) - len(keep)
@@ -347,8 +348,8 @@ def finalize(cfg: GenerateConfig, tasks: Sequence[ShardTask], render_seconds: fl
         if floor is None and cfg.self_distance_presets > 0:
             ok = rows.drop_duplicates("preset_id").preset_id.to_numpy()[: cfg.self_distance_presets]
             if len(ok):
-                _, vectors = plan_presets(cfg, synth)
-                floor = self_distance(synth, vectors[ok], cfg.render)
+                planned = {pid: v for t in tasks if t.synth == synth for pid, v in zip(t.preset_ids, t.vectors)}
+                floor = self_distance(synth, np.stack([planned[int(p)] for p in ok]), cfg.render)
         entry["self_distance"] = floor
         per_synth[synth] = entry
     card = layout.make_card(cfg.plan_dict(), per_synth, table, render_seconds=render_seconds)

@@ -87,14 +87,7 @@ def read_shard_table(out: Path, synth: str, shard: int) -> tuple[pd.DataFrame, d
 
 
 def write_table(out: Path, table: pd.DataFrame) -> None:
-    fd, tmp = tempfile.mkstemp(dir=out, prefix=".table.", suffix=".parquet")
-    os.close(fd)
-    try:
-        table.to_parquet(tmp, index=False)
-        os.replace(tmp, out / "table.parquet")
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(out / "table.parquet", table.to_parquet(index=False))
 
 
 def check_or_write_plan(out: Path, plan: dict[str, Any]) -> None:

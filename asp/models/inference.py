@@ -37,8 +37,9 @@ class Predictor:
             if registry.load_schema(synth).content_hash != h:
                 raise SchemaMismatch(f"{path}: synth {synth!r} was trained with schema hash {h}, the registry has "
                                      f"{registry.load_schema(synth).content_hash}")
-        self.module = VAEModule.load_from_checkpoint(path, map_location=device)
-        self.module.eval()
+        self.module = VAEModule(**blob["hyper_parameters"])  # re-checks the schema hashes it was trained with
+        self.module.load_state_dict(blob["state_dict"])
+        self.module.to(device).eval()
         self.device = device
         self.synths: list[str] = list(self.module.synths)
         self.floor_db = self.module.hparams.get("mel_floor_db")

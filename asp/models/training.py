@@ -132,10 +132,7 @@ def sweep(overrides: Sequence[str], variants: Sequence[str], latents: Sequence[i
                 continue  # resumed: this run is already in the table
             cfg = compose([*overrides, f"experiment={v}", f"model.z_dim={z}", f"run_dir={out / f'{v}-z{z}'}"])
             rows.append(train(cfg))
-            table = pd.DataFrame(rows)
-            tmp = out / ".results.csv.tmp"
-            table.to_csv(tmp, index=False)
-            os.replace(tmp, out / "results.csv")
+            atomic_write_bytes(out / "results.csv", pd.DataFrame(rows).to_csv(index=False).encode())
     table = pd.DataFrame(rows)
     table.to_csv(out / "results.csv", index=False)
     table.to_parquet(out / "results.parquet", index=False)

@@ -8,9 +8,6 @@ from asp.synths import registry
 
 _CACHE: dict[tuple[str, RenderSettings], Renderer] = {}
 
-# Plugins whose hidden state leaks between renders get a new instance per render (see plugin_backend).
-PLUGIN_RESET = {"amsynth": "instance"}
-
 
 def make_renderer(name: str, settings: RenderSettings | None = None) -> Renderer:
     """A new renderer for a registered synth (a new DawDreamer engine).
@@ -28,7 +25,7 @@ def make_renderer(name: str, settings: RenderSettings | None = None) -> Renderer
         return FaustRenderer(schema, settings, registry.faust_source(name))
     from asp.render.plugin_backend import PluginRenderer
 
-    return PluginRenderer(schema, settings, registry.plugin_path(name), reset=PLUGIN_RESET.get(name, "instance"))
+    return PluginRenderer(schema, settings, registry.plugin_path(name), reset="instance")
 
 
 def get_renderer(name: str, settings: RenderSettings | None = None) -> Renderer:

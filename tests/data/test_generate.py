@@ -131,3 +131,17 @@ def test_resume_after_kill_equals_an_uninterrupted_run(tmp_path):
         rows = a.table[a.table.synth == synth]
         np.testing.assert_array_equal(a.mels(rows), b.mels(rows))
         np.testing.assert_array_equal(a.array(rows, "native"), b.array(rows, "native"))
+
+
+def test_presets_from_files_all_of_them_with_presets_0(tmp_path):
+    """The README's `--preset-files SYNTH=PATH --presets 0`: every preset in the folder, under its own name."""
+    from asp.synths.presets import read_presets
+
+    folder = Path(__file__).resolve().parents[2] / "presets" / "vapoly"
+    out = generate(_cfg(tmp_path / "ds", synths=("vapoly",), presets_per_synth=0, preset_files={"vapoly": str(folder)}),
+                   progress=False)
+    ds = Dataset(out)
+    expected = read_presets(folder, load_schema("vapoly"))
+    assert sorted(ds.table.preset_name.unique()) == sorted(p.name for p in expected)
+    rows = ds.table.drop_duplicates("preset_id").sort_values("preset_id")
+    np.testing.assert_allclose(ds.array(rows, "native"), np.stack([p.vector for p in expected]), atol=1e-6)
