@@ -24,7 +24,8 @@ from asp.data import layout
 from asp.data.splits import SPLITS, split_by_preset
 from asp.features.hpss import EXACT, harmonic_share, timbre_group
 from asp.features.mel import MelSettings, mel_db
-from asp.features.spectral import lsd, rms, stft_power
+from asp.features.spectral import rms, stft_power
+from asp.metrics import lsd
 from asp.render.factory import get_renderer, make_renderer
 from asp.render.pool import TaskCrash, run_pool
 from asp.render.settings import C4, RenderSettings
@@ -307,7 +308,7 @@ def self_distance(synth: str, vectors: np.ndarray, settings: RenderSettings) -> 
         return {"error": "; ".join(errors) or "the render process crashed"}
     d = np.array([lsd(a, b) for a, b in results[0]])
     return {"lsd_mean": float(d.mean()), "lsd_std": float(d.std()), "lsd_max": float(d.max()), "presets": len(d),
-            "note": C4, "metric": "textbook LSD (dB), asp.features.lsd"}
+            "note": C4, "metric": "textbook LSD (dB), asp.metrics.lsd"}
 
 
 def finalize(cfg: GenerateConfig, tasks: Sequence[ShardTask], render_seconds: float = 0.0,

@@ -1,7 +1,7 @@
 """Preset-level evaluation: predicted presets re-rendered against the target sounds, with the two baselines the
 VAE must beat (the mean preset and a random preset of the same synth).
 
-Metrics per clip: LSD (textbook, dB; asp.features.lsd) between the re-rendered prediction and the target clip,
+Metrics per clip: LSD (textbook, dB; asp.metrics.lsd) between the re-rendered prediction and the target clip,
 parameter MSE over continuous parameters (normalised units) and categorical accuracy (share of categorical parameters
 whose class is right).
 """
@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from asp.features.spectral import lsd
+from asp.metrics import lsd, preset_metrics
 from asp.render import RenderSettings, get_renderer
 from asp.synths import load_sampling, load_schema, sample_presets
 from asp.synths.schema import SynthSchema
@@ -28,21 +28,6 @@ def mean_preset(schema: SynthSchema, native: np.ndarray) -> np.ndarray:
             k = p.class_of(x[:, i])
             out[i] = np.bincount(k, minlength=p.n_classes).argmax() / (p.n_classes - 1)
     return out.astype(np.float32)
-
-
-def param_metrics(schema: SynthSchema, pred: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(param MSE over continuous parameters, categorical accuracy) per row."""
-    pred, target = np.atleast_2d(pred), np.atleast_2d(target)
-    kinds = np.array([p.kind for p in schema.params])
-    cont = kinds == "continuous"
-    mse = ((pred[:, cont] - target[:, cont]) ** 2).mean(axis=1) if cont.any() else np.zeros(len(pred))
-    cat = np.array([i for i, p in enumerate(schema.params) if p.kind == "categorical"])
-    if len(cat):
-        c = np.array([schema.params[i].n_classes for i in cat])
-        acc = (np.round(pred[:, cat] * (c - 1)) == np.round(target[:, cat] * (c - 1))).mean(axis=1)
-    else:
-        acc = np.full(len(pred), np.nan)
-    return mse, acc
 
 
 def evaluate_methods(synth: str, targets: np.ndarray, methods: dict[str, np.ndarray], note: int = 60,
@@ -61,9 +46,9 @@ def evaluate_methods(synth: str, targets: np.ndarray, methods: dict[str, np.ndar
     for i, t in enumerate(targets):
         target_audio = r.render(t, note)
         for name, pred in methods.items():
-            mse, acc = param_metrics(schema, pred[i], t)
+            pm = preset_metrics(schema, pred[i], t)
             rows.append({"synth": synth, "item": i, "method": name, "lsd": lsd(r.render(pred[i], note), target_audio),
-                         "param_mse": float(mse[0]), "cat_acc": float(acc[0])})
+                         **{k: float(v[0]) for k, v in pm.items()}})
         if progress:
             progress(1)
     return pd.DataFrame(rows)

@@ -2,6 +2,6 @@
 
 from asp.features.hpss import GROUP_NAMES, harmonic_share, timbre_group
 from asp.features.mel import MelSettings, mel_db
-from asp.features.spectral import lsd, rms, stft_power
+from asp.features.spectral import rms, stft_power
 
-__all__ = ["GROUP_NAMES", "MelSettings", "harmonic_share", "lsd", "mel_db", "rms", "stft_power", "timbre_group"]
+__all__ = ["GROUP_NAMES", "MelSettings", "harmonic_share", "mel_db", "rms", "stft_power", "timbre_group"]

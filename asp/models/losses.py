@@ -93,20 +93,3 @@ def logits_to_scores(logits: torch.Tensor, lay: SynthLayout, kind: str = "typed"
     idx = torch.cat([lay.continuous, lay.binary]).to(logits.device)
     out[:, idx] = torch.sigmoid(logits[:, idx])
     return out
-
-
-def categorical_accuracy(scores: torch.Tensor, target: torch.Tensor, lay: SynthLayout) -> torch.Tensor:
-    """Per sample, the share of categorical parameters whose argmax is right: (n,). NaN for a synth without any."""
-    if not lay.groups:
-        return torch.full((scores.shape[0],), float("nan"), device=scores.device)
-    hits = torch.stack([(scores[:, s:s + n].argmax(1) == target[:, s:s + n].argmax(1)).float()
-                        for s, n in lay.groups], dim=1)
-    return hits.mean(1)
-
-
-def continuous_mse(scores: torch.Tensor, target: torch.Tensor, lay: SynthLayout) -> torch.Tensor:
-    """Per sample, the mean squared error over continuous parameters (normalised units): (n,)."""
-    if not len(lay.continuous):
-        return torch.zeros(scores.shape[0], device=scores.device)
-    c = lay.continuous.to(scores.device)
-    return (scores[:, c] - target[:, c]).pow(2).mean(1)

@@ -14,7 +14,8 @@ import torchmetrics
 from torch.nn import functional as F
 
 from asp.models.components import kl_divergence
-from asp.models.losses import ParamLoss, SynthLayout, categorical_accuracy, continuous_mse, logits_to_scores
+from asp.metrics import categorical_accuracy, continuous_mse
+from asp.models.losses import ParamLoss, SynthLayout, logits_to_scores
 from asp.models.vae import MultiTaskVAE
 from asp.synths import registry
 
@@ -113,8 +114,9 @@ class VAEModule(L.LightningModule):
                 continue
             scores = logits_to_scores(parts["logits"][rows, : lay.size], lay, self.loss_kind)
             target = batch["target"][rows, : lay.size]
-            self.metrics[stage][f"param_mse/{self.synths[k]}"].update(continuous_mse(scores, target, lay))
-            acc = categorical_accuracy(scores, target, lay)
+            mse = continuous_mse(scores, target, lay.continuous.to(scores.device))
+            self.metrics[stage][f"param_mse/{self.synths[k]}"].update(mse)
+            acc = categorical_accuracy(scores, target, lay.groups)
             if not torch.isnan(acc).all():
                 self.metrics[stage][f"cat_acc/{self.synths[k]}"].update(acc)
 

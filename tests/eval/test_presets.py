@@ -1,6 +1,6 @@
 import numpy as np
 
-from asp.eval.presets import baselines, evaluate_methods, mean_preset, param_metrics
+from asp.eval.presets import baselines, evaluate_methods, mean_preset
 from asp.render import RenderSettings
 from asp.synths.schema import schema_from_records
 
@@ -11,14 +11,6 @@ SCHEMA = schema_from_records("toy", [{"name": "x"}, {"name": "c", "kind": "categ
 def test_mean_preset_takes_means_and_modes():
     native = np.array([[0.0, 0.0, 1.0], [0.5, 0.5, 1.0], [1.0, 0.5, 0.0]])
     np.testing.assert_allclose(mean_preset(SCHEMA, native), [0.5, 0.5, 1.0])
-
-
-def test_param_metrics_hand_computed():
-    pred = np.array([[0.2, 1.0, 1.0], [0.5, 0.5, 0.0]])
-    target = np.array([[0.0, 1.0, 0.0], [0.5, 0.0, 0.0]])
-    mse, acc = param_metrics(SCHEMA, pred, target)
-    np.testing.assert_allclose(mse, [0.04, 0.0])
-    np.testing.assert_allclose(acc, [1.0, 0.0])
 
 
 def test_evaluate_methods_renders_real_audio():

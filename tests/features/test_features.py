@@ -1,8 +1,7 @@
 import numpy as np
 import pytest
 
-from asp.features import MelSettings, harmonic_share, lsd, mel_db, rms, timbre_group
-from asp.features.spectral import lsd_from_power
+from asp.features import MelSettings, harmonic_share, mel_db, rms, timbre_group
 
 SR = 44100
 
@@ -21,24 +20,6 @@ def test_mel_shape_for_five_seconds():
 def test_mel_is_power_in_db():
     m = mel_db(tone())
     assert m.max() > 20 and m.max() < 80  # a 0.5-amplitude sine, power in dB re 1
-
-
-def test_lsd_hand_computed_case():
-    """Two constant spectrograms 10 dB apart in every bin and frame have LSD exactly 10 dB."""
-    pa = np.full((5, 3), 1.0)
-    pb = np.full((5, 3), 0.1)
-    assert lsd_from_power(pa, pb, eps=0) == pytest.approx(10.0)
-    # frame-wise RMS: one frame differs by 20 dB in 1 of 4 bins -> sqrt(400/4) = 10, other frame 0 -> mean 5
-    pa = np.ones((4, 2))
-    pb = np.ones((4, 2))
-    pb[0, 0] = 0.01
-    assert lsd_from_power(pa, pb, eps=0) == pytest.approx(5.0)
-
-
-def test_lsd_of_identical_audio_is_zero_and_grows_with_difference():
-    x = np.random.default_rng(1).standard_normal(SR).astype(np.float32)  # power in every bin, far above eps
-    assert lsd(x, x) == 0
-    assert lsd(x, 0.5 * x) == pytest.approx(20 * np.log10(2), abs=0.01)
 
 
 def test_harmonic_share_separates_tones_from_noise():

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from asp.features.spectral import lsd
+from asp.metrics import lsd
 from asp.render import RenderSettings
 from asp.render.factory import make_renderer
 from asp.render.quiet import quiet_fds

@@ -5,7 +5,8 @@ import os
 import numpy as np
 import pytest
 
-from asp.features.spectral import lsd, rms
+from asp.features.spectral import rms
+from asp.metrics import lsd
 from asp.render import RenderSettings, get_renderer
 from asp.synths import load_sampling, load_schema, registry, sample_presets
 from tests.conftest import plugin_renderable, renderable

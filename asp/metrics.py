@@ -1,0 +1,196 @@
+"""Every metric asp reports, defined once and shared by training, the effect stage and evaluation.
+
+Audio (numpy, mono clips of equal length at one sample rate):
+
+* :func:`lsd`: the textbook log-spectral distance in dB.
+* :func:`paper_lsd`: what the multi-task ASP code (Faronbi et al., ICASSP 2023) reports as "LSD"; kept only to
+  compare with the published tables, and always labelled ``paper_lsd``.
+* :func:`effect_metrics`: the six audio metrics of SerumRNN (Mitcheltree & Koike, EvoMUSART 2021): MSE, MAE, LSD,
+  MFCC distance and Pearson correlation on the dB mel spectrogram, and the multi-scale spectral MAE on the audio.
+
+Parameters (numpy arrays or torch tensors in the one-hot layout, so the training loop and the evaluation share one
+definition; native vectors go through :func:`preset_metrics`):
+
+* :func:`continuous_mse`: squared error over continuous parameters, mean per sample (ours) or summed per sample
+  (the multi-task ASP paper's "param MSE").
+* :func:`categorical_accuracy`: per sample, the share of categorical parameters whose class is right.
+
+This module sits with ``asp.features`` in the layering (numpy and librosa only), below ``asp.models`` and ``asp.eval``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from asp.features.spectral import stft_power
+
+if TYPE_CHECKING:
+    from asp.synths.schema import SynthSchema
+
+EPS_POWER = 1e-10
+PAPER_POWER_FLOOR = float(np.finfo(np.float32).tiny)
+EFFECT_METRICS = ("mse", "mae", "lsd", "mfccd", "pcc", "mssmae")
+
+
+# ---------------------------------------------------------------------- log-spectral distances
+def lsd(a: np.ndarray, b: np.ndarray, n_fft: int = 2048, hop_length: int = 512, eps: float = EPS_POWER) -> float:
+    """Textbook log-spectral distance in dB between two clips of equal length.
+
+    Per STFT frame, the root mean square over frequency bins of ``10 log10((P_a + eps) / (P_b + eps))``, then the mean
+    over frames. 0 for identical clips; 20 log10(2) = 6.02 dB when one clip is the other at half amplitude.
+    """
+    return lsd_from_power(stft_power(a, n_fft, hop_length), stft_power(b, n_fft, hop_length), eps)
+
+
+def lsd_from_power(pa: np.ndarray, pb: np.ndarray, eps: float = EPS_POWER) -> float:
+    """:func:`lsd` from two (..., bins, frames) power spectrograms."""
+    d = 10.0 * (np.log10(pa + eps) - np.log10(pb + eps))
+    return float(np.mean(np.sqrt(np.mean(d ** 2, axis=-2))))
+
+
+def paper_lsd(a: np.ndarray, b: np.ndarray, n_fft: int = 2048, hop_length: int = 512) -> float:
+    """The multi-task ASP paper's "LSD" (not a log-spectral distance): the mean over every STFT bin and frame of
+    ``(log10 P_a - log10 P_b)^2``, with no square root, no dB scale and no epsilon.
+
+    Where a power is exactly 0 the published code reads whatever is in memory; here it is floored at the smallest
+    normal float32, so digital silence against sound gives a very large value, as the published outliers suggest.
+    """
+    pa = np.maximum(stft_power(a, n_fft, hop_length), PAPER_POWER_FLOOR)
+    pb = np.maximum(stft_power(b, n_fft, hop_length), PAPER_POWER_FLOOR)
+    return float(np.mean((np.log10(pa) - np.log10(pb)) ** 2))
+
+
+# ---------------------------------------------------------------------- SerumRNN's audio metrics
+@dataclass(frozen=True)
+class EffectFeatures:
+    """SerumRNN's feature settings: a 128-bin mel (20 Hz-16 kHz, n_fft 2048, hop 512) in dB re 1, clipped 80 dB below
+    the clip's peak and divided by 80; 30 MFCCs from that mel; spectral scales 64-2048 with 75 % overlap."""
+
+    sample_rate: int = 44100
+    n_fft: int = 2048
+    hop_length: int = 512
+    n_mels: int = 128
+    fmin: float = 20.0
+    fmax: float = 16000.0
+    top_db: float = 80.0
+    n_mfcc: int = 30
+    scales: tuple[int, ...] = (64, 128, 256, 512, 1024, 2048)
+    log_weight: float = 0.1
+
+
+def effect_mel(audio: np.ndarray, f: EffectFeatures = EffectFeatures()) -> np.ndarray:
+    """(n_samples,) -> (n_mels, n_frames) normalised dB mel: ``power_to_db(mel, ref=1, top_db) / top_db``."""
+    import librosa
+
+    mel = librosa.feature.melspectrogram(y=np.asarray(audio, dtype=np.float32), sr=f.sample_rate, n_fft=f.n_fft,
+                                         hop_length=f.hop_length, n_mels=f.n_mels, fmin=f.fmin, fmax=f.fmax)
+    return (librosa.power_to_db(mel, ref=1.0, top_db=f.top_db) / f.top_db).astype(np.float32)
+
+
+def mel_mse(ma: np.ndarray, mb: np.ndarray) -> float:
+    """Mean squared difference of two normalised dB mels (tables print it x100)."""
+    return float(np.mean((ma - mb) ** 2))
+
+
+def mel_mae(ma: np.ndarray, mb: np.ndarray) -> float:
+    """Mean absolute difference of two normalised dB mels (tables print it x100)."""
+    return float(np.mean(np.abs(ma - mb)))
+
+
+def mel_lsd(ma: np.ndarray, mb: np.ndarray, top_db: float = 80.0) -> float:
+    """LSD in dB on the mel: per frame the RMS over mel bins of the dB difference, averaged over frames."""
+    d = (ma - mb) * top_db
+    return float(np.mean(np.sqrt(np.mean(d ** 2, axis=0))))
+
+
+def mfcc_distance(ma: np.ndarray, mb: np.ndarray, f: EffectFeatures = EffectFeatures()) -> float:
+    """Mean over frames of the Euclidean distance between the frames' MFCC vectors (from the dB mels)."""
+    import librosa
+
+    ca = librosa.feature.mfcc(S=ma * f.top_db, sr=f.sample_rate, n_mfcc=f.n_mfcc)
+    cb = librosa.feature.mfcc(S=mb * f.top_db, sr=f.sample_rate, n_mfcc=f.n_mfcc)
+    return float(np.mean(np.linalg.norm(ca - cb, axis=0)))
+
+
+def pcc(ma: np.ndarray, mb: np.ndarray) -> float:
+    """Pearson correlation of the two dB mels, all bins and frames together (higher is better; NaN if one is flat)."""
+    a, b = np.ravel(ma).astype(np.float64), np.ravel(mb).astype(np.float64)
+    a, b = a - a.mean(), b - b.mean()
+    den = np.sqrt(np.sum(a * a) * np.sum(b * b))
+    return float(np.sum(a * b) / den) if den > 0 else float("nan")
+
+
+def mssmae(a: np.ndarray, b: np.ndarray, f: EffectFeatures = EffectFeatures()) -> float:
+    """Multi-scale spectral MAE: per scale (n_fft, hop n_fft/4) the mean |S_a - S_b| of the magnitude spectrograms plus
+    ``log_weight`` times the mean |log(S_a + eps) - log(S_b + eps)|, averaged over scales (tables print it x100)."""
+    total = 0.0
+    for n in f.scales:
+        sa = np.sqrt(stft_power(a, n, n // 4))
+        sb = np.sqrt(stft_power(b, n, n // 4))
+        total += float(np.mean(np.abs(sa - sb)))
+        total += f.log_weight * float(np.mean(np.abs(np.log(sa + EPS_POWER) - np.log(sb + EPS_POWER))))
+    return total / len(f.scales)
+
+
+def effect_metrics(a: np.ndarray, b: np.ndarray, f: EffectFeatures = EffectFeatures(),
+                   mels: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, float]:
+    """The six SerumRNN metrics of clip ``a`` against clip ``b`` (``mels``: their :func:`effect_mel` if known)."""
+    ma, mb = mels if mels is not None else (effect_mel(a, f), effect_mel(b, f))
+    return {"mse": mel_mse(ma, mb), "mae": mel_mae(ma, mb), "lsd": mel_lsd(ma, mb, f.top_db),
+            "mfccd": mfcc_distance(ma, mb, f), "pcc": pcc(ma, mb), "mssmae": mssmae(a, b, f)}
+
+
+# ---------------------------------------------------------------------- parameter metrics
+def _rows_full(x: Any, value: float) -> Any:
+    """An array (numpy) or tensor (torch) of ``value`` per row of ``x``."""
+    if hasattr(x, "new_full"):
+        return x.new_full(tuple(x.shape[:-1]), value)
+    return np.full(np.shape(x)[:-1], value, dtype=np.float64)
+
+
+def continuous_mse(pred: Any, target: Any, continuous: Any, reduction: str = "mean") -> Any:
+    """Per sample, the squared error over continuous parameters in normalised units.
+
+    Args:
+        pred, target: (..., onehot_size) numpy arrays or torch tensors.
+        continuous: one-hot positions of the continuous parameters.
+        reduction: ``mean`` (asp's parameter MSE) or ``sum`` (the multi-task ASP paper's "param MSE").
+
+    Returns:
+        (...,) values; 0 for a synth without continuous parameters.
+    """
+    if reduction not in ("mean", "sum"):
+        raise KeyError(f"unknown reduction {reduction!r}; valid: mean, sum")
+    if len(continuous) == 0:
+        return _rows_full(pred, 0.0)
+    d = (pred[..., continuous] - target[..., continuous]) ** 2
+    return d.mean(-1) if reduction == "mean" else d.sum(-1)
+
+
+def categorical_accuracy(pred: Any, target: Any, groups: Sequence[tuple[int, int]]) -> Any:
+    """Per sample, the share of categorical parameters whose argmax is the target's class.
+
+    Args:
+        pred, target: (..., onehot_size) scores / one-hot vectors (numpy or torch).
+        groups: (one-hot start, n_classes) per categorical parameter.
+
+    Returns:
+        (...,) shares in [0, 1]; NaN for a synth without categorical parameters.
+    """
+    if not groups:
+        return _rows_full(pred, float("nan"))
+    hits = sum((pred[..., s:s + n].argmax(-1) == target[..., s:s + n].argmax(-1)) * 1.0 for s, n in groups)
+    return hits / len(groups)
+
+
+def preset_metrics(schema: "SynthSchema", pred: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
+    """Parameter metrics of native vectors (N, n_params) or (n_params,) against the targets, per row:
+    ``param_mse`` (mean over continuous), ``paper_param_mse`` (sum over continuous) and ``cat_acc``."""
+    p, t = schema.encode(np.atleast_2d(pred)), schema.encode(np.atleast_2d(target))
+    cont = np.flatnonzero(schema.onehot_kinds == 0)
+    groups = [(start, n) for _, start, n in schema.categorical_groups]
+    return {"param_mse": continuous_mse(p, t, cont), "paper_param_mse": continuous_mse(p, t, cont, "sum"),
+            "cat_acc": categorical_accuracy(p, t, groups)}
