@@ -86,7 +86,7 @@ def cmd_synths_draft(args: argparse.Namespace) -> int:
     schema = draft_from_faust(path, args.name) if path.suffix == ".dsp" else draft_from_plugin(path, args.name)
     text = dump_schema_yaml(schema)
     if args.out:
-        from asp.synths.presets import atomic_write_bytes
+        from asp.atomic import atomic_write_bytes
 
         atomic_write_bytes(args.out, text.encode())
         print(f"wrote {args.out}: {schema.n_params} parameters ({schema.counts}), one-hot {schema.onehot_size}",

@@ -21,7 +21,7 @@ import pandas as pd
 from asp.data import layout
 from asp.features.hpss import timbre_group
 from asp.synths import registry
-from asp.synths.presets import atomic_write_bytes
+from asp.atomic import atomic_write_bytes
 
 PUBLISHED = {"serum": "serum", "diva": "diva", "tyrell": "tyrelln6"}
 SPLITS = ("train", "valid", "test")

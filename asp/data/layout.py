@@ -24,17 +24,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import platform
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from asp.synths.presets import atomic_write_bytes
+from asp import atomic
+from asp.atomic import atomic_write_bytes
 
 COLUMNS = ["synth", "preset_id", "preset_name", "note", "split", "rms", "harmonic_share", "timbre_group",
            "schema_hash", "shard", "row"]
@@ -54,30 +52,19 @@ def shard_done(out: Path, synth: str, shard: int) -> bool:
 
 def clean_partial(out: Path) -> None:
     """Remove temporary folders left by a killed run."""
-    root = out / "shards"
-    if root.is_dir():
-        for tmp in root.glob("*/.tmp-*"):
-            shutil.rmtree(tmp, ignore_errors=True)
+    for synth_dir in (out / "shards").glob("*"):
+        atomic.clean_partial(synth_dir)
 
 
 def write_shard(out: Path, synth: str, shard: int, arrays: dict[str, np.ndarray], rows: pd.DataFrame,
                 meta: dict[str, Any]) -> Path:
-    """Write a shard atomically: into a temporary folder, then rename."""
+    """Write a shard atomically (a shard from an identical plan that already landed, a retried task's, is kept)."""
     final = shard_dir(out, synth, shard)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{shard:05d}-", dir=final.parent))
-    try:
+    with atomic.atomic_dir(final, replace=False) as tmp:
         for name, arr in arrays.items():
             np.save(tmp / f"{name}.npy", arr)
         rows.astype({k: v for k, v in DTYPES.items() if k in rows}).to_parquet(tmp / "rows.parquet", index=False)
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
-        if final.exists():  # a shard from an identical plan already landed (a retried task): keep the first
-            shutil.rmtree(tmp)
-            return final
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final
 
 

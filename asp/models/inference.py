@@ -5,8 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+import dataclasses
+import json
+
 import numpy as np
 import torch
+
+from asp.features.mel import MelSettings
+from asp.render.settings import RenderSettings
 
 from asp.models.losses import logits_to_scores
 from asp.models.module import SchemaMismatch, VAEModule
@@ -43,6 +49,24 @@ class Predictor:
         self.device = device
         self.synths: list[str] = list(self.module.synths)
         self.floor_db = self.module.hparams.get("mel_floor_db")
+        self.path = path
+        self.render_settings, self.mel_settings = self._settings(path)
+        if self.mel_settings.n_frames(self.render_settings.n_samples) != self.module.hparams.n_frames:
+            raise SchemaMismatch(f"{path}: the model takes {self.module.hparams.n_frames} mel frames, but its render "
+                                 f"and mel settings give {self.mel_settings.n_frames(self.render_settings.n_samples)}")
+
+    def _settings(self, path: Path) -> tuple[RenderSettings, MelSettings]:
+        """The render and mel settings the model was trained with: from the checkpoint, else from the
+        ``dataset_card.json`` of its run folder (checkpoints written before they were stored), else the defaults."""
+        hp = self.module.hparams
+        render, mel = hp.get("render"), hp.get("mel")
+        card = path.parent.parent / "dataset_card.json"
+        if (render is None or mel is None) and card.is_file():
+            settings = json.loads(card.read_text()).get("settings") or {}
+            render, mel = render or settings.get("render"), mel or settings.get("mel")
+        names = {f.name for f in dataclasses.fields(MelSettings)}
+        return (RenderSettings.from_dict(render) if render else RenderSettings(),
+                MelSettings(**{k: v for k, v in (mel or {}).items() if k in names}))
 
     @torch.no_grad()
     def predict(self, mel_db: np.ndarray, synths: Sequence[str] | None = None,

@@ -39,6 +39,7 @@ class VAEModule(L.LightningModule):
         weights: ``{"param": w, "spec": w, "kl": w}``.
         mel_floor_db: the dB floor that maps input mels to [0, 1] (from the dataset card; None: used as stored).
         schema_hashes: the schema hashes trained with (filled from the registry when None).
+        render, mel: the dataset's render and mel settings (its card), so inference can prepare audio the same way.
     """
 
     def __init__(self, synths: Sequence[str], variant: str = "J-S", z_dim: int = 64,
@@ -46,7 +47,8 @@ class VAEModule(L.LightningModule):
                  dropout: float = 0.0, condition: str = "mask", loss: dict[str, Any] | None = None,
                  weights: dict[str, float] | None = None, kl_warmup_steps: int = 1000, lr: float = 1e-3,
                  weight_decay: float = 0.0, n_mels: int = 128, n_frames: int = 431,
-                 mel_floor_db: float | None = -100.0, schema_hashes: dict[str, str] | None = None) -> None:
+                 mel_floor_db: float | None = -100.0, schema_hashes: dict[str, str] | None = None,
+                 render: dict[str, Any] | None = None, mel: dict[str, Any] | None = None) -> None:
         super().__init__()
         schemas = [registry.load_schema(s) for s in synths]
         current = {s.name: s.content_hash for s in schemas}
@@ -62,6 +64,7 @@ class VAEModule(L.LightningModule):
                                                                  **(weights or {})},
             "kl_warmup_steps": kl_warmup_steps, "lr": lr, "weight_decay": weight_decay, "n_mels": n_mels,
             "n_frames": n_frames, "mel_floor_db": mel_floor_db, "schema_hashes": current,
+            "render": dict(render) if render else None, "mel": dict(mel) if mel else None,
         })
         self.synths = list(synths)
         self.schemas = schemas

@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 
-from asp.synths.presets import atomic_write_bytes
+from asp.atomic import atomic_write_bytes
 
 CONFIG_DIR = Path(os.environ.get("ASP_CONFIG_DIR", Path(__file__).resolve().parents[2] / "configs"))
 GROUPS = ("data", "model", "encoder", "loss", "trainer", "logger", "experiment")
@@ -70,8 +70,8 @@ def build(cfg: DictConfig) -> tuple[Any, Any, Any, Path]:
     m = OmegaConf.to_container(cfg.model, resolve=True)
     module = VAEModule(synths=list(d.synths), encoder=OmegaConf.to_container(cfg.encoder, resolve=True),
                        loss=OmegaConf.to_container(cfg.loss, resolve=True), n_mels=dm.n_mels, n_frames=dm.n_frames,
-                       mel_floor_db=dm.floor_db,
-                       **m)
+                       mel_floor_db=dm.floor_db, render=(dm.store.card.get("settings") or {}).get("render"),
+                       mel=(dm.store.card.get("settings") or {}).get("mel"), **m)
     loggers: list[Any] = [CSVLogger(save_dir=str(run_dir), name="", version="")]
     if cfg.logger.kind == "wandb":
         from lightning.pytorch.loggers import WandbLogger

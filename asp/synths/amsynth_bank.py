@@ -16,7 +16,8 @@ from typing import Iterable
 import numpy as np
 
 from asp.synths.params import SchemaError
-from asp.synths.presets import Preset, atomic_write_bytes
+from asp.atomic import atomic_write_bytes
+from asp.synths.presets import Preset
 from asp.synths.schema import SynthSchema
 
 HEADER = "amSynth"

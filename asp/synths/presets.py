@@ -9,14 +9,13 @@ JSON preset::
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
 
+from asp.atomic import atomic_write_bytes
 from asp.synths.params import SchemaError
 from asp.synths.schema import SynthSchema
 
@@ -28,20 +27,6 @@ class Preset:
     name: str
     vector: np.ndarray
     source: str = ""
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write a file so that it is either absent/old or complete (temp file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def preset_to_json(schema: SynthSchema, vector: np.ndarray, name: str) -> dict[str, Any]:

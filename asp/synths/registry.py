@@ -41,6 +41,8 @@ class SynthEntry:
             (empty when there is none, as for commercial plugins).
         sampling: optional sampling spec file (same lookup as ``schema``).
         description: one line for listings.
+        native: native preset formats written beside the JSON preset (names in ``asp.synths.native.FORMATS``);
+            empty where the JSON is the native format (the Faust built-ins) or none is known.
     """
 
     name: str
@@ -49,6 +51,7 @@ class SynthEntry:
     source: str = ""
     sampling: str | None = None
     description: str = ""
+    native: tuple[str, ...] = ()
 
     @property
     def env_var(self) -> str:
@@ -205,7 +208,7 @@ for _entry in (
     SynthEntry("subtractive", "subtractive.yaml", "faust", "subtractive.dsp", "subtractive.yaml",
                "built-in two-oscillator subtractive synth"),
     SynthEntry("amsynth", "amsynth.yaml", "plugin", "/usr/lib/vst/amsynth_vst.so", "amsynth.yaml",
-               "amsynth VST2 (Debian package amsynth), hosted by DawDreamer"),
+               "amsynth VST2 (Debian package amsynth), hosted by DawDreamer", native=("amsynth-bank", "amsynth-fxp")),
     SynthEntry("serum", "serum.csv", "plugin", "", None, "Xfer Serum (VST2; bring your own plugin)"),
     SynthEntry("diva", "diva.csv", "plugin", "", None, "u-he Diva (bring your own plugin)"),
     SynthEntry("tyrelln6", "tyrelln6.csv", "plugin", "", None, "u-he TyrellN6 (bring your own plugin)"),

@@ -1,0 +1,63 @@
+"""Writes that are either absent (or the old version) or complete: temporary file or folder, then one rename.
+
+Used by every writer in asp, so that a killed job never leaves a half-written output that looks finished.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write a file so that it is either absent/old or complete (temp file + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def atomic_dir(final: str | Path, replace: bool = True) -> Iterator[Path]:
+    """Fill a folder that appears at ``final`` only when the block ends without an error.
+
+    Yields a temporary folder beside ``final`` (named ``.tmp-<name>-*``, removed on error). An existing ``final`` is
+    replaced (``replace``) or kept, the new one being dropped (a retried task whose twin already landed).
+    """
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
+    try:
+        yield tmp
+        if final.exists():
+            if not replace:
+                shutil.rmtree(tmp)
+                return
+            old = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-old-", dir=final.parent))
+            os.replace(final, old / "x")
+            os.replace(tmp, final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def clean_partial(folder: str | Path, pattern: str = ".tmp-*") -> None:
+    """Remove temporary folders and files a killed run left in ``folder`` (matching ``pattern``)."""
+    for tmp in Path(folder).glob(pattern):
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)

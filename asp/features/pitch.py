@@ -1,0 +1,56 @@
+"""Pitch of a sound, and the MIDI note to render a predicted patch at.
+
+The rule: estimate f0 with probabilistic YIN (librosa ``pyin``) on the first ``seconds`` of the clip, resampled to
+16 kHz; the pitch is the median f0 of the voiced frames, and a sound with fewer than ``min_voiced`` voiced frames has
+none. The note to play is that pitch's pitch class in the octave C4-B4 (MIDI 60-71): the models were trained on notes
+C4-B4 with patches that carry their own octave and tuning, so a sound an octave lower is explained by the patch's
+octave, not by the key. A sound without a pitch is played at C4.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from asp.render.settings import C4
+
+ANALYSIS_RATE = 16000
+
+
+@dataclass(frozen=True)
+class Pitch:
+    """``hz`` and ``midi`` (fractional) are NaN when unpitched; ``note`` is the MIDI note to render at."""
+
+    hz: float
+    midi: float
+    voiced: float
+    note: int
+
+
+def note_for(midi: float, low: int = C4) -> int:
+    """The note of ``midi``'s pitch class in the octave [low, low + 11]; ``low`` for NaN."""
+    if not math.isfinite(midi):
+        return low
+    return low + (int(round(midi)) - low) % 12
+
+
+def estimate_pitch(audio: np.ndarray, sample_rate: int, seconds: float = 1.0, fmin: float = 40.0,
+                   fmax: float = 2000.0, min_voiced: float = 0.25) -> Pitch:
+    """Pitch of a mono clip (see the module docstring)."""
+    import librosa
+    import soxr
+
+    x = np.asarray(audio[: int(seconds * sample_rate)], dtype=np.float32)
+    if sample_rate != ANALYSIS_RATE:
+        x = soxr.resample(x, sample_rate, ANALYSIS_RATE).astype(np.float32)
+    if len(x) < 2048 or not np.any(x):
+        return Pitch(math.nan, math.nan, 0.0, C4)
+    f0, voiced, _ = librosa.pyin(x, fmin=fmin, fmax=fmax, sr=ANALYSIS_RATE, frame_length=2048, resolution=0.25)
+    share = float(np.mean(voiced))
+    if share < min_voiced or not np.any(voiced):
+        return Pitch(math.nan, math.nan, share, C4)
+    hz = float(np.nanmedian(f0[voiced]))
+    midi = float(librosa.hz_to_midi(hz))
+    return Pitch(hz, midi, share, note_for(midi))

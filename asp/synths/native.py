@@ -1,0 +1,42 @@
+"""Native preset files, by format name: what ``asp infer`` writes beside each JSON preset.
+
+A synth lists its formats in its registry entry (``SynthEntry.native``). The Faust built-ins have none: their JSON
+preset is their native format. Serum, Diva and TyrellN6 keep their state in opaque chunks whose layout is not
+public, so none is written for them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from asp.synths import amsynth_bank
+from asp.synths.schema import SynthSchema
+
+Writer = Callable[[Path, SynthSchema, np.ndarray, str], None]
+
+# format name -> (file suffix, writer(path, schema, native vector, preset name))
+FORMATS: dict[str, tuple[str, Writer]] = {
+    "amsynth-bank": (".amSynth.bank", lambda p, s, v, n: amsynth_bank.write_bank(p, s, [(n, v)])),
+    "amsynth-fxp": (".fxp", amsynth_bank.write_fxp),  # a VST2 program amsynth loads back (load_preset)
+}
+
+
+def write_native(base: Path, formats: tuple[str, ...], schema: SynthSchema, vector: np.ndarray,
+                 name: str) -> list[Path]:
+    """Write ``vector`` in each of ``formats`` as ``base`` + suffix (atomically). Returns the paths written.
+
+    Raises:
+        KeyError: an unknown format, listing the known ones.
+    """
+    out = []
+    for fmt in formats:
+        if fmt not in FORMATS:
+            raise KeyError(f"unknown native preset format {fmt!r}; known: {', '.join(sorted(FORMATS))}")
+        suffix, writer = FORMATS[fmt]
+        path = base.with_name(base.name + suffix)
+        writer(path, schema, vector, name)
+        out.append(path)
+    return out
