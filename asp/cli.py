@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from asp.synths import registry
 
@@ -202,6 +202,35 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------- infer
+def print_report(table: Any, out: Path) -> None:
+    """The report table, compactly: per file and synth the metrics, then the errors."""
+    import pandas as pd
+
+    ok = table[table.status == "ok"]
+    with pd.option_context("display.width", 200, "display.max_rows", 500, "display.max_colwidth", 60):
+        if len(ok):
+            cols = ["file", "synth", "note", "lsd", "paper_lsd", "mfccd", "pcc", "mssmae", "best"]
+            print(ok[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        bad = table[table.status != "ok"]
+        if len(bad):
+            print(f"\n{len(bad)} file(s) or synth(s) not done:")
+            print(bad[["file", "synth", "status", "error"]].to_string(index=False))
+    files = table.file.nunique()
+    print(f"\n{files} file(s), {ok.file.nunique()} inferred; report: {out / 'report.csv'} (and .parquet)")
+
+
+def cmd_infer(args: argparse.Namespace) -> int:
+    from asp.infer import InferOptions, infer
+
+    synths = None if args.synth == "all" else [s.strip() for s in args.synth.split(",") if s.strip()]
+    table = infer(args.audio, args.checkpoint, args.out,
+                  InferOptions(synths=synths, batch_size=args.batch_size, device=args.device, note=args.note,
+                               write_audio=not args.no_audio))
+    print_report(table, args.out)
+    return 0 if (table.status == "ok").any() or table.empty else 1
+
+
 # ---------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="asp", description="Automatic synthesizer programming.")
@@ -261,6 +290,19 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--latents", default="2,4,8,16,32,64,128,256,512")
     w.add_argument("--out", default=None, help="sweep folder (re-running it resumes: finished runs are kept)")
     w.set_defaults(fn=cmd_sweep)
+
+    f = sub.add_parser("infer", help="presets for every sound in a folder, for each synth, re-rendered and scored")
+    f.add_argument("audio", type=Path, help="folder of sounds (wav, flac, ogg, mp3, aiff), searched recursively, or "
+                                            "one file")
+    f.add_argument("--checkpoint", type=Path, required=True, help="a .ckpt from asp train (e.g. RUN/checkpoints/"
+                                                                   "best.ckpt)")
+    f.add_argument("--out", type=Path, required=True, help="output folder (mirrors the input tree; re-runs resume)")
+    f.add_argument("--synth", default="all", help="'all' (every synth of the model) or names, comma-separated")
+    f.add_argument("--note", type=int, default=None, help="render at this MIDI note instead of the pitch rule's")
+    f.add_argument("--batch-size", type=int, default=16)
+    f.add_argument("--device", default="cpu")
+    f.add_argument("--no-audio", action="store_true", help="write no input.wav / <synth>.wav")
+    f.set_defaults(fn=cmd_infer)
 
     q = sub.add_parser("quickstart", help="the main job on the built-in default")
     q.add_argument("--out", type=Path, default=QUICKSTART_OUT)

@@ -7,7 +7,11 @@ import os
 import asp.render  # noqa: F401  (DawDreamer before librosa/numba)
 import pytest
 
+from asp.data.generate import GenerateConfig, generate
+from asp.render import RenderSettings
 from asp.synths import registry
+
+TINY_SYNTHS = ("subtractive", "vapoly")
 
 
 def renderable() -> list[str]:
@@ -27,3 +31,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "plugin" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory):
+    """A tiny real dataset (Faust renders): 2 synths x 10 presets x 2 notes, 1 s clips."""
+    out = tmp_path_factory.mktemp("tiny") / "ds"
+    return generate(GenerateConfig(out=out, synths=TINY_SYNTHS, presets_per_synth=10, workers=0, shard_size=5, seed=1,
+                                   render=RenderSettings(note_seconds=0.5, render_seconds=1.0, notes=(60, 62)),
+                                   self_distance_presets=0), progress=False)
+
+
+def overrides(root, run_dir, *extra):
+    return [f"data.root={root}", "data.synths=[subtractive,vapoly]", "trainer=debug", "logger=csv",
+            "data.num_workers=0", "data.batch_size=4", f"run_dir={run_dir}", *extra]
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tiny_dataset, tmp_path_factory):
+    """A checkpoint of J-S trained for one step on ``tiny_dataset`` (real, if useless, weights)."""
+    from asp.models import training
+
+    run = tmp_path_factory.mktemp("tinyrun") / "run"
+    training.train(training.compose(overrides(tiny_dataset, run)))
+    return run / "checkpoints" / "best.ckpt"

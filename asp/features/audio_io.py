@@ -102,6 +102,7 @@ def load_audio(path: str | Path, sample_rate: int, n_samples: int, max_lead_seco
             notes.append(f"used {n_samples / sample_rate:.1f} s of {seconds:.1f} s")
         x = x[:n_samples]
     else:
-        notes.append(f"padded {len(x) / sample_rate:.2f} s to {n_samples / sample_rate:.1f} s")
+        if n_samples - len(x) >= 0.01 * sample_rate:
+            notes.append(f"padded {len(x) / sample_rate:.2f} s to {n_samples / sample_rate:.1f} s")
         x = np.pad(x, (0, n_samples - len(x)))
     return LoadedAudio(np.ascontiguousarray(x, dtype=np.float32), rate, channels, seconds, lead / rate, notes)

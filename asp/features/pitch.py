@@ -1,8 +1,10 @@
 """Pitch of a sound, and the MIDI note to render a predicted patch at.
 
 The rule: estimate f0 with probabilistic YIN (librosa ``pyin``) on the first ``seconds`` of the clip, resampled to
-16 kHz; the pitch is the median f0 of the voiced frames, and a sound with fewer than ``min_voiced`` voiced frames has
-none. The note to play is that pitch's pitch class in the octave C4-B4 (MIDI 60-71): the models were trained on notes
+16 kHz, searching 30-2000 Hz; the pitch is the median f0 of the voiced frames. A sound has none when fewer than
+``min_voiced`` of its frames are voiced, when fewer than half of those lie within a semitone of the median (no stable
+pitch), or when the median is below ``fmin`` (40 Hz), the bottom of the search range where YIN's errors on noise
+collect. The note to play is that pitch's pitch class in the octave C4-B4 (MIDI 60-71): the models were trained on notes
 C4-B4 with patches that carry their own octave and tuning, so a sound an octave lower is explained by the patch's
 octave, not by the key. A sound without a pitch is played at C4.
 """
@@ -37,7 +39,7 @@ def note_for(midi: float, low: int = C4) -> int:
 
 
 def estimate_pitch(audio: np.ndarray, sample_rate: int, seconds: float = 1.0, fmin: float = 40.0,
-                   fmax: float = 2000.0, min_voiced: float = 0.25) -> Pitch:
+                   fmax: float = 2000.0, min_voiced: float = 0.25, search_min: float = 30.0) -> Pitch:
     """Pitch of a mono clip (see the module docstring)."""
     import librosa
     import soxr
@@ -47,10 +49,14 @@ def estimate_pitch(audio: np.ndarray, sample_rate: int, seconds: float = 1.0, fm
         x = soxr.resample(x, sample_rate, ANALYSIS_RATE).astype(np.float32)
     if len(x) < 2048 or not np.any(x):
         return Pitch(math.nan, math.nan, 0.0, C4)
-    f0, voiced, _ = librosa.pyin(x, fmin=fmin, fmax=fmax, sr=ANALYSIS_RATE, frame_length=2048, resolution=0.25)
+    f0, voiced, _ = librosa.pyin(x, fmin=search_min, fmax=fmax, sr=ANALYSIS_RATE, frame_length=2048,
+                                 resolution=0.25)
     share = float(np.mean(voiced))
     if share < min_voiced or not np.any(voiced):
         return Pitch(math.nan, math.nan, share, C4)
-    hz = float(np.nanmedian(f0[voiced]))
+    hz = float(np.median(f0[voiced]))
+    stable = float(np.mean(np.abs(librosa.hz_to_midi(f0[voiced]) - librosa.hz_to_midi(hz)) < 1.0))
+    if hz < fmin or stable < 0.5:
+        return Pitch(math.nan, math.nan, share, C4)
     midi = float(librosa.hz_to_midi(hz))
     return Pitch(hz, midi, share, note_for(midi))

@@ -10,7 +10,7 @@ from asp.data.datamodule import DatasetMismatch
 from asp.models import training
 from asp.models.inference import Predictor
 from asp.models.module import NonFiniteLoss, SchemaMismatch
-from tests.models.conftest import overrides
+from tests.conftest import overrides
 
 
 @pytest.mark.parametrize("group", ["data", "model", "encoder", "loss", "trainer", "logger", "experiment"])

@@ -1,0 +1,293 @@
+"""Batch inference: a folder of sounds in, a preset per sound and synth out, each re-rendered and scored.
+
+``OUT`` mirrors the input tree: for ``AUDIO_DIR/a/kick.wav`` the folder ``OUT/a/kick.wav/`` holds
+
+* ``input.wav``: the clip the model saw (mono, the model's rate and length; see ``asp.features.audio_io``);
+* per synth ``<synth>.json`` (parameter names with natural and normalised values), the synth's native preset
+  files where it has any (``asp.synths.native``), and ``<synth>.wav``, the preset rendered at the note chosen by
+  the pitch rule (``asp.features.pitch``);
+* ``result.json``: the file's report rows, written last.
+
+Each file's folder appears in one rename when the file is done, so a folder that exists is finished, and a re-run
+skips it (unless the checkpoint, the synths or the note option changed). ``OUT/report.csv`` and ``report.parquet``
+have one row per file and synth with the audio metrics of the rendered preset against the input (``asp.metrics``)
+and the best-matching synth (lowest textbook LSD), plus one row per file that could not be used, with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+
+from asp import atomic
+from asp.features.audio_io import AudioError, LoadedAudio, load_audio
+from asp.features.mel import mel_db
+from asp.features.pitch import estimate_pitch
+from asp.metrics import effect_mel, effect_metrics, lsd, paper_lsd
+from asp.synths import registry
+from asp.synths.native import write_native
+from asp.synths.presets import write_json_preset
+
+RESULT = "result.json"
+METRICS = ("lsd", "paper_lsd", "mse", "mae", "mel_lsd", "mfccd", "pcc", "mssmae")
+COLUMNS = ("file", "synth", "status", "error", "best", "best_synth", "note", "pitch_hz", *METRICS, "preset", "native",
+           "audio", "source_rate", "channels", "seconds", "input_notes")
+
+
+class InferError(RuntimeError):
+    """The whole run cannot go on (no input folder, unwritable output, no model); the message says why."""
+
+
+@dataclass
+class InferOptions:
+    """Args:
+        synths: synths to infer presets for (None: every synth the model knows).
+        batch_size: files per model call.
+        device: torch device of the model.
+        note: render every preset at this MIDI note instead of the pitch rule's.
+        write_audio: write ``input.wav`` and the rendered ``<synth>.wav``.
+    """
+
+    synths: Sequence[str] | None = None
+    batch_size: int = 16
+    device: str = "cpu"
+    note: int | None = None
+    write_audio: bool = True
+
+
+@dataclass
+class Timings:
+    """Seconds spent per stage over a run (the benchmark's breakdown)."""
+
+    seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+    def add(self, stage: str, since: float) -> float:
+        now = time.perf_counter()
+        self.seconds[stage] += now - since
+        return now
+
+
+def discover(audio_dir: Path, exclude: Path | None = None) -> list[Path]:
+    """Every regular, non-hidden file under ``audio_dir`` (sorted), except those under ``exclude``."""
+    out = []
+    for p in sorted(audio_dir.rglob("*")):
+        rel = p.relative_to(audio_dir)
+        if any(part.startswith(".") for part in rel.parts) or not p.is_file():
+            continue
+        if exclude is not None and p.resolve().is_relative_to(exclude.resolve()):
+            continue
+        out.append(p)
+    return out
+
+
+def check_writable(out: Path) -> None:
+    """Create ``out`` and prove a file can be written there.
+
+    Raises:
+        InferError: naming the folder and the system's reason.
+    """
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".asp-write-probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise InferError(f"{out}: cannot write the output folder ({err.strerror or err})") from None
+
+
+def _fingerprint(checkpoint: Path, synths: Sequence[str], note: int | None) -> dict[str, Any]:
+    h = hashlib.sha256()
+    with open(checkpoint, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return {"checkpoint_sha256": h.hexdigest()[:16], "synths": list(synths), "note": note}
+
+
+def _finished(folder: Path, fingerprint: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The report rows of a finished folder made with the same fingerprint, else None."""
+    try:
+        blob = json.loads((folder / RESULT).read_text())
+    except (OSError, ValueError):
+        return None
+    return blob["rows"] if blob.get("fingerprint") == fingerprint else None
+
+
+def _error_row(rel: str, err: BaseException) -> dict[str, Any]:
+    msg = str(err)
+    return {"file": rel, "synth": None, "status": "error", "error": msg or type(err).__name__}
+
+
+def _batches(items: list[Path], n: int) -> Iterator[list[Path]]:
+    for i in range(0, len(items), max(1, n)):
+        yield items[i:i + n]
+
+
+def _write_wav(path: Path, audio: np.ndarray, rate: int) -> None:
+    import soundfile as sf
+
+    sf.write(str(path), np.clip(audio, -1.0, 1.0), rate, subtype="PCM_16")
+
+
+class BatchInference:
+    """One model over many files (see the module docstring).
+
+    Args:
+        checkpoint: a ``.ckpt`` written by ``asp train``.
+        out: output folder.
+        options: see :class:`InferOptions`.
+
+    Raises:
+        InferError: unwritable output folder.
+        SchemaMismatch: a checkpoint trained with other schemas than the registry's.
+        KeyError: a synth the model does not know, listing those it does.
+    """
+
+    def __init__(self, checkpoint: str | Path, out: str | Path, options: InferOptions | None = None) -> None:
+        from asp.models.inference import Predictor
+
+        self.out = Path(out)
+        self.options = options or InferOptions()
+        check_writable(self.out)
+        self.predictor = Predictor(checkpoint, device=self.options.device)
+        names = list(self.options.synths or self.predictor.synths)
+        unknown = [s for s in names if s not in self.predictor.synths]
+        if unknown:
+            raise KeyError(f"the model was not trained for {', '.join(unknown)}; it knows: "
+                           f"{', '.join(self.predictor.synths)}")
+        self.synths = names
+        self.render = self.predictor.render_settings
+        self.mel = self.predictor.mel_settings
+        self.fingerprint = _fingerprint(Path(checkpoint), names, self.options.note)
+        self.timings = Timings()
+
+    # ------------------------------------------------------------------ one file
+    def _renderer(self, synth: str) -> Any:
+        from asp.render import get_renderer
+        from asp.render.quiet import quiet_fds
+
+        with quiet_fds():
+            return get_renderer(synth, self.render)
+
+    def _file(self, rel: str, loaded: LoadedAudio, native: dict[str, np.ndarray], folder: Path) -> list[dict]:
+        """Presets, renders and metrics of one file, written into ``folder`` atomically; its report rows."""
+        t = time.perf_counter()
+        sr = self.render.sample_rate
+        pitch = estimate_pitch(loaded.audio, sr)
+        note = self.options.note if self.options.note is not None else pitch.note
+        target_mel = effect_mel(loaded.audio)
+        t = self.timings.add("pitch and input features", t)
+        base = {"file": rel, "status": "ok", "error": None, "note": note,
+                "pitch_hz": None if math.isnan(pitch.hz) else round(pitch.hz, 2), "source_rate": loaded.source_rate,
+                "channels": loaded.channels, "seconds": round(loaded.seconds, 3),
+                "input_notes": "; ".join(loaded.notes)}
+        stem = Path(rel).stem
+        rows: list[dict[str, Any]] = []
+        with atomic.atomic_dir(folder) as tmp:
+            if self.options.write_audio:
+                _write_wav(tmp / "input.wav", loaded.audio, sr)
+            for synth in self.synths:
+                schema = registry.load_schema(synth)
+                v = native[synth]
+                write_json_preset(tmp / f"{synth}.json", schema, v, stem)
+                files = write_native(tmp / synth, registry.get(synth).native, schema, v, stem)
+                row = {**base, "synth": synth, "preset": self._rel(folder / f"{synth}.json"),
+                       "native": ";".join(self._rel(folder / p.name) for p in files) or None}
+                t = self.timings.add("presets", t)
+                try:
+                    audio = self._renderer(synth).render(v, note)
+                except Exception as err:  # no plugin here, or the plugin failed on this preset
+                    rows.append({**row, "status": "not rendered", "error": f"{synth}: {err}"})
+                    continue
+                t = self.timings.add("rendering", t)
+                if self.options.write_audio:
+                    _write_wav(tmp / f"{synth}.wav", audio, sr)
+                    row["audio"] = self._rel(folder / f"{synth}.wav")
+                em = effect_metrics(audio, loaded.audio, mels=(effect_mel(audio), target_mel))
+                row.update({"lsd": lsd(audio, loaded.audio), "paper_lsd": paper_lsd(audio, loaded.audio),
+                            "mse": em["mse"], "mae": em["mae"], "mel_lsd": em["lsd"], "mfccd": em["mfccd"],
+                            "pcc": em["pcc"], "mssmae": em["mssmae"]})
+                t = self.timings.add("metrics", t)
+                rows.append(row)
+            scored = [r for r in rows if r.get("lsd") is not None]
+            best = min(scored, key=lambda r: r["lsd"])["synth"] if scored else None
+            for r in rows:
+                r["best_synth"], r["best"] = best, r["synth"] == best
+            (tmp / RESULT).write_text(json.dumps({"fingerprint": self.fingerprint, "rows": rows}, indent=1))
+        self.timings.add("writing", t)
+        return rows
+
+    def _rel(self, path: Path) -> str:
+        return str(path.relative_to(self.out))
+
+    # ------------------------------------------------------------------ the folder
+    def run(self, audio_dir: str | Path, progress: bool = True) -> pd.DataFrame:
+        """Infer every file under ``audio_dir`` (a folder, or one file); write and return the report table."""
+        from tqdm import tqdm
+
+        src = Path(audio_dir)
+        if src.is_file():
+            root, files = src.parent, [src]
+        elif src.is_dir():
+            root, files = src, discover(src, exclude=self.out)
+        else:
+            raise InferError(f"{src}: no such file or folder")
+        for parent in {p.parent for p in self.out.rglob(".tmp-*")}:
+            atomic.clean_partial(parent)  # a killed run's half-written folders
+        rows: list[dict[str, Any]] = []
+        todo = []
+        for f in files:
+            done = _finished(self.out / f.relative_to(root), self.fingerprint)
+            if done is None:
+                todo.append(f)
+            else:
+                rows.extend(done)
+        n_rendered = len(files) - len(todo)
+        bar = tqdm(total=len(files), initial=n_rendered, desc=f"infer ({n_rendered} already done)", unit="file",
+                   disable=not progress)
+        for chunk in _batches(todo, self.options.batch_size):
+            t = time.perf_counter()
+            loaded: dict[Path, LoadedAudio] = {}
+            for f in chunk:
+                try:
+                    loaded[f] = load_audio(f, self.render.sample_rate, self.render.n_samples)
+                except (AudioError, OSError) as err:
+                    rows.append(_error_row(str(f.relative_to(root)), err))
+                    bar.update()
+            t = self.timings.add("loading audio", t)
+            if not loaded:
+                continue
+            mels = np.stack([mel_db(la.audio, self.mel) for la in loaded.values()])
+            preds = self.predictor.predict(mels, self.synths)
+            self.timings.add("model", t)
+            for i, (f, la) in enumerate(loaded.items()):
+                rel = str(f.relative_to(root))
+                try:
+                    rows.extend(self._file(rel, la, {s: preds[s][i] for s in self.synths}, self.out / rel))
+                except Exception as err:  # e.g. the disk filled up: this file is reported, the others go on
+                    rows.append(_error_row(rel, err))
+                bar.update()
+        bar.close()
+        return self.write_report(rows)
+
+    def write_report(self, rows: list[dict[str, Any]]) -> pd.DataFrame:
+        table = pd.DataFrame(rows).reindex(columns=list(COLUMNS)).sort_values(["file", "synth"], na_position="first")
+        table = table.reset_index(drop=True)
+        atomic.atomic_write_bytes(self.out / "report.csv", table.to_csv(index=False).encode())
+        atomic.atomic_write_bytes(self.out / "report.parquet", table.astype({"best": "boolean"}).to_parquet(
+            index=False))
+        return table
+
+
+def infer(audio_dir: str | Path, checkpoint: str | Path, out: str | Path, options: InferOptions | None = None,
+          progress: bool = True) -> pd.DataFrame:
+    """``asp infer``: see :class:`BatchInference`."""
+    return BatchInference(checkpoint, out, options).run(audio_dir, progress=progress)

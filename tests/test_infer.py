@@ -1,0 +1,181 @@
+"""asp infer on a real (tiny) checkpoint: real Faust renders, a folder mixing good and bad files."""
+
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from asp import infer as infer_mod
+from asp.cli import main
+from asp.infer import InferError, InferOptions, infer
+from asp.synths import load_schema
+from asp.synths.presets import read_json_preset
+
+SYNTHS = ("subtractive", "vapoly")
+GOOD = ["tone.wav", "tone.flac", "tone.ogg", "tone.mp3", "tone.aiff", "deep/low_8k.wav", "deep/high_96k.wav",
+        "deep/six_channels.wav", "deep/hour.wav"]
+BAD = {"bad/corrupt.wav": "cannot decode audio", "bad/empty.wav": "empty file", "bad/zero.wav": "zero-length",
+       "bad/silent.wav": "silent", "bad/readme.txt": "not an audio file"}
+
+
+def tone(rate, seconds, channels=1, f=220.0):
+    t = np.arange(int(rate * seconds)) / rate
+    x = 0.3 * np.sin(2 * np.pi * f * t) * np.exp(-t)
+    return np.repeat(x[:, None], channels, axis=1)
+
+
+def make_folder(root):
+    (root / "deep").mkdir(parents=True)
+    (root / "bad").mkdir()
+    for name, fmt, sub in [("wav", "WAV", "PCM_16"), ("flac", "FLAC", "PCM_16"), ("ogg", "OGG", "VORBIS"),
+                           ("mp3", "MP3", "MPEG_LAYER_III"), ("aiff", "AIFF", "PCM_16")]:
+        sf.write(root / f"tone.{name}", tone(48000, 1.5, 2), 48000, format=fmt, subtype=sub)
+    sf.write(root / "deep/low_8k.wav", tone(8000, 2.0), 8000)
+    sf.write(root / "deep/high_96k.wav", tone(96000, 0.5), 96000, subtype="PCM_24")
+    sf.write(root / "deep/six_channels.wav", tone(44100, 1.0, 6), 44100)
+    with sf.SoundFile(root / "deep/hour.wav", "w", 8000, 1, "PCM_U8") as fh:  # an hour, 29 MB
+        block = tone(8000, 60.0)
+        for _ in range(60):
+            fh.write(block)
+    (root / "bad/corrupt.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk" * 20)
+    (root / "bad/empty.wav").write_bytes(b"")
+    sf.write(root / "bad/zero.wav", np.zeros((0, 1)), 44100)
+    sf.write(root / "bad/silent.wav", np.zeros(44100), 44100)
+    (root / "bad/readme.txt").write_text("not audio")
+    (root / ".hidden.wav").write_bytes(b"skipped: hidden")
+
+
+@pytest.fixture(scope="module")
+def inferred(tiny_checkpoint, tmp_path_factory):
+    root = tmp_path_factory.mktemp("infer")
+    make_folder(root / "in")
+    table = infer(root / "in", tiny_checkpoint, root / "out", progress=False)
+    return root, table
+
+
+def test_every_good_file_gets_a_scored_preset_per_synth(inferred):
+    root, table = inferred
+    ok = table[table.status == "ok"]
+    assert sorted(ok.file.unique()) == sorted(GOOD)
+    assert len(ok) == len(GOOD) * len(SYNTHS)
+    for col in infer_mod.METRICS:
+        assert np.isfinite(ok[col].astype(float)).all(), col
+    assert (ok.lsd > 0).all() and (ok.pcc <= 1).all()
+    # one best synth per file: the lowest textbook LSD
+    for _, rows in ok.groupby("file"):
+        assert rows.best.sum() == 1
+        assert rows.loc[rows.best.astype(bool), "synth"].item() == rows.loc[rows.lsd.idxmin(), "synth"]
+    assert ok.note.between(60, 71).all()
+    assert ok.loc[ok.file == "deep/six_channels.wav", "input_notes"].str.contains("folded 6 channels").all()
+    assert ok.loc[ok.file == "deep/low_8k.wav", "input_notes"].str.contains("resampled from 8000 Hz").all()
+    assert ok.loc[ok.file == "deep/hour.wav", "seconds"].eq(3600.0).all()
+
+
+def test_every_bad_file_gets_one_error_row_naming_it_and_the_reason(inferred):
+    _, table = inferred
+    err = table[table.status == "error"]
+    assert sorted(err.file) == sorted(BAD)
+    for name, reason in BAD.items():
+        msg = err.loc[err.file == name, "error"].item()
+        assert reason in msg and name.split("/")[-1] in msg
+    assert ".hidden.wav" not in set(table.file)
+
+
+def test_output_mirrors_the_tree_with_presets_native_files_and_audio(inferred):
+    root, table = inferred
+    out = root / "out"
+    for name in GOOD:
+        folder = out / name
+        assert (folder / "result.json").is_file() and (folder / "input.wav").is_file()
+        for synth in SYNTHS:
+            preset = read_json_preset(folder / f"{synth}.json", load_schema(synth))
+            assert preset.name == name.split("/")[-1].rsplit(".", 1)[0]
+            audio, rate = sf.read(folder / f"{synth}.wav")
+            assert rate == 44100 and len(audio) == 44100 and np.abs(audio).max() > 0
+    for name in BAD:
+        assert not (out / name).exists()
+    report = pd.read_csv(out / "report.csv")
+    assert len(report) == len(table) and set(report.columns) == set(infer_mod.COLUMNS)
+    assert len(pd.read_parquet(out / "report.parquet")) == len(table)
+    assert not list(out.rglob(".tmp-*"))
+
+
+def test_rerun_skips_finished_files_and_redoes_missing_ones(inferred, tiny_checkpoint, monkeypatch):
+    root, first = inferred
+    out = root / "out"
+    stamp = (out / "tone.wav" / "result.json").stat().st_mtime_ns
+    import shutil
+
+    shutil.rmtree(out / "tone.flac")
+    (out / "deep" / ".tmp-hour.wav-killed").mkdir()  # a killed run's half-written folder
+    done = []
+    real = infer_mod.BatchInference._file
+    monkeypatch.setattr(infer_mod.BatchInference, "_file",
+                        lambda self, rel, *a: done.append(rel) or real(self, rel, *a))
+    table = infer(root / "in", tiny_checkpoint, out, progress=False)
+    assert done == ["tone.flac"]
+    assert (out / "tone.wav" / "result.json").stat().st_mtime_ns == stamp
+    assert not (out / "deep" / ".tmp-hour.wav-killed").exists()
+    cols = ["file", "synth", "status", "lsd"]
+    pd.testing.assert_frame_equal(table[cols], first[cols])  # Faust renders are deterministic
+
+
+def test_a_failure_while_writing_leaves_no_finished_looking_folder(tiny_checkpoint, tmp_path, monkeypatch):
+    (tmp_path / "in").mkdir()
+    for name in ("a.wav", "b.wav", "c.wav"):
+        sf.write(tmp_path / "in" / name, tone(44100, 1.0), 44100)
+    real = infer_mod._write_wav
+
+    def disk_full(path, audio, rate):
+        if path.parent.name.startswith(".tmp-b.wav"):
+            raise OSError(28, "No space left on device")
+        real(path, audio, rate)
+
+    monkeypatch.setattr(infer_mod, "_write_wav", disk_full)
+    table = infer(tmp_path / "in", tiny_checkpoint, tmp_path / "out", progress=False)
+    assert table.loc[table.file == "b.wav", "error"].str.contains("No space left").all()
+    assert not (tmp_path / "out" / "b.wav").exists() and not list((tmp_path / "out").glob(".tmp-*"))
+    assert (table[table.file != "b.wav"].status == "ok").all()
+
+
+def test_unwritable_output_folder_is_a_clear_error(tiny_checkpoint, tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InferError, match="cannot write the output folder"):
+        infer(tmp_path / "in", tiny_checkpoint, tmp_path / "file" / "out", progress=False)
+    if os.geteuid() != 0:  # root writes anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        with pytest.raises(InferError, match="locked"):
+            infer(tmp_path / "in", tiny_checkpoint, locked, progress=False)
+
+
+def test_cli_reports_a_checkpoint_for_other_schemas_and_unknown_synths(tiny_checkpoint, tmp_path, capsys):
+    import torch
+
+    blob = torch.load(tiny_checkpoint, weights_only=False)
+    blob["asp"]["schema_hashes"]["vapoly"] = "ffffffffffffffff"
+    torch.save(blob, tmp_path / "other.ckpt")
+    (tmp_path / "in").mkdir()
+    assert main(["infer", str(tmp_path / "in"), "--checkpoint", str(tmp_path / "other.ckpt"), "--out",
+                 str(tmp_path / "out")]) == 2
+    assert "'vapoly' was trained with schema hash ffffffffffffffff" in capsys.readouterr().err
+    assert main(["infer", str(tmp_path / "in"), "--checkpoint", str(tiny_checkpoint), "--out", str(tmp_path / "out"),
+                 "--synth", "wavetable"]) == 2
+    assert "it knows: subtractive, vapoly" in capsys.readouterr().err
+
+
+def test_cli_prints_the_report(tiny_checkpoint, tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    sf.write(tmp_path / "in" / "a.wav", tone(44100, 1.0), 44100)
+    assert main(["infer", str(tmp_path / "in"), "--checkpoint", str(tiny_checkpoint), "--out", str(tmp_path / "out"),
+                 "--synth", "vapoly", "--note", "65"]) == 0
+    out = capsys.readouterr().out
+    assert "a.wav" in out and "vapoly" in out and "report:" in out
+    result = json.loads((tmp_path / "out" / "a.wav" / "result.json").read_text())
+    assert [r["synth"] for r in result["rows"]] == ["vapoly"] and result["rows"][0]["note"] == 65
+    with pytest.raises(InferError, match="no such file or folder"):
+        infer(tmp_path / "nope", tiny_checkpoint, tmp_path / "out", InferOptions(), progress=False)
