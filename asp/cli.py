@@ -231,6 +231,18 @@ def cmd_infer(args: argparse.Namespace) -> int:
     return 0 if (table.status == "ok").any() or table.empty else 1
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from asp.eval.pipeline import EvalOptions, evaluate
+
+    notes = None if args.notes == "all" else _notes(args.notes)
+    md = evaluate(args.runs, args.out, dataset=args.dataset, sweep=args.sweep,
+                  options=EvalOptions(split=args.split, notes=notes, limit=args.limit or None, cross=not args.no_cross,
+                                      baselines=not args.no_baselines, seed=args.seed))
+    print(md.read_text())
+    print(f"\nreport: {md} (tables as CSV, plots as PNG beside it)")
+    return 0
+
+
 # ---------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="asp", description="Automatic synthesizer programming.")
@@ -303,6 +315,19 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--device", default="cpu")
     f.add_argument("--no-audio", action="store_true", help="write no input.wav / <synth>.wav")
     f.set_defaults(fn=cmd_infer)
+
+    e = sub.add_parser("eval", help="the paper's tables and plots for trained models (or a sweep), against baselines")
+    e.add_argument("runs", type=Path, nargs="*", help="run folders or checkpoints")
+    e.add_argument("--sweep", type=Path, default=None, help="an asp sweep folder (adds the latent-size plot)")
+    e.add_argument("--dataset", type=Path, default=None, help="default: the dataset of the first run")
+    e.add_argument("--out", type=Path, required=True, help="report folder (re-runs reuse scored systems)")
+    e.add_argument("--split", default="test")
+    e.add_argument("--notes", default="60", help="notes of the clips to score: '60', '60,64' or 'all'")
+    e.add_argument("--limit", type=int, default=0, help="clips per synth at most (0: all)")
+    e.add_argument("--no-cross", action="store_true", help="skip the cross-synth renders")
+    e.add_argument("--no-baselines", action="store_true")
+    e.add_argument("--seed", type=int, default=0)
+    e.set_defaults(fn=cmd_eval)
 
     q = sub.add_parser("quickstart", help="the main job on the built-in default")
     q.add_argument("--out", type=Path, default=QUICKSTART_OUT)

@@ -1,0 +1,120 @@
+"""``asp eval``: checkpoints (or a sweep folder) + a dataset -> scored clips -> the report folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+import yaml
+
+from asp.data.store import Dataset
+from asp.eval.evaluate import Evaluator, baseline_predictions, model_predictions, select_clips
+from asp.eval.report import write_report
+
+
+@dataclass
+class EvalOptions:
+    """Args:
+        split: dataset split to score.
+        notes: MIDI notes of the clips to score (None: all).
+        limit: clips per synth at most (a seeded sample; None: all).
+        cross: render every decoder's preset for every clip (the cross-synth matrix).
+        baselines: score the mean-preset and random-preset baselines too.
+        seed: for the clip sample and the random baseline.
+    """
+
+    split: str = "test"
+    notes: tuple[int, ...] | None = (60,)
+    limit: int | None = None
+    cross: bool = True
+    baselines: bool = True
+    seed: int = 0
+
+
+def checkpoint_of(path: Path) -> Path:
+    """A run folder or a checkpoint file -> the checkpoint (``best.ckpt``, else ``last.ckpt``)."""
+    if path.is_file():
+        return path
+    for name in ("best.ckpt", "last.ckpt"):
+        if (path / "checkpoints" / name).is_file():
+            return path / "checkpoints" / name
+    raise FileNotFoundError(f"{path}: neither a checkpoint nor a run folder with checkpoints/best.ckpt")
+
+
+def dataset_of(checkpoint: Path) -> Path:
+    """The dataset a run was trained on (its ``config.yaml``)."""
+    cfg = checkpoint.parent.parent / "config.yaml"
+    if not cfg.is_file():
+        raise FileNotFoundError(f"{checkpoint}: no run config beside it to find its dataset; pass --dataset")
+    return Path(yaml.safe_load(cfg.read_text())["data"]["root"])
+
+
+def sweep_runs(sweep: Path) -> pd.DataFrame:
+    """The runs of an ``asp sweep`` folder: variant, z_dim, run_dir (from its results.csv)."""
+    table = sweep / "results.csv"
+    if not table.is_file():
+        raise FileNotFoundError(f"{sweep}: no results.csv (not an asp sweep folder)")
+    return pd.read_csv(table)[["variant", "z_dim", "run_dir"]]
+
+
+def evaluate(runs: Sequence[Path], out: Path, dataset: Path | None = None, sweep: Path | None = None,
+             options: EvalOptions | None = None, progress: bool = True) -> Path:
+    """Score every run (and the baselines) and write the report folder. Returns ``out/report.md``."""
+    from tqdm import tqdm
+
+    from asp.models.inference import Predictor
+
+    opt = options or EvalOptions()
+    named: dict[str, Path] = {}
+    zs: dict[str, tuple[str, int]] = {}
+    if sweep is not None:
+        for r in sweep_runs(sweep).itertuples(index=False):
+            name = f"{r.variant} z={r.z_dim}"
+            named[name] = checkpoint_of(Path(r.run_dir))
+            zs[name] = (r.variant, int(r.z_dim))
+    for run in runs:
+        ckpt = checkpoint_of(Path(run))
+        named[str(run)] = ckpt
+    if not named:
+        raise ValueError("nothing to evaluate: give run folders, checkpoints or --sweep")
+    predictors = {}
+    for name, ckpt in named.items():
+        p = Predictor(ckpt)
+        label = name if name in zs else p.module.hparams.variant
+        if label in predictors:
+            label = f"{label} ({Path(name).name if Path(name).name not in ('best.ckpt', 'last.ckpt') else name})"
+        predictors[label] = (p, ckpt)
+        if name in zs:
+            zs[label] = zs.pop(name)
+    ds_path = dataset or dataset_of(next(iter(predictors.values()))[1])
+    ds = Dataset(ds_path)
+    synths = sorted({s for p, _ in predictors.values() for s in p.synths}, key=lambda s: ds.synths.index(s)
+                    if s in ds.synths else 99)
+    rows = select_clips(ds, synths, opt.split, opt.notes, opt.limit, opt.seed)
+    if rows.empty:
+        raise ValueError(f"{ds_path}: no {opt.split} clips at notes {opt.notes}")
+    ev = Evaluator(ds, rows, cache=out / "cache")
+    systems: dict[str, tuple[dict, str]] = {}
+    for label, (p, ckpt) in predictors.items():
+        systems[label] = (model_predictions(p, ds, rows, cross=opt.cross), str(ckpt.stat().st_mtime_ns))
+    if opt.baselines:
+        for name, preds in baseline_predictions(ds, rows, opt.seed).items():
+            systems[name] = (preds, f"seed{opt.seed}")
+    frames = []
+    for label, (preds, fp) in systems.items():
+        with tqdm(total=len(rows), desc=f"eval {label}", unit="clip", disable=not progress) as bar:
+            frames.append(ev.score(label, preds, progress=bar.update, fingerprint=fp))
+    clips = pd.concat(frames, ignore_index=True)
+    curves = None
+    if zs:
+        o = clips[(clips.decoder == clips.synth) & clips.system.isin(list(zs))]
+        agg = o.groupby("system").agg(lsd=("lsd", "mean"), param_mse=("param_mse", "mean"),
+                                      cat_acc=("cat_acc", "mean"), n=("lsd", "size")).reset_index()
+        agg["variant"] = agg.system.map(lambda s: zs[s][0])
+        agg["z_dim"] = agg.system.map(lambda s: zs[s][1])
+        curves = agg.sort_values(["variant", "z_dim"])[["variant", "z_dim", "lsd", "param_mse", "cat_acc", "n"]]
+    floors = {s: (e.get("self_distance") or {}).get("lsd_mean") for s, e in ds.card.get("synths", {}).items()}
+    return write_report(clips, out, curves=curves, floors=floors,
+                        title=f"asp evaluation on {ds_path} ({opt.split} split)")

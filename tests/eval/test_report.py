@@ -1,0 +1,85 @@
+"""The evaluation report: hand-computed statistics, and asp eval end to end on a real tiny model."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from asp.cli import main
+from asp.eval import report
+from asp.eval.report import anova, saturation_point, summary
+
+
+def test_saturation_point_by_the_papers_rule():
+    # normalised: 1, .444, .111, .056, .044 -> steps .556, .333, .056: the first below 0.1 starts at size 8
+    assert saturation_point([2, 4, 8, 16, 32], [10, 5, 2, 1.5, 1.4]) == 8
+    # accuracy rises: the rule uses absolute steps
+    assert saturation_point([2, 4, 8, 16], [0.1, 0.5, 0.9, 0.91]) == 8
+    assert saturation_point([2, 4, 8], [0.0, 0.5, 1.0]) is None  # steps of 0.5: never saturates
+
+
+def clips(**systems):
+    rows = []
+    for system, values in systems.items():
+        for i, v in enumerate(values):
+            rows.append({"system": system, "synth": "a", "decoder": "a", "preset_id": i, "note": 60,
+                         "harmonic_share": 0.1 + 0.2 * i, "timbre_group": i % 5, "lsd": v, "paper_lsd": 2 * v,
+                         "param_mse": 0.1, "paper_param_mse": 1.0, "cat_acc": 0.5})
+    return pd.DataFrame(rows)
+
+
+def test_anova_and_summary_hand_computed():
+    c = clips(A=[1.0, 2.0, 3.0], B=[2.0, 3.0, 4.0])
+    # between-group mean square 1.5 / within-group mean square 1.0
+    assert anova(c, ["A", "B"])["F"] == pytest.approx(1.5)
+    assert anova(c, ["A"]) is None
+    s = summary(c, ["system"]).set_index("system")
+    assert s.loc["A", "lsd_mean"] == 2.0 and s.loc["A", "lsd_std"] == pytest.approx(1.0)
+    assert s.loc["B", "cat_acc_mean"] == 50.0 and s.loc["B", "n"] == 3
+
+
+def test_report_has_every_table_and_plot(tmp_path):
+    c = clips(**{"J-S": [1.0, 2.0, 3.0, 4.0, 5.0], "J-J": [2.0, 2.5, 3.5, 4.0, 6.0], "random preset": [9.0] * 5})
+    cross = c[c.system == "J-S"].assign(decoder="b", lsd=7.0)
+    c = pd.concat([c, cross, cross.assign(synth="b", decoder="a", lsd=8.0), cross.assign(synth="b", decoder="b")])
+    curves = pd.DataFrame({"variant": ["J-S"] * 4, "z_dim": [2, 8, 32, 128], "lsd": [20, 15, 14, 13.9],
+                           "param_mse": [0.1, 0.08, 0.07, 0.07], "cat_acc": [0.2, 0.3, 0.32, 0.33], "n": [5] * 4})
+    md = report.write_report(c, tmp_path, curves=curves).read_text()
+    for section in ("Table 1", "Table 2: a", "ANOVA", "timbre group", "Cross-synth matrix: J-S", "Latent size"):
+        assert section in md
+    for png in ("timbre_groups.png", "cross_synth_J-S.png", "latent_size.png"):
+        assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    mat = pd.read_csv(tmp_path / "cross_synth_J-S.csv", index_col=0)
+    assert mat.loc["a", "b"] == 7.0 and mat.loc["b", "a"] == 8.0
+    sat = pd.read_csv(tmp_path / "latent_saturation.csv").set_index("metric")
+    assert sat.loc["lsd", "saturation_z"] == 32  # normalised 1, .164, .016, 0: steps .836, .148, .016
+
+
+def test_asp_eval_end_to_end_on_a_real_model(tiny_checkpoint, tiny_dataset, tmp_path, capsys, monkeypatch):
+    run = tiny_checkpoint.parent.parent
+    out = tmp_path / "report"
+    assert main(["eval", str(run), "--out", str(out), "--notes", "all"]) == 0
+    printed = capsys.readouterr().out
+    assert "Table 1" in printed and "Cross-synth matrix: J-S" in printed
+    c = pd.read_csv(out / "clips.csv")
+    assert set(c.system) == {"J-S", "mean preset", "random preset"}
+    js = c[c.system == "J-S"]
+    assert set(js.decoder) == {"subtractive", "vapoly"} and (js.lsd >= 0).all()
+    # every test clip of each synth is scored by its own decoder, with parameter metrics
+    test = pd.read_parquet(tiny_dataset / "table.parquet").query("split == 'test'")
+    own = js[js.decoder == js.synth]
+    assert len(own) == len(test) and own.param_mse.notna().all()
+    # a second run reuses the scored systems: no rendering at all
+    from asp.eval import evaluate
+
+    monkeypatch.setattr(evaluate.Evaluator, "_render", lambda *a: (_ for _ in ()).throw(AssertionError("render")))
+    assert main(["eval", str(run), "--out", str(out), "--notes", "all"]) == 0
+    # a sweep folder adds the latent-size plot
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    pd.DataFrame({"variant": ["J-S", "J-S"], "z_dim": [8, 16], "run_dir": [str(run), str(run)]}).to_csv(
+        sweep / "results.csv", index=False)
+    monkeypatch.undo()
+    assert main(["eval", "--sweep", str(sweep), "--out", str(tmp_path / "sw"), "--notes", "all", "--no-cross",
+                 "--no-baselines"]) == 0
+    assert (tmp_path / "sw" / "latent_size.png").is_file()
+    assert main(["eval", "--out", str(tmp_path / "none")]) == 2
