@@ -177,7 +177,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_quickstart(args: argparse.Namespace) -> int:
-    """The main job on the built-in default: dataset, then a short J-S training run (grows as later stages land)."""
+    """The main job on the built-in default: dataset, a short J-S training run, held-back target sounds rendered from
+    the hand-made presets, ``asp infer`` on them, and the report table. Every step resumes."""
+    synths = registry.builtin_names()
     cmd_dataset_generate(build_parser().parse_args([
         "dataset", "generate", "--out", str(args.out / "dataset"), "--presets", str(args.presets),
         "--seed", str(args.seed), "--workers", str(args.workers), "--shard-size", "8"]))
@@ -199,6 +201,23 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
         if key.startswith("test/"):
             print(f"  {key[5:]:28s} {value:.4f}")
     print(f"run folder: {result['run_dir']}")
+
+    from asp.data.targets import render_targets
+    from asp.infer import InferOptions, infer
+    from asp.models.inference import Predictor
+
+    ckpt = run_dir / "checkpoints" / "best.ckpt"
+    targets = render_targets(args.out / "targets", synths, Predictor(ckpt).render_settings)
+    print(f"\n{len(targets)} held-back target sounds (hand-made presets in presets/) in {args.out / 'targets'}")
+    table = infer(args.out / "targets", ckpt, args.out / "inferred", InferOptions())
+    print_report(table, args.out / "inferred")
+    ok = table[table.status == "ok"].copy()
+    if len(ok):
+        ok["true_synth"] = ok.file.str.split("/").str[0]
+        own = ok[ok.synth == ok.true_synth]
+        best = ok.drop_duplicates("file")
+        print(f"\ntextbook LSD of each target's own synth: mean {own.lsd.mean():.2f} dB over {len(own)} files; "
+              f"best-matching synth is the true one for {(best.best_synth == best.true_synth).sum()} of {len(best)}")
     return 0
 
 
@@ -232,8 +251,16 @@ def cmd_infer(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from asp.eval.pipeline import EvalOptions, evaluate
+    from asp.eval.pipeline import EvalOptions, evaluate, evaluate_presets
 
+    if args.presets:
+        if len(args.runs) != 1:
+            raise ValueError("--presets scores one run: give exactly one run folder or checkpoint")
+        md = evaluate_presets(args.runs[0], args.presets, args.out, limit=args.limit or 200, seed=args.seed,
+                              cross=not args.no_cross)
+        print(md.read_text())
+        print(f"\nreport: {md}")
+        return 0
     notes = None if args.notes == "all" else _notes(args.notes)
     md = evaluate(args.runs, args.out, dataset=args.dataset, sweep=args.sweep,
                   options=EvalOptions(split=args.split, notes=notes, limit=args.limit or None, cross=not args.no_cross,
@@ -321,9 +348,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--sweep", type=Path, default=None, help="an asp sweep folder (adds the latent-size plot)")
     e.add_argument("--dataset", type=Path, default=None, help="default: the dataset of the first run")
     e.add_argument("--out", type=Path, required=True, help="report folder (re-runs reuse scored systems)")
+    e.add_argument("--presets", default=None, metavar="SYNTH[=PATH]",
+                   help="score hand-made presets instead of a dataset split: the synth's factory presets (amsynth's "
+                        "banks) or the preset files at PATH")
     e.add_argument("--split", default="test")
     e.add_argument("--notes", default="60", help="notes of the clips to score: '60', '60,64' or 'all'")
-    e.add_argument("--limit", type=int, default=0, help="clips per synth at most (0: all)")
+    e.add_argument("--limit", type=int, default=0, help="clips per synth at most (0: all; 200 with --presets)")
     e.add_argument("--no-cross", action="store_true", help="skip the cross-synth renders")
     e.add_argument("--no-baselines", action="store_true")
     e.add_argument("--seed", type=int, default=0)
@@ -331,10 +361,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     q = sub.add_parser("quickstart", help="the main job on the built-in default")
     q.add_argument("--out", type=Path, default=QUICKSTART_OUT)
-    q.add_argument("--presets", type=int, default=48)
+    q.add_argument("--presets", type=int, default=96)
     q.add_argument("--workers", type=int, default=2)
     q.add_argument("--seed", type=int, default=0)
-    q.add_argument("--epochs", type=int, default=3, help="J-S training epochs (0: dataset only)")
+    q.add_argument("--epochs", type=int, default=4, help="J-S training epochs (0: dataset only)")
     q.add_argument("--logger", default="wandb", choices=("wandb", "csv"), help="wandb runs offline by default")
     q.set_defaults(fn=cmd_quickstart)
     return p

@@ -75,3 +75,10 @@ def test_quickstart_runs_the_main_job(capsys, tmp_path):
     assert "floor_lsd_db" in out
     assert (tmp_path / "qs" / "dataset" / "card.json").is_file()
     assert "J-S on the test split" in out and (tmp_path / "qs" / "train-J-S" / "checkpoints" / "best.ckpt").is_file()
+    # the held-back targets (the 12 hand-made presets), inferred for every synth, in one report
+    assert "12 held-back target sounds" in out and "best-matching synth is the true one" in out
+    import pandas as pd
+
+    report = pd.read_csv(tmp_path / "qs" / "inferred" / "report.csv")
+    assert report.file.nunique() == 12 and (report.status == "ok").all() and len(report) == 36
+    assert set(report.file.str.rsplit(".", n=1).str[1]) == {"wav", "flac", "ogg", "mp3", "aiff"}

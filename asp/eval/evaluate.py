@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -54,19 +54,25 @@ class Evaluator:
     """Scores systems on one clip selection, caching the target renders and each system's rows.
 
     Args:
-        ds: the dataset.
-        rows: the clips (:func:`select_clips`).
+        rows: the clips: synth, preset_id, note, harmonic_share, timbre_group (:func:`select_clips`).
+        native: per clip, the true native vector of its synth.
+        settings: how targets and predictions are rendered.
         cache: a folder for per-system results (``<system>.parquet``), so an interrupted evaluation resumes.
     """
 
-    def __init__(self, ds: Dataset, rows: pd.DataFrame, cache: Path | None = None) -> None:
-        self.ds, self.rows, self.cache = ds, rows, cache
-        self.settings = RenderSettings.from_dict(ds.card["settings"]["render"])
+    def __init__(self, rows: pd.DataFrame, native: list[np.ndarray], settings: RenderSettings,
+                 cache: Path | None = None) -> None:
+        self.rows, self.native, self.settings, self.cache = rows, native, settings, cache
         self._targets: dict[int, np.ndarray] = {}
-        self.native: list[np.ndarray] = [np.empty(0)] * len(rows)  # per clip: its synth's true vector
-        for synth, idx in rows.groupby("synth").indices.items():
+
+    @classmethod
+    def from_dataset(cls, ds: Dataset, rows: pd.DataFrame, cache: Path | None = None) -> "Evaluator":
+        """Clips of a dataset, rendered with the dataset's settings."""
+        native: list[np.ndarray] = [np.empty(0)] * len(rows)
+        for _, idx in rows.groupby("synth").indices.items():
             for i, v in zip(idx, ds.array(rows.iloc[idx], "native")):
-                self.native[i] = v
+                native[i] = v
+        return cls(rows, native, RenderSettings.from_dict(ds.card["settings"]["render"]), cache)
 
     def _render(self, synth: str, vector: np.ndarray, note: int) -> np.ndarray:
         with quiet_fds():
@@ -117,32 +123,41 @@ class Evaluator:
         return table
 
 
-def model_predictions(predictor: "object", ds: Dataset, rows: pd.DataFrame, cross: bool = True,
-                      batch: int = 64) -> dict[str, np.ndarray]:
+def model_predictions(predictor: Any, mels: Callable[[int, int], np.ndarray], rows: pd.DataFrame,
+                      cross: bool = True, batch: int = 64) -> dict[str, np.ndarray]:
     """decoder synth -> (n_clips, n_params): each clip's own synth always, every other known synth with ``cross``;
-    NaN rows where a clip is not decoded as that synth."""
+    NaN rows where a clip is not decoded as that synth.
+
+    Args:
+        mels: ``mels(start, stop)`` gives the dB mels of clips ``start:stop``.
+    """
     out = {s: np.full((len(rows), registry.load_schema(s).n_params), np.nan) for s in predictor.synths}
     for start in range(0, len(rows), batch):
         part = rows.iloc[start:start + batch]
-        pred = predictor.predict(ds.mels(part).astype(np.float32))
+        pred = predictor.predict(np.asarray(mels(start, start + len(part)), dtype=np.float32))
         for s in predictor.synths:
-            own = (part.synth == s).to_numpy()
-            keep = np.ones(len(part), bool) if cross else own
+            keep = np.ones(len(part), bool) if cross else (part.synth == s).to_numpy()
             out[s][start:start + len(part)][keep] = pred[s][keep]
     return out
 
 
-def baseline_predictions(ds: Dataset, rows: pd.DataFrame, seed: int = 0) -> dict[str, dict[str, np.ndarray]]:
-    """system -> decoder synth -> predictions, for the mean-preset and random-preset baselines (own synth only)."""
-    t = ds.table
+def baseline_predictions(rows: pd.DataFrame, train: Mapping[str, np.ndarray | None],
+                         seed: int = 0) -> dict[str, dict[str, np.ndarray]]:
+    """system -> decoder synth -> predictions of the baselines, on each clip's own synth: the mean preset of the
+    training presets (where ``train`` has them for the synth) and a random preset (the synth's sampling spec)."""
     out: dict[str, dict[str, np.ndarray]] = {b: {} for b in BASELINES}
     for synth in sorted(set(rows.synth)):
         own = (rows.synth == synth).to_numpy()
-        train = t[(t.synth == synth) & (t.split == "train")].drop_duplicates("preset_id")
-        base = baselines(synth, ds.array(train, "native"), int(own.sum()), seed=seed)
         n = registry.load_schema(synth).n_params
-        for name in BASELINES:
+        for name, pred in baselines(synth, train.get(synth), int(own.sum()), seed=seed).items():
             full = np.full((len(rows), n), np.nan)
-            full[own] = base[name]
+            full[own] = pred
             out[name][synth] = full
     return out
+
+
+def dataset_train_presets(ds: Dataset, synths: list[str]) -> dict[str, np.ndarray]:
+    """synth -> (n, n_params) native vectors of the dataset's training presets."""
+    t = ds.table
+    return {s: ds.array(t[(t.synth == s) & (t.split == "train")].drop_duplicates("preset_id"), "native")
+            for s in synths}

@@ -10,7 +10,8 @@ import pandas as pd
 import yaml
 
 from asp.data.store import Dataset
-from asp.eval.evaluate import Evaluator, baseline_predictions, model_predictions, select_clips
+from asp.eval.evaluate import (Evaluator, baseline_predictions, dataset_train_presets, model_predictions,
+                               select_clips)
 from asp.eval.report import write_report
 
 
@@ -59,11 +60,20 @@ def sweep_runs(sweep: Path) -> pd.DataFrame:
     return pd.read_csv(table)[["variant", "z_dim", "run_dir"]]
 
 
+def score_all(ev: Evaluator, systems: dict[str, tuple[dict, str]], progress: bool = True) -> pd.DataFrame:
+    """Every system's rows (system -> (decoder predictions, fingerprint)), one progress bar per system."""
+    from tqdm import tqdm
+
+    frames = []
+    for label, (preds, fp) in systems.items():
+        with tqdm(total=len(ev.rows), desc=f"eval {label}", unit="clip", disable=not progress) as bar:
+            frames.append(ev.score(label, preds, progress=bar.update, fingerprint=fp))
+    return pd.concat(frames, ignore_index=True)
+
+
 def evaluate(runs: Sequence[Path], out: Path, dataset: Path | None = None, sweep: Path | None = None,
              options: EvalOptions | None = None, progress: bool = True) -> Path:
     """Score every run (and the baselines) and write the report folder. Returns ``out/report.md``."""
-    from tqdm import tqdm
-
     from asp.models.inference import Predictor
 
     opt = options or EvalOptions()
@@ -95,18 +105,15 @@ def evaluate(runs: Sequence[Path], out: Path, dataset: Path | None = None, sweep
     rows = select_clips(ds, synths, opt.split, opt.notes, opt.limit, opt.seed)
     if rows.empty:
         raise ValueError(f"{ds_path}: no {opt.split} clips at notes {opt.notes}")
-    ev = Evaluator(ds, rows, cache=out / "cache")
+    ev = Evaluator.from_dataset(ds, rows, cache=out / "cache")
     systems: dict[str, tuple[dict, str]] = {}
     for label, (p, ckpt) in predictors.items():
-        systems[label] = (model_predictions(p, ds, rows, cross=opt.cross), str(ckpt.stat().st_mtime_ns))
+        systems[label] = (model_predictions(p, lambda a, b: ds.mels(rows.iloc[a:b]), rows, cross=opt.cross),
+                          str(ckpt.stat().st_mtime_ns))
     if opt.baselines:
-        for name, preds in baseline_predictions(ds, rows, opt.seed).items():
+        for name, preds in baseline_predictions(rows, dataset_train_presets(ds, synths), opt.seed).items():
             systems[name] = (preds, f"seed{opt.seed}")
-    frames = []
-    for label, (preds, fp) in systems.items():
-        with tqdm(total=len(rows), desc=f"eval {label}", unit="clip", disable=not progress) as bar:
-            frames.append(ev.score(label, preds, progress=bar.update, fingerprint=fp))
-    clips = pd.concat(frames, ignore_index=True)
+    clips = score_all(ev, systems, progress)
     curves = None
     if zs:
         o = clips[(clips.decoder == clips.synth) & clips.system.isin(list(zs))]
@@ -118,3 +125,60 @@ def evaluate(runs: Sequence[Path], out: Path, dataset: Path | None = None, sweep
     floors = {s: (e.get("self_distance") or {}).get("lsd_mean") for s, e in ds.card.get("synths", {}).items()}
     return write_report(clips, out, curves=curves, floors=floors,
                         title=f"asp evaluation on {ds_path} ({opt.split} split)")
+
+
+def evaluate_presets(run: Path, source: str, out: Path, limit: int | None = 200, note: int = 60, seed: int = 0,
+                     cross: bool = False, progress: bool = True) -> Path:
+    """Score a model on hand-made presets (``SYNTH`` for its factory presets, or ``SYNTH=PATH``) against a random
+    preset (and the mean preset of the model's training data when its dataset is here).
+
+    Presets equal to another one or to the schema's default (init patches) are dropped; ``limit`` of the rest are
+    drawn (seeded). Each is rendered at ``note``; the model sees that render's mel.
+    """
+    import numpy as np
+
+    from asp.features.hpss import harmonic_share, timbre_group
+    from asp.features.mel import mel_db
+    from asp.models.inference import Predictor
+    from asp.synths import registry
+    from asp.synths.presets import read_presets
+
+    synth, _, where = source.partition("=")
+    path = Path(where) if where else registry.factory_presets(synth)
+    ckpt = checkpoint_of(Path(run))
+    pred = Predictor(ckpt)
+    if synth not in pred.synths:
+        raise KeyError(f"the model was not trained for {synth}; it knows: {', '.join(pred.synths)}")
+    schema = registry.load_schema(synth)
+    presets = read_presets(path, schema)
+    seen, unique = {schema.default_vector().round(6).tobytes()}, []
+    for p in presets:
+        key = np.asarray(p.vector).round(6).tobytes()
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    rng = np.random.default_rng(seed)
+    chosen = [unique[i] for i in sorted(rng.permutation(len(unique))[:limit or len(unique)])]
+    if not chosen:
+        raise ValueError(f"{path}: no presets of {synth} other than the default")
+    rows = pd.DataFrame({"synth": synth, "preset_id": range(len(chosen)), "note": note,
+                         "preset_name": [p.name for p in chosen], "source": [p.source for p in chosen]})
+    ev = Evaluator(rows, [np.asarray(p.vector) for p in chosen], pred.render_settings, cache=out / "cache")
+    targets = [ev.target(i) for i in range(len(chosen))]
+    shares = np.array([harmonic_share(a) for a in targets])
+    rows["harmonic_share"], rows["timbre_group"] = shares, timbre_group(shares)
+    mels = np.stack([mel_db(a, pred.mel_settings) for a in targets])
+    train = {}
+    try:
+        ds = Dataset(dataset_of(ckpt))
+        train = dataset_train_presets(ds, [synth])
+    except (FileNotFoundError, KeyError, OSError):
+        pass  # no training data here: only the random-preset baseline
+    fp = str(ckpt.stat().st_mtime_ns)
+    systems = {pred.module.hparams.variant: (model_predictions(pred, lambda a, b: mels[a:b], rows, cross=cross), fp)}
+    for name, preds in baseline_predictions(rows, train, seed).items():
+        systems[name] = (preds, f"seed{seed}")
+    clips = score_all(ev, systems, progress)
+    clips = clips.merge(rows[["preset_id", "preset_name", "source"]], on="preset_id", how="left")
+    return write_report(clips, out, title=f"{synth} hand-made presets from {path} ({len(chosen)} of {len(unique)} "
+                                          f"distinct non-default presets, at MIDI note {note})")

@@ -54,8 +54,12 @@ def evaluate_methods(synth: str, targets: np.ndarray, methods: dict[str, np.ndar
     return pd.DataFrame(rows)
 
 
-def baselines(synth: str, train_native: np.ndarray, n: int, seed: int = 0) -> dict[str, np.ndarray]:
-    """The mean preset (from the training split) and random presets (the synth's sampling spec), for n targets."""
+def baselines(synth: str, train_native: np.ndarray | None, n: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """The mean preset (of ``train_native``; left out when None) and random presets (the synth's sampling spec),
+    for n targets."""
     schema = load_schema(synth)
     rnd = sample_presets(schema, n, np.random.default_rng(seed), load_sampling(synth))
-    return {"mean preset": np.repeat(mean_preset(schema, train_native)[None], n, axis=0), "random preset": rnd}
+    out = {"random preset": rnd}
+    if train_native is not None and len(train_native):
+        out = {"mean preset": np.repeat(mean_preset(schema, train_native)[None], n, axis=0), **out}
+    return out

@@ -43,6 +43,8 @@ class SynthEntry:
         description: one line for listings.
         native: native preset formats written beside the JSON preset (names in ``asp.synths.native.FORMATS``);
             empty where the JSON is the native format (the Faust built-ins) or none is known.
+        factory_presets: where the synth's own hand-made presets are installed (a file or folder), if anywhere;
+            otherwise ``presets/<name>/`` of this repository is used when it exists.
     """
 
     name: str
@@ -52,6 +54,7 @@ class SynthEntry:
     sampling: str | None = None
     description: str = ""
     native: tuple[str, ...] = ()
+    factory_presets: str = ""
 
     @property
     def env_var(self) -> str:
@@ -60,6 +63,24 @@ class SynthEntry:
 
 
 _REGISTRY: dict[str, SynthEntry] = {}
+
+
+PRESETS_DIR = Path(__file__).resolve().parents[2] / "presets"
+
+
+def factory_presets(name: str) -> Path:
+    """The hand-made presets of a synth: its installed factory presets, else ``presets/<name>/`` here.
+
+    Raises:
+        FileNotFoundError: naming where it looked.
+    """
+    entry = get(name)
+    places = [Path(entry.factory_presets)] if entry.factory_presets else []
+    places.append(PRESETS_DIR / name)
+    for p in places:
+        if p.exists():
+            return p
+    raise FileNotFoundError(f"{name}: no hand-made presets found (looked in {', '.join(map(str, places))})")
 
 
 def register(entry: SynthEntry, *, replace: bool = False) -> SynthEntry:
@@ -208,7 +229,8 @@ for _entry in (
     SynthEntry("subtractive", "subtractive.yaml", "faust", "subtractive.dsp", "subtractive.yaml",
                "built-in two-oscillator subtractive synth"),
     SynthEntry("amsynth", "amsynth.yaml", "plugin", "/usr/lib/vst/amsynth_vst.so", "amsynth.yaml",
-               "amsynth VST2 (Debian package amsynth), hosted by DawDreamer", native=("amsynth-bank", "amsynth-fxp")),
+               "amsynth VST2 (Debian package amsynth), hosted by DawDreamer", native=("amsynth-bank", "amsynth-fxp"),
+               factory_presets="/usr/share/amsynth/banks"),
     SynthEntry("serum", "serum.csv", "plugin", "", None, "Xfer Serum (VST2; bring your own plugin)"),
     SynthEntry("diva", "diva.csv", "plugin", "", None, "u-he Diva (bring your own plugin)"),
     SynthEntry("tyrelln6", "tyrelln6.csv", "plugin", "", None, "u-he TyrellN6 (bring your own plugin)"),

@@ -1,6 +1,5 @@
 """The evaluation report: hand-computed statistics, and asp eval end to end on a real tiny model."""
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -83,3 +82,17 @@ def test_asp_eval_end_to_end_on_a_real_model(tiny_checkpoint, tiny_dataset, tmp_
                  "--no-baselines"]) == 0
     assert (tmp_path / "sw" / "latent_size.png").is_file()
     assert main(["eval", "--out", str(tmp_path / "none")]) == 2
+
+
+def test_asp_eval_on_hand_made_presets(tiny_checkpoint, tmp_path, capsys):
+    out = tmp_path / "hand"
+    assert main(["eval", str(tiny_checkpoint), "--presets", "subtractive", "--out", str(out)]) == 0
+    assert "subtractive hand-made presets" in capsys.readouterr().out
+    c = pd.read_csv(out / "clips.csv")
+    # the 4 presets in presets/subtractive/, none of them the default: the model and both baselines score each
+    assert sorted(set(c.preset_name)) == ["Noise Hat", "Soft Pad", "Sync Lead", "Warm Bass"]
+    own = c[c.decoder == c.synth]
+    assert own.groupby("system").size().to_dict() == {"J-S": 4, "mean preset": 4, "random preset": 4}
+    assert set(c[c.system == "J-S"].decoder) == {"subtractive", "vapoly"}  # and the cross-synth renders
+    assert main(["eval", str(tiny_checkpoint), "--presets", "wavetable", "--out", str(out)]) == 2
+    assert "it knows: subtractive, vapoly" in capsys.readouterr().err
