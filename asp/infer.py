@@ -266,6 +266,7 @@ class BatchInference:
             if not loaded:
                 continue
             mels = np.stack([mel_db(la.audio, self.mel) for la in loaded.values()])
+            t = self.timings.add("input mel", t)
             preds = self.predictor.predict(mels, self.synths)
             self.timings.add("model", t)
             for i, (f, la) in enumerate(loaded.items()):
