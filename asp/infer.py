@@ -32,7 +32,7 @@ from asp import atomic
 from asp.features.audio_io import AudioError, LoadedAudio, load_audio
 from asp.features.mel import mel_db
 from asp.features.pitch import estimate_pitch
-from asp.metrics import effect_mel, effect_metrics, lsd, paper_lsd
+from asp.metrics import audio_metrics, spectra
 from asp.synths import registry
 from asp.synths.native import write_native
 from asp.synths.presets import write_json_preset
@@ -183,7 +183,7 @@ class BatchInference:
         sr = self.render.sample_rate
         pitch = estimate_pitch(loaded.audio, sr)
         note = self.options.note if self.options.note is not None else pitch.note
-        target_mel = effect_mel(loaded.audio)
+        target = spectra(loaded.audio)
         t = self.timings.add("pitch and input features", t)
         base = {"file": rel, "status": "ok", "error": None, "note": note,
                 "pitch_hz": None if math.isnan(pitch.hz) else round(pitch.hz, 2), "source_rate": loaded.source_rate,
@@ -211,10 +211,7 @@ class BatchInference:
                 if self.options.write_audio:
                     _write_wav(tmp / f"{synth}.wav", audio, sr)
                     row["audio"] = self._rel(folder / f"{synth}.wav")
-                em = effect_metrics(audio, loaded.audio, mels=(effect_mel(audio), target_mel))
-                row.update({"lsd": lsd(audio, loaded.audio), "paper_lsd": paper_lsd(audio, loaded.audio),
-                            "mse": em["mse"], "mae": em["mae"], "mel_lsd": em["lsd"], "mfccd": em["mfccd"],
-                            "pcc": em["pcc"], "mssmae": em["mssmae"]})
+                row.update(audio_metrics(spectra(audio), target))
                 t = self.timings.add("metrics", t)
                 rows.append(row)
             scored = [r for r in rows if r.get("lsd") is not None]

@@ -58,8 +58,12 @@ def paper_lsd(a: np.ndarray, b: np.ndarray, n_fft: int = 2048, hop_length: int =
     Where a power is exactly 0 the published code reads whatever is in memory; here it is floored at the smallest
     normal float32, so digital silence against sound gives a very large value, as the published outliers suggest.
     """
-    pa = np.maximum(stft_power(a, n_fft, hop_length), PAPER_POWER_FLOOR)
-    pb = np.maximum(stft_power(b, n_fft, hop_length), PAPER_POWER_FLOOR)
+    return paper_lsd_from_power(stft_power(a, n_fft, hop_length), stft_power(b, n_fft, hop_length))
+
+
+def paper_lsd_from_power(pa: np.ndarray, pb: np.ndarray) -> float:
+    """:func:`paper_lsd` from two power spectrograms."""
+    pa, pb = np.maximum(pa, PAPER_POWER_FLOOR), np.maximum(pb, PAPER_POWER_FLOOR)
     return float(np.mean((np.log10(pa) - np.log10(pb)) ** 2))
 
 
@@ -81,13 +85,17 @@ class EffectFeatures:
     log_weight: float = 0.1
 
 
-def effect_mel(audio: np.ndarray, f: EffectFeatures = EffectFeatures()) -> np.ndarray:
-    """(n_samples,) -> (n_mels, n_frames) normalised dB mel: ``power_to_db(mel, ref=1, top_db) / top_db``."""
+def effect_mel(audio: np.ndarray | None, f: EffectFeatures = EffectFeatures(),
+               power: np.ndarray | None = None) -> np.ndarray:
+    """(n_samples,) -> (n_mels, n_frames) normalised dB mel: ``power_to_db(mel, ref=1, top_db) / top_db``.
+
+    ``power``: the clip's ``stft_power`` with ``f.n_fft``/``f.hop_length``, if already computed.
+    """
     import librosa
 
-    mel = librosa.feature.melspectrogram(y=np.asarray(audio, dtype=np.float32), sr=f.sample_rate, n_fft=f.n_fft,
-                                         hop_length=f.hop_length, n_mels=f.n_mels, fmin=f.fmin, fmax=f.fmax)
-    return (librosa.power_to_db(mel, ref=1.0, top_db=f.top_db) / f.top_db).astype(np.float32)
+    p = stft_power(audio, f.n_fft, f.hop_length) if power is None else power
+    fb = librosa.filters.mel(sr=f.sample_rate, n_fft=f.n_fft, n_mels=f.n_mels, fmin=f.fmin, fmax=f.fmax)
+    return (librosa.power_to_db(fb @ p, ref=1.0, top_db=f.top_db) / f.top_db).astype(np.float32)
 
 
 def mel_mse(ma: np.ndarray, mb: np.ndarray) -> float:
@@ -126,21 +134,60 @@ def pcc(ma: np.ndarray, mb: np.ndarray) -> float:
 def mssmae(a: np.ndarray, b: np.ndarray, f: EffectFeatures = EffectFeatures()) -> float:
     """Multi-scale spectral MAE: per scale (n_fft, hop n_fft/4) the mean |S_a - S_b| of the magnitude spectrograms plus
     ``log_weight`` times the mean |log(S_a + eps) - log(S_b + eps)|, averaged over scales (tables print it x100)."""
+    return mssmae_from_magnitudes(magnitudes(a, f), magnitudes(b, f), f)
+
+
+def magnitudes(audio: np.ndarray, f: EffectFeatures = EffectFeatures(),
+               power: np.ndarray | None = None) -> dict[int, np.ndarray]:
+    """Magnitude spectrograms per scale of :func:`mssmae` (``power``: the clip's n_fft/hop power, reused at the
+    scale where they coincide)."""
+    return {n: np.sqrt(power if power is not None and (n, n // 4) == (f.n_fft, f.hop_length)
+                       else stft_power(audio, n, n // 4)) for n in f.scales}
+
+
+def mssmae_from_magnitudes(ma: dict[int, np.ndarray], mb: dict[int, np.ndarray],
+                           f: EffectFeatures = EffectFeatures()) -> float:
+    """:func:`mssmae` from two clips' :func:`magnitudes`."""
     total = 0.0
     for n in f.scales:
-        sa = np.sqrt(stft_power(a, n, n // 4))
-        sb = np.sqrt(stft_power(b, n, n // 4))
-        total += float(np.mean(np.abs(sa - sb)))
-        total += f.log_weight * float(np.mean(np.abs(np.log(sa + EPS_POWER) - np.log(sb + EPS_POWER))))
+        total += float(np.mean(np.abs(ma[n] - mb[n])))
+        total += f.log_weight * float(np.mean(np.abs(np.log(ma[n] + EPS_POWER) - np.log(mb[n] + EPS_POWER))))
     return total / len(f.scales)
 
 
-def effect_metrics(a: np.ndarray, b: np.ndarray, f: EffectFeatures = EffectFeatures(),
-                   mels: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, float]:
-    """The six SerumRNN metrics of clip ``a`` against clip ``b`` (``mels``: their :func:`effect_mel` if known)."""
-    ma, mb = mels if mels is not None else (effect_mel(a, f), effect_mel(b, f))
+@dataclass
+class Spectra:
+    """Everything the audio metrics read from one clip, computed once (``spectra``), compared many times."""
+
+    power: np.ndarray                 # (1 + n_fft/2, frames) STFT power, n_fft 2048, hop 512
+    mel: np.ndarray                   # effect_mel
+    mags: dict[int, np.ndarray]       # magnitudes per mssmae scale
+
+
+def spectra(audio: np.ndarray, f: EffectFeatures = EffectFeatures()) -> Spectra:
+    power = stft_power(audio, f.n_fft, f.hop_length)
+    return Spectra(power, effect_mel(None, f, power=power), magnitudes(audio, f, power=power))
+
+
+def effect_metrics(a: np.ndarray | Spectra, b: np.ndarray | Spectra,
+                   f: EffectFeatures = EffectFeatures()) -> dict[str, float]:
+    """The six SerumRNN metrics of clip ``a`` against clip ``b`` (audio, or their :func:`spectra`)."""
+    sa = a if isinstance(a, Spectra) else spectra(a, f)
+    sb = b if isinstance(b, Spectra) else spectra(b, f)
+    ma, mb = sa.mel, sb.mel
     return {"mse": mel_mse(ma, mb), "mae": mel_mae(ma, mb), "lsd": mel_lsd(ma, mb, f.top_db),
-            "mfccd": mfcc_distance(ma, mb, f), "pcc": pcc(ma, mb), "mssmae": mssmae(a, b, f)}
+            "mfccd": mfcc_distance(ma, mb, f), "pcc": pcc(ma, mb), "mssmae": mssmae_from_magnitudes(sa.mags, sb.mags, f)}
+
+
+def audio_metrics(a: np.ndarray | Spectra, b: np.ndarray | Spectra,
+                  f: EffectFeatures = EffectFeatures()) -> dict[str, float]:
+    """Every audio metric of ``a`` against ``b``: ``lsd`` and ``paper_lsd`` (STFT 2048/512) and the six SerumRNN
+    metrics, the mel LSD named ``mel_lsd``."""
+    sa = a if isinstance(a, Spectra) else spectra(a, f)
+    sb = b if isinstance(b, Spectra) else spectra(b, f)
+    em = effect_metrics(sa, sb, f)
+    em["mel_lsd"] = em.pop("lsd")
+    return {"lsd": lsd_from_power(sa.power, sb.power), "paper_lsd": paper_lsd_from_power(sa.power, sb.power), **em}
 
 
 # ---------------------------------------------------------------------- parameter metrics

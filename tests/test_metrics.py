@@ -127,3 +127,21 @@ def test_accuracy_is_nan_without_categoricals_and_mse_zero_without_continuous():
     x = np.zeros((3, 4))
     assert np.isnan(categorical_accuracy(x, x, [])).all()
     assert (continuous_mse(x, x, np.array([], dtype=int)) == 0).all()
+
+
+def test_spectra_reuse_gives_the_same_numbers():
+    import librosa
+
+    from asp.metrics import audio_metrics, mssmae
+
+    x, y = noise(0.5, 1), np.convolve(noise(0.5, 2), np.ones(8) / 8, mode="same").astype(np.float32)
+    m = audio_metrics(x, y)
+    assert m["lsd"] == pytest.approx(lsd(x, y)) and m["paper_lsd"] == pytest.approx(paper_lsd(x, y))
+    assert m["mssmae"] == pytest.approx(mssmae(x, y))
+    em = effect_metrics(x, y)
+    assert m["mel_lsd"] == em["lsd"] and m["pcc"] == em["pcc"]
+    # the effect mel from a reused STFT equals librosa's melspectrogram -> power_to_db(top_db 80) / 80
+    f = EffectFeatures()
+    ref = librosa.power_to_db(librosa.feature.melspectrogram(y=x, sr=SR, n_fft=2048, hop_length=512, n_mels=128,
+                                                             fmin=20, fmax=16000), ref=1.0, top_db=80) / 80
+    np.testing.assert_allclose(effect_mel(x, f), ref, atol=1e-4)

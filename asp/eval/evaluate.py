@@ -20,7 +20,8 @@ import pandas as pd
 from asp.atomic import atomic_write_bytes
 from asp.data.store import Dataset
 from asp.eval.presets import baselines
-from asp.metrics import lsd, paper_lsd, preset_metrics
+from asp.features.spectral import stft_power
+from asp.metrics import lsd_from_power, paper_lsd_from_power, preset_metrics
 from asp.render import RenderSettings, get_renderer
 from asp.render.quiet import quiet_fds
 from asp.synths import registry
@@ -80,10 +81,12 @@ class Evaluator:
         return r.render(vector, int(note))
 
     def target(self, i: int) -> np.ndarray:
+        """Clip i's target audio (rendered once)."""
         if i not in self._targets:
             row = self.rows.iloc[i]
             self._targets[i] = self._render(row.synth, self.native[i], row.note)
         return self._targets[i]
+
 
     def score(self, system: str, predictions: Mapping[str, np.ndarray], progress: Callable[[int], None] | None = None,
               fingerprint: str = "") -> pd.DataFrame:
@@ -101,16 +104,16 @@ class Evaluator:
                 return cached.drop(columns="key")
         out = []
         for i, row in enumerate(self.rows.itertuples(index=False)):
-            target = self.target(i)
+            target = stft_power(self.target(i))  # audio is cached across systems, its STFT per system
             for decoder, pred in predictions.items():
                 v = pred[i]
                 if np.isnan(v).any():
                     continue
-                audio = self._render(decoder, v, row.note)
+                power = stft_power(self._render(decoder, v, row.note))
                 rec = {"system": system, "synth": row.synth, "decoder": decoder, "preset_id": int(row.preset_id),
                        "note": int(row.note), "harmonic_share": float(row.harmonic_share),
-                       "timbre_group": int(row.timbre_group), "lsd": lsd(audio, target),
-                       "paper_lsd": paper_lsd(audio, target)}
+                       "timbre_group": int(row.timbre_group), "lsd": lsd_from_power(power, target),
+                       "paper_lsd": paper_lsd_from_power(power, target)}
                 if decoder == row.synth:
                     pm = preset_metrics(registry.load_schema(decoder), v, self.native[i])
                     rec.update({k: float(m[0]) for k, m in pm.items()})
