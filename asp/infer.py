@@ -262,7 +262,8 @@ class BatchInference:
             t = self.timings.add("loading audio", t)
             if not loaded:
                 continue
-            mels = np.stack([mel_db(la.audio, self.mel) for la in loaded.values()])
+            # float16, as datasets store them, so the model sees values rounded as in training
+            mels = np.stack([mel_db(la.audio, self.mel) for la in loaded.values()]).astype(np.float16)
             t = self.timings.add("input mel", t)
             preds = self.predictor.predict(mels, self.synths)
             self.timings.add("model", t)
