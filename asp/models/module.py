@@ -110,7 +110,7 @@ class VAEModule(L.LightningModule):
     def _eval_step(self, batch: dict[str, torch.Tensor], stage: str) -> None:
         total, parts = self.losses(batch, sample=False)
         n = len(batch["synth"])
-        self.log_dict({f"{stage}/{k}": v for k, v in parts.items() if k != "logits"}, batch_size=n)
+        self.log_dict({f"{stage}/{k}": v for k, v in parts.items() if k != "logits"}, batch_size=n, sync_dist=True)
         for k, lay in enumerate(self.layouts):
             rows = (batch["synth"] == k).nonzero(as_tuple=True)[0]
             if not len(rows):

@@ -51,6 +51,20 @@ def options(group: str) -> list[str]:
     return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
 
 
+def _run_dir(cfg: DictConfig) -> Path:
+    """``run_dir``, else a new timestamped folder. Under DDP, Lightning starts the other ranks by re-running this
+    command later; they take rank 0's folder from ``ASP_RUN_DIR`` (several nodes: set ``run_dir`` on a shared disk)."""
+    if cfg.run_dir:
+        return Path(cfg.run_dir)
+    inherited = os.environ.get("ASP_RUN_DIR")
+    if inherited and os.environ.get("LOCAL_RANK", "0") != "0":
+        return Path(inherited)
+    run_dir = Path("runs") / str(cfg.name) / dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
+    if "ddp" in str(cfg.trainer.get("strategy", "")):
+        os.environ["ASP_RUN_DIR"] = str(run_dir)
+    return run_dir
+
+
 def build(cfg: DictConfig) -> tuple[Any, Any, Any, Path]:
     """(data module, LightningModule, Trainer, run folder) from a composed config (nothing is trained)."""
     import lightning as L
@@ -61,8 +75,7 @@ def build(cfg: DictConfig) -> tuple[Any, Any, Any, Path]:
     from asp.models.module import VAEModule
 
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
-    run_dir = Path(cfg.run_dir) if cfg.run_dir else Path("runs") / str(cfg.name) / dt.datetime.now(
-        dt.timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
+    run_dir = _run_dir(cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
     d = cfg.data
     dm = AspDataModule(d.root, list(d.synths), batch_size=int(d.batch_size), num_workers=int(d.num_workers),
@@ -107,12 +120,14 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     last = run_dir / "checkpoints" / "last.ckpt"
     trainer.fit(module, datamodule=dm, ckpt_path=str(last) if cfg.get("resume", True) and last.is_file() else None)
     results: dict[str, Any] = {"run_dir": str(run_dir), "name": str(cfg.name), "variant": cfg.model.variant,
-                               "z_dim": int(cfg.model.z_dim), "steps": int(trainer.global_step)}
+                               "z_dim": int(cfg.model.z_dim), "steps": int(trainer.global_step),
+                               "world_size": int(trainer.world_size)}
     best = run_dir / "checkpoints" / "best.ckpt"
     if cfg.test_after_fit:
         metrics = trainer.test(module, datamodule=dm, ckpt_path=str(best) if best.exists() else None, verbose=False)
         results.update({k: float(v) for k, v in (metrics[0] if metrics else {}).items()})
-    atomic_write_bytes(run_dir / "results.json", json.dumps(results, indent=1).encode())
+    if trainer.is_global_zero:  # under DDP every rank runs this function; one writes
+        atomic_write_bytes(run_dir / "results.json", json.dumps(results, indent=1).encode())
     return results
 
 

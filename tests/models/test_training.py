@@ -20,8 +20,10 @@ def test_every_config_option_composes_and_instantiates(group, tiny_dataset, tmp_
     for opt in opts:
         cfg = training.compose(overrides(tiny_dataset, tmp_path / opt) + [f"{group}={opt}"])
         if group == "trainer":
-            cfg.trainer.accelerator = "cpu"  # build the GPU option's Trainer on this machine too
+            cfg.trainer.accelerator = "cpu"  # build the GPU options' Trainers on this machine too
             cfg.trainer.precision = "32-true"
+            if cfg.trainer.devices == -1:
+                cfg.trainer.devices = 2
         if group == "logger" and cfg.logger.kind == "wandb":
             cfg.logger.mode = "disabled"  # instantiate without starting a wandb process
         dm, module, trainer, run_dir = training.build(cfg)
@@ -163,3 +165,26 @@ def test_last_checkpoint_follows_every_epoch_even_without_improvement(tiny_datas
     training.train(cfg)
     last = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=False)
     assert last["global_step"] == 3 and last["epoch"] == 2
+
+
+def test_ddp_on_two_cpu_processes(tiny_dataset, tmp_path):
+    """trainer=ddp_cpu: Lightning starts a second process by re-running the command; both train one model, rank 0
+    writes the run folder (also without run_dir: the second rank takes rank 0's folder)."""
+    import os
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-m", "asp.cli", "train", "trainer=ddp_cpu", f"data.root={tiny_dataset}",
+            "data.synths=[subtractive,vapoly]", "logger=csv", "data.num_workers=0", "data.batch_size=4",
+            "trainer.max_epochs=1", "trainer.limit_train_batches=2", "trainer.limit_val_batches=1",
+            "trainer.limit_test_batches=1"]
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    env.pop("ASP_RUN_DIR", None)
+    done = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "MEMBER: 2/2" in done.stderr + done.stdout
+    runs = list((tmp_path / "runs" / "J-S").iterdir())
+    assert len(runs) == 1
+    result = json.loads((runs[0] / "results.json").read_text())
+    assert result["world_size"] == 2 and result["steps"] == 2
+    assert (runs[0] / "checkpoints" / "last.ckpt").is_file()
