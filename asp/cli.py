@@ -258,13 +258,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
             raise ValueError("--presets scores one run: give exactly one run folder or checkpoint")
         md = evaluate_presets(args.runs[0], args.presets, args.out, limit=args.limit or 200, seed=args.seed,
                               cross=not args.no_cross)
-        print(md.read_text())
-        print(f"\nreport: {md}")
-        return 0
-    notes = None if args.notes == "all" else _notes(args.notes)
-    md = evaluate(args.runs, args.out, dataset=args.dataset, sweep=args.sweep,
-                  options=EvalOptions(split=args.split, notes=notes, limit=args.limit or None, cross=not args.no_cross,
-                                      baselines=not args.no_baselines, seed=args.seed))
+    else:
+        notes = None if args.notes == "all" else _notes(args.notes)
+        md = evaluate(args.runs, args.out, dataset=args.dataset, sweep=args.sweep,
+                      options=EvalOptions(split=args.split, notes=notes, limit=args.limit or None,
+                                          cross=not args.no_cross, baselines=not args.no_baselines, seed=args.seed))
     print(md.read_text())
     print(f"\nreport: {md} (tables as CSV, plots as PNG beside it)")
     return 0

@@ -30,9 +30,9 @@ import pandas as pd
 
 from asp import atomic
 from asp.features.audio_io import AudioError, LoadedAudio, load_audio
-from asp.features.mel import mel_db
 from asp.features.pitch import estimate_pitch
 from asp.metrics import audio_metrics, spectra
+from asp.render import get_renderer
 from asp.synths import registry
 from asp.synths.native import write_native
 from asp.synths.presets import write_json_preset
@@ -79,11 +79,12 @@ class Timings:
 def discover(audio_dir: Path, exclude: Path | None = None) -> list[Path]:
     """Every regular, non-hidden file under ``audio_dir`` (sorted), except those under ``exclude``."""
     out = []
+    skip = exclude.resolve() if exclude is not None else None
     for p in sorted(audio_dir.rglob("*")):
         rel = p.relative_to(audio_dir)
         if any(part.startswith(".") for part in rel.parts) or not p.is_file():
             continue
-        if exclude is not None and p.resolve().is_relative_to(exclude.resolve()):
+        if skip is not None and p.resolve().is_relative_to(skip):
             continue
         out.append(p)
     return out
@@ -165,18 +166,10 @@ class BatchInference:
                            f"{', '.join(self.predictor.synths)}")
         self.synths = names
         self.render = self.predictor.render_settings
-        self.mel = self.predictor.mel_settings
         self.fingerprint = _fingerprint(Path(checkpoint), names, self.options.note)
         self.timings = Timings()
 
     # ------------------------------------------------------------------ one file
-    def _renderer(self, synth: str) -> Any:
-        from asp.render import get_renderer
-        from asp.render.quiet import quiet_fds
-
-        with quiet_fds():
-            return get_renderer(synth, self.render)
-
     def _file(self, rel: str, loaded: LoadedAudio, native: dict[str, np.ndarray], folder: Path) -> list[dict]:
         """Presets, renders and metrics of one file, written into ``folder`` atomically; its report rows."""
         t = time.perf_counter()
@@ -203,7 +196,7 @@ class BatchInference:
                        "native": ";".join(self._rel(folder / p.name) for p in files) or None}
                 t = self.timings.add("presets", t)
                 try:
-                    audio = self._renderer(synth).render(v, note)
+                    audio = get_renderer(synth, self.render).render(v, note)
                 except Exception as err:  # no plugin here, or the plugin failed on this preset
                     rows.append({**row, "status": "not rendered", "error": f"{synth}: {err}"})
                     continue
@@ -262,8 +255,7 @@ class BatchInference:
             t = self.timings.add("loading audio", t)
             if not loaded:
                 continue
-            # float16, as datasets store them, so the model sees values rounded as in training
-            mels = np.stack([mel_db(la.audio, self.mel) for la in loaded.values()]).astype(np.float16)
+            mels = self.predictor.mels(np.stack([la.audio for la in loaded.values()]))
             t = self.timings.add("input mel", t)
             preds = self.predictor.predict(mels, self.synths)
             self.timings.add("model", t)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
+from asp.features.mel import MelSettings, filterbank
 from asp.features.spectral import stft_power
 
 if TYPE_CHECKING:
@@ -94,8 +95,8 @@ def effect_mel(audio: np.ndarray | None, f: EffectFeatures = EffectFeatures(),
     import librosa
 
     p = stft_power(audio, f.n_fft, f.hop_length) if power is None else power
-    fb = librosa.filters.mel(sr=f.sample_rate, n_fft=f.n_fft, n_mels=f.n_mels, fmin=f.fmin, fmax=f.fmax)
-    return (librosa.power_to_db(fb @ p, ref=1.0, top_db=f.top_db) / f.top_db).astype(np.float32)
+    fb = filterbank(MelSettings(f.sample_rate, f.n_fft, f.hop_length, f.n_mels, f.fmin, f.fmax))
+    return (librosa.power_to_db(np.asarray(fb @ p), ref=1.0, top_db=f.top_db) / f.top_db).astype(np.float32)
 
 
 def mel_mse(ma: np.ndarray, mb: np.ndarray) -> float:

@@ -19,27 +19,20 @@ from pathlib import Path
 import asp.render  # noqa: F401  (DawDreamer before librosa)
 import numpy as np
 
-from asp.data.targets import VARIANTS, encode
+from asp.data.targets import VARIANTS, write_target
 from asp.infer import BatchInference, InferOptions
 from asp.render import get_renderer
 from asp.synths import load_sampling, load_schema, sample_presets
 
 
 def make_targets(folder: Path, synths: list[str], n: int, settings, seed: int = 0) -> None:
-    import soxr
-
     rng = np.random.default_rng(seed)
     for i in range(n):
         synth = synths[i % len(synths)]
         v = sample_presets(load_schema(synth), 1, rng, load_sampling(synth))[0]
         note, rate, channels, fmt = VARIANTS[i % len(VARIANTS)]
         audio = get_renderer(synth, settings).render(v, note)
-        if rate != settings.sample_rate:
-            audio = soxr.resample(audio, settings.sample_rate, rate)
-        if channels > 1:
-            audio = np.stack([audio] * channels, axis=1)
-        (folder / synth).mkdir(parents=True, exist_ok=True)
-        (folder / synth / f"t{i:04d}.{fmt}").write_bytes(encode(audio, rate, fmt))
+        write_target(folder / synth / f"t{i:04d}.{fmt}", audio, settings.sample_rate, rate, channels, fmt)
 
 
 def main() -> None:

@@ -15,7 +15,6 @@ import numpy as np
 
 from asp.atomic import atomic_write_bytes
 from asp.render import RenderSettings, get_renderer
-from asp.render.quiet import quiet_fds
 from asp.synths import registry
 from asp.synths.presets import read_presets
 
@@ -36,14 +35,24 @@ def encode(audio: np.ndarray, rate: int, fmt: str) -> bytes:
     return buf.getvalue()
 
 
+def write_target(path: Path, audio: np.ndarray, sample_rate: int, rate: int, channels: int, fmt: str) -> None:
+    """Write a mono render as a target file: resampled to ``rate``, copied to ``channels``, encoded as ``fmt``
+    (atomically)."""
+    import soxr
+
+    if rate != sample_rate:
+        audio = soxr.resample(audio, sample_rate, rate)
+    if channels > 1:
+        audio = np.stack([audio] * channels, axis=1)
+    atomic_write_bytes(path, encode(audio, rate, fmt))
+
+
 def render_targets(out: Path, synths: Iterable[str], settings: RenderSettings | None = None,
                    presets_dir: Path = registry.PRESETS_DIR) -> list[Path]:
     """Render every preset file of ``synths`` under ``presets_dir/<synth>/`` into ``out/<synth>/<name>.<fmt>``.
 
     Existing files are kept (re-runs resume). Returns the files, in order.
     """
-    import soxr
-
     settings = settings or RenderSettings()
     files = []
     k = 0
@@ -58,12 +67,6 @@ def render_targets(out: Path, synths: Iterable[str], settings: RenderSettings | 
             files.append(path)
             if path.is_file():
                 continue
-            with quiet_fds():
-                renderer = get_renderer(synth, settings)
-            audio = renderer.render(preset.vector, note)
-            if rate != settings.sample_rate:
-                audio = soxr.resample(audio, settings.sample_rate, rate)
-            if channels > 1:
-                audio = np.stack([audio] * channels, axis=1)
-            atomic_write_bytes(path, encode(audio, rate, fmt))
+            audio = get_renderer(synth, settings).render(preset.vector, note)
+            write_target(path, audio, settings.sample_rate, rate, channels, fmt)
     return files

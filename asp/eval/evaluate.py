@@ -23,7 +23,6 @@ from asp.eval.presets import baselines
 from asp.features.spectral import stft_power
 from asp.metrics import lsd_from_power, paper_lsd_from_power, preset_metrics
 from asp.render import RenderSettings, get_renderer
-from asp.render.quiet import quiet_fds
 from asp.synths import registry
 
 BASELINES = ("mean preset", "random preset")
@@ -46,9 +45,13 @@ def select_clips(ds: Dataset, synths: list[str], split: str = "test", notes: tup
     return rows.sort_values(["synth", "preset_id", "note"]).reset_index(drop=True)
 
 
-def _clip_key(rows: pd.DataFrame, extra: str) -> str:
-    ids = rows[["synth", "preset_id", "note"]].astype(str).agg("/".join, axis=1)
-    return hashlib.sha256(("\n".join(ids) + extra).encode()).hexdigest()[:16]
+def _clip_key(rows: pd.DataFrame, native: list[np.ndarray], extra: str) -> str:
+    """Identifies a clip selection (ids, notes and true presets) and a system, for the cache."""
+    h = hashlib.sha256("\n".join(rows[["synth", "preset_id", "note"]].astype(str).agg("/".join, axis=1)).encode())
+    for v in native:
+        h.update(np.asarray(v, dtype=np.float64).tobytes())
+    h.update(extra.encode())
+    return h.hexdigest()[:16]
 
 
 class Evaluator:
@@ -76,9 +79,7 @@ class Evaluator:
         return cls(rows, native, RenderSettings.from_dict(ds.card["settings"]["render"]), cache)
 
     def _render(self, synth: str, vector: np.ndarray, note: int) -> np.ndarray:
-        with quiet_fds():
-            r = get_renderer(synth, self.settings)
-        return r.render(vector, int(note))
+        return get_renderer(synth, self.settings).render(vector, int(note))
 
     def target(self, i: int) -> np.ndarray:
         """Clip i's target audio (rendered once)."""
@@ -96,7 +97,7 @@ class Evaluator:
             predictions: decoder synth -> (n_clips, n_params) native vectors (NaN rows: no prediction).
             fingerprint: identifies the system's weights, for the cache.
         """
-        key = _clip_key(self.rows, fingerprint + json.dumps(sorted(predictions)))
+        key = _clip_key(self.rows, self.native, fingerprint + json.dumps(sorted(predictions)))
         path = self.cache / f"{system.replace('/', '_').replace(' ', '_')}.parquet" if self.cache else None
         if path is not None and path.is_file():
             cached = pd.read_parquet(path)

@@ -92,12 +92,10 @@ def evaluate(runs: Sequence[Path], out: Path, dataset: Path | None = None, sweep
     predictors = {}
     for name, ckpt in named.items():
         p = Predictor(ckpt)
-        label = name if name in zs else p.module.hparams.variant
-        if label in predictors:
-            label = f"{label} ({Path(name).name if Path(name).name not in ('best.ckpt', 'last.ckpt') else name})"
+        label = name if name in zs else p.module.hparams.variant  # a sweep's runs are named by variant and size
+        if label in predictors:  # two runs of one variant: tell them apart by the path given
+            label = f"{label} ({name})"
         predictors[label] = (p, ckpt)
-        if name in zs:
-            zs[label] = zs.pop(name)
     ds_path = dataset or dataset_of(next(iter(predictors.values()))[1])
     ds = Dataset(ds_path)
     synths = sorted({s for p, _ in predictors.values() for s in p.synths}, key=lambda s: ds.synths.index(s)
@@ -138,7 +136,6 @@ def evaluate_presets(run: Path, source: str, out: Path, limit: int | None = 200,
     import numpy as np
 
     from asp.features.hpss import harmonic_share, timbre_group
-    from asp.features.mel import mel_db
     from asp.models.inference import Predictor
     from asp.synths import registry
     from asp.synths.presets import read_presets
@@ -167,7 +164,7 @@ def evaluate_presets(run: Path, source: str, out: Path, limit: int | None = 200,
     targets = [ev.target(i) for i in range(len(chosen))]
     shares = np.array([harmonic_share(a) for a in targets])
     rows["harmonic_share"], rows["timbre_group"] = shares, timbre_group(shares)
-    mels = np.stack([mel_db(a, pred.mel_settings) for a in targets])
+    mels = pred.mels(np.stack(targets))
     train = {}
     try:
         ds = Dataset(dataset_of(ckpt))

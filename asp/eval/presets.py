@@ -1,20 +1,10 @@
-"""Preset-level evaluation: predicted presets re-rendered against the target sounds, with the two baselines the
-VAE must beat (the mean preset and a random preset of the same synth).
-
-Metrics per clip: LSD (textbook, dB; asp.metrics.lsd) between the re-rendered prediction and the target clip,
-parameter MSE over continuous parameters (normalised units) and categorical accuracy (share of categorical parameters
-whose class is right).
-"""
+"""The two baselines a model must beat: the mean preset of a training set and a random preset of the same synth
+(scored like a model by ``asp.eval.evaluate``)."""
 
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
-import pandas as pd
 
-from asp.metrics import lsd, preset_metrics
-from asp.render import RenderSettings, get_renderer
 from asp.synths import load_sampling, load_schema, sample_presets
 from asp.synths.schema import SynthSchema
 
@@ -28,30 +18,6 @@ def mean_preset(schema: SynthSchema, native: np.ndarray) -> np.ndarray:
             k = p.class_of(x[:, i])
             out[i] = np.bincount(k, minlength=p.n_classes).argmax() / (p.n_classes - 1)
     return out.astype(np.float32)
-
-
-def evaluate_methods(synth: str, targets: np.ndarray, methods: dict[str, np.ndarray], note: int = 60,
-                     settings: RenderSettings | None = None,
-                     progress: Callable[[int], None] | None = None) -> pd.DataFrame:
-    """Render each target preset and each method's prediction at ``note``; one row per (preset, method).
-
-    Args:
-        targets: (N, n_params) ground-truth native vectors.
-        methods: name -> (N, n_params) predicted native vectors.
-    """
-    schema = load_schema(synth)
-    settings = settings or RenderSettings()
-    r = get_renderer(synth, settings)
-    rows = []
-    for i, t in enumerate(targets):
-        target_audio = r.render(t, note)
-        for name, pred in methods.items():
-            pm = preset_metrics(schema, pred[i], t)
-            rows.append({"synth": synth, "item": i, "method": name, "lsd": lsd(r.render(pred[i], note), target_audio),
-                         **{k: float(v[0]) for k, v in pm.items()}})
-        if progress:
-            progress(1)
-    return pd.DataFrame(rows)
 
 
 def baselines(synth: str, train_native: np.ndarray | None, n: int, seed: int = 0) -> dict[str, np.ndarray]:

@@ -188,8 +188,8 @@ def write_report(clips: pd.DataFrame, out: Path, curves: pd.DataFrame | None = N
     systems = list(dict.fromkeys(clips.system))
     models = [s for s in systems if s not in BASELINES]
     atomic_write_bytes(out / "clips.csv", clips.to_csv(index=False).encode())
-    md = [f"# {title}", "", f"{own(clips).groupby('system').size().iloc[0]} clips per system "
-          f"({', '.join(f'{s}: {n}' for s, n in own(clips)[own(clips).system == systems[0]].groupby('synth').size().items())}); "
+    counts = own(clips)[lambda o: o.system == systems[0]].groupby("synth").size()
+    md = [f"# {title}", "", f"{counts.sum()} clips per system ({', '.join(f'{s}: {n}' for s, n in counts.items())}); "
           "metrics of each clip's own synth. LSD is the textbook log-spectral distance in dB; the paper's \"LSD\" and "
           "its summed parameter MSE are given to compare with the published tables (see docs/RESULTS.md).", ""]
     t1 = summary(clips, ["system"])

@@ -41,7 +41,7 @@ class MelSettings:
 
 
 @lru_cache(maxsize=8)
-def _filterbank(settings: MelSettings) -> "scipy.sparse.csr_matrix":
+def filterbank(settings: MelSettings) -> "scipy.sparse.csr_matrix":
     """librosa's (slaney) mel filterbank as a sparse matrix: each FFT bin feeds at most two filters, so the
     product costs ~2 % of a dense one."""
     import librosa
@@ -65,6 +65,6 @@ def mel_db(audio: np.ndarray, settings: MelSettings = MelSettings(), power: np.n
     p = stft_power(audio, settings.n_fft, settings.hop_length) if power is None else np.asarray(power)
     lead, (n_bins, n_frames) = p.shape[:-2], p.shape[-2:]
     flat = np.moveaxis(p.reshape(-1, n_bins, n_frames), 1, 0).reshape(n_bins, -1)
-    mel = np.asarray(_filterbank(settings) @ flat, dtype=np.float32)
+    mel = np.asarray(filterbank(settings) @ flat, dtype=np.float32)
     mel = np.moveaxis(mel.reshape(settings.n_mels, -1, n_frames), 0, 1).reshape(*lead, settings.n_mels, n_frames)
     return np.maximum(10.0 * np.log10(np.maximum(mel, settings.amin)), settings.floor_db).astype(np.float32)

@@ -11,7 +11,7 @@ import json
 import numpy as np
 import torch
 
-from asp.features.mel import MelSettings
+from asp.features.mel import MelSettings, mel_db
 from asp.render.settings import RenderSettings
 
 from asp.models.losses import logits_to_scores
@@ -67,6 +67,11 @@ class Predictor:
         names = {f.name for f in dataclasses.fields(MelSettings)}
         return (RenderSettings.from_dict(render) if render else RenderSettings(),
                 MelSettings(**{k: v for k, v in (mel or {}).items() if k in names}))
+
+    def mels(self, audio: np.ndarray) -> np.ndarray:
+        """(B, n_samples) audio at the model's rate -> (B, n_mels, n_frames) dB mels as datasets store them (float16,
+        so the model sees values rounded as in training)."""
+        return mel_db(np.asarray(audio), self.mel_settings).astype(np.float16)
 
     @torch.no_grad()
     def predict(self, mel_db: np.ndarray, synths: Sequence[str] | None = None,
