@@ -112,7 +112,7 @@ def _generate_config(args: argparse.Namespace):
         out=Path(args.out), synths=_synth_list(args.synths), presets_per_synth=args.presets, preset_files=files,
         seed=args.seed, workers=args.workers, shard_size=args.shard_size, silence_db=args.silence_db,
         hpss=args.hpss, render=RenderSettings(notes=_notes(args.notes)), save_audio=args.save_audio,
-        self_distance_presets=args.floor_presets,
+        self_distance_presets=args.floor_presets, backend=args.backend, address=args.address,
     )
 
 
@@ -164,11 +164,13 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from asp.models.training import sweep
+    from asp.models.sweep import sweep
 
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     latents = [int(z) for z in args.latents.split(",") if z.strip()]
-    out = sweep(args.overrides, variants, latents, Path(args.out) if args.out else None)
+    out = sweep(args.overrides, variants, latents, Path(args.out) if args.out else None, backend=args.backend,
+                address=args.address, cpus_per_trial=args.cpus_per_trial, gpus_per_trial=args.gpus_per_trial,
+                log=lambda m: print(m, file=sys.stderr))
     import pandas as pd
 
     print(pd.read_csv(out / "results.csv").to_string(index=False))
@@ -297,7 +299,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--notes", default="60-71", help="MIDI notes, e.g. 60-71 or 60,64")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--out", required=True)
-    g.add_argument("--workers", type=int, default=2, help="render processes (0 = this process)")
+    g.add_argument("--workers", type=int, default=2,
+                   help="render processes (0 = this process); with --backend ray, actors (one CPU each)")
+    g.add_argument("--backend", choices=("local", "ray"), default="local",
+                   help="local process pool (default) or Ray actors (pip install 'asp[cluster]'); same shards")
+    g.add_argument("--address", default=None,
+                   help="Ray cluster to join (auto, HOST:PORT, ray://HOST:10001); default: start a local Ray")
     g.add_argument("--shard-size", type=int, default=16, help="presets per shard")
     g.add_argument("--silence-db", type=float, default=-60.0, help="drop clips whose RMS is below this (dBFS)")
     g.add_argument("--hpss", choices=("exact", "fast"), default="exact",
@@ -326,6 +333,11 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--variants", default="J-S,J-J,S-S")
     w.add_argument("--latents", default="2,4,8,16,32,64,128,256,512")
     w.add_argument("--out", default=None, help="sweep folder (re-running it resumes: finished runs are kept)")
+    w.add_argument("--backend", choices=("local", "ray"), default="local",
+                   help="local: trials one after another here; ray: one Ray task per trial (pip install 'asp[cluster]')")
+    w.add_argument("--address", default=None, help="Ray cluster to join (auto, HOST:PORT); default: a local Ray")
+    w.add_argument("--cpus-per-trial", type=float, default=1, help="Ray resources of each trial")
+    w.add_argument("--gpus-per-trial", type=float, default=0, help="Ray resources of each trial (e.g. 1 with trainer=gpu)")
     w.set_defaults(fn=cmd_sweep)
 
     f = sub.add_parser("infer", help="presets for every sound in a folder, for each synth, re-rendered and scored")
@@ -369,10 +381,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from asp.render.ray_pool import MissingExtra
+
     args = build_parser().parse_args(argv)
     try:
         return int(args.fn(args) or 0)
-    except (KeyError, ValueError, FileNotFoundError, RuntimeError) as err:
+    except (KeyError, ValueError, FileNotFoundError, RuntimeError, MissingExtra) as err:
         msg = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
         print(f"error: {msg}", file=sys.stderr)
         return 2

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import asp.render  # noqa: F401  (DawDreamer before librosa/numba)
 import pytest
@@ -55,3 +59,30 @@ def tiny_checkpoint(tiny_dataset, tmp_path_factory):
     run = tmp_path_factory.mktemp("tinyrun") / "run"
     training.train(training.compose(overrides(tiny_dataset, run)))
     return run / "checkpoints" / "best.ckpt"
+
+
+RAY_CLI = str(Path(sys.executable).with_name("ray"))
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """A local Ray head with 2 CPUs, bound to 127.0.0.1; yields its address. Token authentication is off (head and
+    clients are this machine's processes). Skips where Ray (the extra asp[cluster]) is not installed."""
+    pytest.importorskip("ray", reason="the ray backend is the optional extra asp[cluster]")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)  # for the head, the CLI runs and this process
+    subprocess.run([RAY_CLI, "start", "--head", "--num-cpus", "2", "--port", str(port), "--include-dashboard", "false",
+                    "--node-ip-address", "127.0.0.1"], check=True, capture_output=True)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        subprocess.run([RAY_CLI, "stop", "--force"], capture_output=True)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v

@@ -8,6 +8,7 @@ renamed into place when complete: a folder under ``shards/<synth>/`` is always a
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import time
@@ -35,6 +36,7 @@ from asp.synths.sampling import sample_presets
 
 # one compute thread per worker process: the workers are the parallelism (avoids oversubscribing the cores)
 WORKER_ENV = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")}
+BACKENDS = ("local", "ray")
 PLAN_KEYS = ("synths", "presets_per_synth", "preset_files", "seed", "shard_size", "silence_db", "hpss", "splits",
              "render", "mel", "save_audio")
 
@@ -57,6 +59,9 @@ class GenerateConfig:
         splits: train/valid/test fractions, by preset.
         self_distance_presets: presets per synth rendered twice (history-independently, in a new worker) to
             measure the self-distance floor.
+        backend: ``local`` (a process pool on this machine) or ``ray`` (Ray actors, one engine each; needs
+            ``asp[cluster]``). Not part of the plan: both build the same shards, and either resumes the other's run.
+        address: the Ray cluster to join (``auto``, ``HOST:PORT``); None starts a local Ray with ``workers`` CPUs.
     """
 
     out: Path
@@ -73,6 +78,8 @@ class GenerateConfig:
     mel: MelSettings = field(default_factory=MelSettings)
     save_audio: bool = False
     self_distance_presets: int = 4
+    backend: str = "local"
+    address: str | None = None
 
     def plan_dict(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in PLAN_KEYS}
@@ -210,10 +217,10 @@ def _crash_retry(crash: TaskCrash[ShardTask]) -> ShardTask | None:
     failed = dict(task.failed)
     progress = crash.last_progress
     if progress and progress[0] == "start":
-        failed[progress[1]] = f"worker crashed (exit code {crash.exitcode}) while rendering this preset"
+        failed[progress[1]] = f"worker crashed ({crash.how}) while rendering this preset"
     elif crash.crashes >= 3:  # crashes before any preset starts: give the shard up
         for pid in task.preset_ids:
-            failed.setdefault(pid, f"worker crashed (exit code {crash.exitcode}) before rendering")
+            failed.setdefault(pid, f"worker crashed ({crash.how}) before rendering")
     return replace(task, failed=tuple(sorted(failed.items())))
 
 
@@ -238,6 +245,12 @@ def generate(cfg: GenerateConfig, progress: bool = True, log: Callable[[str], No
             registry.plugin_path(s)
     if cfg.hpss not in ("exact", "fast"):
         raise ValueError(f"unknown hpss mode {cfg.hpss!r}; valid: exact, fast")
+    if cfg.backend not in BACKENDS:
+        raise ValueError(f"unknown backend {cfg.backend!r}; valid: {', '.join(BACKENDS)}")
+    if cfg.backend == "ray":
+        from asp.render.ray_pool import import_ray
+
+        import_ray()  # fails early, with the install hint
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     layout.check_or_write_plan(out, cfg.plan_dict())
@@ -272,9 +285,15 @@ def generate(cfg: GenerateConfig, progress: bool = True, log: Callable[[str], No
     def on_result(task: ShardTask, result: dict[str, Any]) -> None:
         for k, v in (result.get("timings") or {}).items():
             worker_seconds[k] = worker_seconds.get(k, 0.0) + v
+        if cfg.backend == "ray" and not layout.shard_done(out, task.synth, task.shard):
+            errors.append(f"{task.synth} shard {task.shard}: the worker wrote it, but it is not in {out} here: "
+                          "on a Ray cluster the output folder must be on a disk that every node shares")
 
-    run_pool(todo, shard_fn, cfg.workers, env=WORKER_ENV, on_result=on_result, on_error=on_error, on_crash=on_crash,
-             on_progress=on_progress)
+    env = dict(WORKER_ENV)
+    if cfg.backend == "ray":  # Ray actors get the driver's plugin paths (a cluster's nodes do not inherit them)
+        env.update({k: v for k, v in os.environ.items() if k.startswith("ASP_PLUGIN_")})
+    run_pool(todo, shard_fn, cfg.workers, env=env, on_result=on_result, on_error=on_error, on_crash=on_crash,
+             on_progress=on_progress, backend=cfg.backend, address=cfg.address)
     bar.close()
     elapsed = time.perf_counter() - t0
     if errors:

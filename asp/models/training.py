@@ -129,26 +129,3 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     if trainer.is_global_zero:  # under DDP every rank runs this function; one writes
         atomic_write_bytes(run_dir / "results.json", json.dumps(results, indent=1).encode())
     return results
-
-
-def sweep(overrides: Sequence[str], variants: Sequence[str], latents: Sequence[int],
-          out: Path | None = None) -> Path:
-    """Train every variant x latent size (one after another) and write one results table (a row per run)."""
-    import pandas as pd
-
-    out = out or Path("runs") / f"sweep-{dt.datetime.now(dt.timezone.utc).strftime('%Y%m%d-%H%M%S')}"
-    out.mkdir(parents=True, exist_ok=True)
-    rows = []
-    done = pd.read_csv(out / "results.csv") if (out / "results.csv").is_file() else None
-    for v in variants:
-        for z in latents:
-            if done is not None and ((done.variant == v) & (done.z_dim == z)).any():
-                rows.append(done[(done.variant == v) & (done.z_dim == z)].iloc[0].to_dict())
-                continue  # resumed: this run is already in the table
-            cfg = compose([*overrides, f"experiment={v}", f"model.z_dim={z}", f"run_dir={out / f'{v}-z{z}'}"])
-            rows.append(train(cfg))
-            atomic_write_bytes(out / "results.csv", pd.DataFrame(rows).to_csv(index=False).encode())
-    table = pd.DataFrame(rows)
-    table.to_csv(out / "results.csv", index=False)
-    table.to_parquet(out / "results.parquet", index=False)
-    return out

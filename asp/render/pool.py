@@ -30,6 +30,12 @@ class TaskCrash(Generic[T]):
     last_progress: Any
     exitcode: int | None
     crashes: int
+    detail: str = ""
+
+    @property
+    def how(self) -> str:
+        """How the worker died, for messages: its exit code, else what the engine said."""
+        return f"exit code {self.exitcode}" if self.exitcode is not None else (self.detail or "exit code unknown")
 
 
 def _worker_main(conn: Connection, fn: Callable[[Any, Report], Any], init: Callable[[], None] | None) -> None:
@@ -82,8 +88,11 @@ def run_pool(
     init: Callable[[], None] | None = None,
     start_method: str = "spawn",
     env: dict[str, str] | None = None,
+    backend: str = "local",
+    address: str | None = None,
 ) -> None:
-    """Run ``fn(task, report)`` for every task in ``workers`` processes (inline when ``workers`` is 0).
+    """Run ``fn(task, report)`` for every task in ``workers`` processes (inline when ``workers`` is 0), or on
+    ``workers`` Ray actors with ``backend="ray"`` (``asp.render.ray_pool``; ``address``: the cluster to join).
 
     Args:
         tasks: picklable tasks.
@@ -97,7 +106,15 @@ def run_pool(
         init: run once in each new worker process.
         start_method: multiprocessing start method.
         env: environment variables for the worker processes (set while they start).
+        backend: ``local`` or ``ray``.
+        address: with ``ray``: ``auto``, ``HOST:PORT``; None starts a local Ray with ``workers`` CPUs.
     """
+    if backend == "ray":
+        from asp.render.ray_pool import run_actors
+
+        return run_actors(list(tasks), fn, workers, address, env, init, on_result, on_error, on_crash, on_progress)
+    if backend != "local":
+        raise ValueError(f"unknown pool backend {backend!r}; valid: local, ray")
     queue: deque[tuple[int, T, int]] = deque((i, t, 0) for i, t in enumerate(tasks))
     if workers <= 0:
         if init is not None:

@@ -7,7 +7,11 @@ import signal
 from dataclasses import replace
 from typing import Any, Callable
 
+import numpy as np
+import pandas as pd
+
 from asp.data.generate import ShardTask, render_shard
+from asp.data.store import Dataset
 
 CRASH_PRESET = 2
 
@@ -23,3 +27,14 @@ def crashing_render_shard(task: ShardTask, report: Callable[[Any], None]) -> dic
         report(("start", CRASH_PRESET))
         os.kill(os.getpid(), signal.SIGSEGV)
     return render_shard(task, report)
+
+
+def assert_same_dataset(a, b, synths) -> None:
+    """Two dataset folders hold the same table and the same arrays, clip for clip."""
+    da, db = Dataset(a), Dataset(b)
+    pd.testing.assert_frame_equal(da.table, db.table)
+    for synth in synths:
+        rows = da.table[da.table.synth == synth]
+        np.testing.assert_array_equal(da.mels(rows), db.mels(rows))
+        for name in ("native", "onehot"):
+            np.testing.assert_array_equal(da.array(rows, name), db.array(rows, name))

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from asp.data import layout
@@ -17,7 +16,7 @@ from asp.data.generate import GenerateConfig, generate
 from asp.data.store import Dataset
 from asp.render import RenderSettings
 from asp.synths import load_schema
-from tests.data.helpers import CRASH_PRESET, crashing_render_shard
+from tests.data.helpers import CRASH_PRESET, assert_same_dataset, crashing_render_shard
 
 SHORT = RenderSettings(note_seconds=0.5, render_seconds=1.0, notes=(60, 61))
 
@@ -125,12 +124,7 @@ def test_resume_after_kill_equals_an_uninterrupted_run(tmp_path):
     assert res.returncode == 0, res.stderr
     assert "resuming" in res.stderr
     assert not junk.exists()
-    a, b = Dataset(whole), Dataset(killed)
-    pd.testing.assert_frame_equal(a.table, b.table)
-    for synth in ("subtractive", "vapoly"):
-        rows = a.table[a.table.synth == synth]
-        np.testing.assert_array_equal(a.mels(rows), b.mels(rows))
-        np.testing.assert_array_equal(a.array(rows, "native"), b.array(rows, "native"))
+    assert_same_dataset(whole, killed, ("subtractive", "vapoly"))
 
 
 def test_presets_from_files_all_of_them_with_presets_0(tmp_path):

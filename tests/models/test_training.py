@@ -1,6 +1,7 @@
 """Training from the Hydra configs on a tiny real dataset."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from asp.data.datamodule import DatasetMismatch
 from asp.models import training
 from asp.models.inference import Predictor
 from asp.models.module import NonFiniteLoss, SchemaMismatch
+from asp.models.sweep import SweepError, sweep
 from tests.conftest import overrides
 
 
@@ -127,14 +129,41 @@ def test_sweep_writes_one_table_and_resumes(tiny_dataset, tmp_path):
     import pandas as pd
 
     base = overrides(tiny_dataset, tmp_path / "unused")[:-1]  # run_dir is set per trial by the sweep
-    out = training.sweep(base, ["J-S", "J-J"], [2, 4], out=tmp_path / "sweep")
+    out = sweep(base, ["J-S", "J-J"], [2, 4], out=tmp_path / "sweep")
     table = pd.read_parquet(out / "results.parquet")
-    assert sorted(zip(table.variant, table.z_dim)) == [("J-J", 2), ("J-J", 4), ("J-S", 2), ("J-S", 4)]
+    assert list(zip(table.variant, table.z_dim)) == [("J-S", 2), ("J-S", 4), ("J-J", 2), ("J-J", 4)]  # plan order
     assert table["test/loss"].notna().all()
     # a re-run keeps the finished trials instead of training them again
     (out / "J-S-z2" / "results.json").unlink()
-    training.sweep(base, ["J-S", "J-J"], [2, 4], out=out)
+    sweep(base, ["J-S", "J-J"], [2, 4], out=out)
     assert not (out / "J-S-z2" / "results.json").exists()
+
+
+def test_a_failing_trial_is_reported_and_the_others_go_on(tiny_dataset, tmp_path):
+    import pandas as pd
+
+    base = overrides(tiny_dataset, tmp_path / "unused")[:-1]
+    out = tmp_path / "sweep"
+    (out / "J-S-z4").mkdir(parents=True)
+    (out / "J-S-z4" / "metrics.csv").mkdir()  # the logger cannot write its file: this trial fails
+    with pytest.raises(SweepError, match="(?s)1 of 2 trials failed.*J-S z=4: IsADirectoryError"):
+        sweep(base, ["J-S"], [2, 4], out=out)
+    assert list(pd.read_csv(out / "results.csv").z_dim) == [2]
+
+
+def test_ray_sweep_gives_the_local_table(tiny_dataset, tmp_path, ray_cluster):
+    import pandas as pd
+
+    base = overrides(tiny_dataset, tmp_path / "unused")[:-1]
+    local = pd.read_csv(sweep(base, ["J-S", "S-S"], [2], out=tmp_path / "local") / "results.csv")
+    remote = pd.read_csv(sweep(base, ["J-S", "S-S"], [2], out=tmp_path / "ray", backend="ray",
+                               address=ray_cluster) / "results.csv")
+    assert list(remote.columns) == list(local.columns)
+    assert list(zip(remote.variant, remote.z_dim)) == [("J-S", 2), ("S-S", 2)]
+    assert [Path(p).name for p in remote.run_dir] == ["J-S-z2", "S-S-z2"]
+    assert (tmp_path / "ray" / "S-S-z2" / "checkpoints" / "best.ckpt").is_file()
+    metrics = [c for c in local.columns if c.startswith("test/")]
+    np.testing.assert_allclose(remote[metrics].to_numpy(float), local[metrics].to_numpy(float), rtol=1e-3)
 
 
 @pytest.mark.gpu

@@ -36,3 +36,13 @@ def crash_on(item: int, report: Callable[[Any], None]) -> int:
     if item == 5:
         raise ValueError("bad item")
     return item * 10
+
+
+def engine_identity(item: int, report: Callable[[Any], None]) -> tuple[int, int]:
+    """(worker pid, id of the worker's cached subtractive engine): the same pair across tasks means a reused engine."""
+    from asp.render.factory import get_renderer
+    from asp.render.settings import RenderSettings
+
+    renderer = get_renderer("subtractive", RenderSettings(note_seconds=0.2, render_seconds=0.4, notes=(60,)))
+    renderer.render(np.zeros(renderer.schema.n_params, np.float32) + 0.5, 60)
+    return os.getpid(), id(renderer)
