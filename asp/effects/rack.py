@@ -1,0 +1,40 @@
+"""Effect backends: where a chain of effect settings becomes sound.
+
+``FaustRack`` (the default) plays the built-in Faust rack inside DawDreamer after any registered synth: it takes the
+dry audio and a chain. ``asp.effects.serum`` maps the same chains onto Serum's own FX rack, which needs the plugin.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+from asp.effects import specs
+from asp.render.effects import EffectRack, get_rack
+
+
+def rack_controls(chain: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+    """Every control of the built-in rack for a chain: the chain's effects on with their settings, the others off."""
+    chain = specs.check_chain(chain)
+    controls: dict[str, float] = {}
+    for name in specs.rack_order():
+        spec = specs.get(name)
+        controls[spec.control] = 1.0 if name in chain else 0.0
+        if name in chain:
+            controls.update({p.control: chain[name][p.name] for p in spec.params})
+    return controls
+
+
+class FaustRack:
+    """The built-in rack: ``apply(dry_audio, chain)``."""
+
+    name = "faust"
+
+    def __init__(self, sample_rate: int = 44100, rack: EffectRack | None = None) -> None:
+        self.sample_rate = int(sample_rate)
+        self.rack = rack or get_rack(self.sample_rate)
+
+    def apply(self, audio: np.ndarray, chain: Mapping[str, Mapping[str, float]]) -> np.ndarray:
+        """The dry audio through the chain's effects (rack order). An empty chain returns the audio unchanged."""
+        return self.rack.process(audio, rack_controls(chain))

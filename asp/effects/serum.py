@@ -1,0 +1,84 @@
+"""The Serum backend: the same effect chains on Xfer Serum's own FX rack.
+
+Serum's effects live inside the synth, so a chain is a set of Serum parameter values (normalised, by VST2 index):
+each effect's switch, the values SerumRNN holds fixed while it is on, and the predicted parameters. Rendering needs
+the plugin (``asp synths list`` says where asp looks); the mapping itself is plain data and tested without it.
+
+Distortion mode: SerumRNN's code drives Serum's mode control as 14 evenly spaced classes (of which it samples 12),
+while the class count in asp's Serum schema (from the multi-task paper's tables) is 16. The mapping follows
+SerumRNN, which set the plugin itself; re-derive both from the plugin where it is installed.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+from asp.effects import specs
+
+
+def serum_value(param: specs.EffectParam, value: float) -> float:
+    """A setting's value as Serum's normalised parameter value (a categorical class -> its Serum class k/(n-1))."""
+    if param.categorical:
+        return param.serum_classes[int(value)] / (param.serum_n_classes - 1)
+    return float(value)
+
+
+def serum_class(param: specs.EffectParam, serum_value_: float) -> int:
+    """The inverse for a categorical parameter: asp's class for a Serum value (the nearest Serum class that asp
+    samples)."""
+    k = int(round(float(serum_value_) * (param.serum_n_classes - 1)))
+    return int(np.argmin([abs(k - c) for c in param.serum_classes]))
+
+
+def serum_parameters(chain: Mapping[str, Mapping[str, float]]) -> dict[int, float]:
+    """Serum parameter index -> normalised value for a chain: every effect's switch (on for the chain's effects, off
+    for the others), the fixed values of the effects that are on, and their settings."""
+    chain = specs.check_chain(chain)
+    out: dict[int, float] = {}
+    for name in specs.rack_order():
+        spec = specs.get(name)
+        out[spec.serum_enable] = 1.0 if name in chain else 0.0
+        if name in chain:
+            out.update(dict(spec.serum_fixed))
+            out.update({p.serum: serum_value(p, chain[name][p.name]) for p in spec.params})
+    return out
+
+
+def chain_from_serum(values: Mapping[int, float]) -> dict[str, dict[str, float]]:
+    """The chain a Serum parameter state holds (effects switched on, their predicted parameters)."""
+    chain: dict[str, dict[str, float]] = {}
+    for name in specs.rack_order():
+        spec = specs.get(name)
+        if float(values.get(spec.serum_enable, 0.0)) >= 0.5:
+            chain[name] = {p.name: float(serum_class(p, values[p.serum])) if p.categorical else float(values[p.serum])
+                           for p in spec.params}
+    return chain
+
+
+class SerumRack:
+    """Applies chains by rendering Serum itself: ``apply_vector(dry_serum_vector, chain)`` returns the preset vector
+    with the chain's FX parameters set (render it with asp's Serum renderer, which needs the plugin)."""
+
+    name = "serum"
+
+    def __init__(self) -> None:
+        from asp.synths import registry
+
+        self.schema = registry.load_schema("serum")
+
+    def apply_vector(self, vector: np.ndarray, chain: Mapping[str, Mapping[str, float]]) -> np.ndarray:
+        v = np.array(vector, np.float32, copy=True)
+        if v.shape != (self.schema.n_params,):
+            raise ValueError(f"a Serum preset has {self.schema.n_params} parameters, got shape {v.shape}")
+        position = {p.index: i for i, p in enumerate(self.schema.params)}
+        for index, value in serum_parameters(chain).items():
+            v[position[index]] = value
+        return v
+
+    def render(self, vector: np.ndarray, chain: Mapping[str, Mapping[str, float]], note: int, settings) -> np.ndarray:
+        """Render the preset with the chain in Serum (PluginNotFoundError where Serum is not installed)."""
+        from asp.render.factory import get_renderer
+
+        return get_renderer("serum", settings).render(self.apply_vector(vector, chain), note)

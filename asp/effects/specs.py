@@ -1,0 +1,218 @@
+"""Effect specs: the five SerumRNN effects, their parameters, sampling ranges and fixed rack order.
+
+A *setting* of one effect is a dict ``param name -> value``: continuous values are normalised to [0, 1] (as Serum's
+parameters are), a categorical value is a class index. A *chain* is ``effect name -> setting`` for the effects that
+are on; effects always play in rack order, whatever order a chain was built in. The specs are package data
+(``data/effects.yaml``); backends map them onto their controls (``asp.effects.rack`` for the built-in Faust rack,
+``asp.effects.serum`` for Serum's FX parameters).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Mapping
+
+import numpy as np
+import yaml
+
+Setting = dict[str, float]
+Chain = dict[str, Setting]
+
+
+@dataclass(frozen=True)
+class EffectParam:
+    """One predicted parameter of an effect."""
+
+    name: str
+    label: str
+    kind: str  # continuous | categorical
+    control: str  # the built-in rack's control label
+    serum: int  # Serum VST2 parameter index
+    sample_ranges: tuple[tuple[float, float], ...] = ()
+    classes: tuple[str, ...] = ()
+    serum_classes: tuple[int, ...] = ()
+    serum_n_classes: int = 0
+
+    @property
+    def categorical(self) -> bool:
+        return self.kind == "categorical"
+
+    def sample(self, rng: np.random.Generator) -> float:
+        """One value: a class index, or a uniform draw over the union of the sampling intervals."""
+        if self.categorical:
+            return float(rng.integers(len(self.classes)))
+        widths = np.array([hi - lo for lo, hi in self.sample_ranges])
+        u = rng.uniform(0.0, widths.sum())
+        for (lo, hi), w in zip(self.sample_ranges, widths):
+            if u <= w:
+                return float(lo + u)
+            u -= w
+        return float(self.sample_ranges[-1][1])
+
+    def check(self, value: float, effect: str) -> float:
+        """The value, validated (ValueError naming the effect and parameter)."""
+        v = float(value)
+        if self.categorical:
+            if v != int(v) or not 0 <= v < len(self.classes):
+                raise ValueError(f"{effect}.{self.name}: class {value!r} out of range 0-{len(self.classes) - 1} "
+                                 f"({', '.join(self.classes)})")
+        elif not (np.isfinite(v) and 0.0 <= v <= 1.0):
+            raise ValueError(f"{effect}.{self.name}: {value!r} is not a normalised value in [0, 1]")
+        return v
+
+    def describe(self, value: float) -> str:
+        if self.categorical:
+            return f"{self.label} {self.classes[int(value)]}"
+        return f"{self.label} {value:.2f}"
+
+
+@dataclass(frozen=True)
+class EffectSpec:
+    """One effect: its parameters and how it is switched on."""
+
+    name: str
+    label: str
+    control: str
+    serum_enable: int
+    serum_fixed: tuple[tuple[int, float], ...]
+    params: tuple[EffectParam, ...]
+
+    @property
+    def continuous(self) -> tuple[EffectParam, ...]:
+        return tuple(p for p in self.params if not p.categorical)
+
+    @property
+    def categorical(self) -> tuple[EffectParam, ...]:
+        return tuple(p for p in self.params if p.categorical)
+
+    def param(self, name: str) -> EffectParam:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(f"{self.name} has no parameter {name!r}; valid: {', '.join(p.name for p in self.params)}")
+
+    def sample(self, rng: np.random.Generator) -> Setting:
+        return {p.name: p.sample(rng) for p in self.params}
+
+    def check(self, setting: Mapping[str, float]) -> Setting:
+        """A complete, validated setting (missing or unknown names raise, naming the valid ones)."""
+        names = [p.name for p in self.params]
+        unknown = sorted(set(setting) - set(names))
+        missing = [n for n in names if n not in setting]
+        if unknown or missing:
+            raise KeyError(f"{self.name}: " + "; ".join(
+                ([f"unknown parameter(s) {', '.join(unknown)}"] if unknown else []) +
+                ([f"missing {', '.join(missing)}"] if missing else [])) + f"; valid: {', '.join(names)}")
+        return {p.name: p.check(setting[p.name], self.name) for p in self.params}
+
+    def encode(self, setting: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
+        """(continuous values in spec order, float32; class index per categorical parameter, int64)."""
+        s = self.check(setting)
+        return (np.array([s[p.name] for p in self.continuous], np.float32),
+                np.array([int(s[p.name]) for p in self.categorical], np.int64))
+
+    def decode(self, continuous: np.ndarray, classes: np.ndarray) -> Setting:
+        """The inverse of ``encode`` (continuous values clipped into [0, 1])."""
+        out = {p.name: float(np.clip(v, 0.0, 1.0)) for p, v in zip(self.continuous, np.asarray(continuous))}
+        out.update({p.name: float(int(c)) for p, c in zip(self.categorical, np.asarray(classes))})
+        return {p.name: out[p.name] for p in self.params}
+
+    def describe(self, setting: Mapping[str, float]) -> str:
+        """``Distortion, mode diode 1, drive 0.62``."""
+        return ", ".join([self.label] + [p.describe(setting[p.name]) for p in self.params])
+
+
+@lru_cache(maxsize=None)
+def _load() -> tuple[tuple[str, ...], dict[str, EffectSpec]]:
+    data = yaml.safe_load((resources.files("asp.effects") / "data" / "effects.yaml").read_text())
+    specs: dict[str, EffectSpec] = {}
+    for name, e in data["effects"].items():
+        params = tuple(EffectParam(
+            name=p["name"], label=p["label"], kind=p["kind"], control=p["control"], serum=int(p["serum"]),
+            sample_ranges=tuple((float(lo), float(hi)) for lo, hi in p.get("sample", [])),
+            classes=tuple(p.get("classes", ())), serum_classes=tuple(int(c) for c in p.get("serum_classes", ())),
+            serum_n_classes=int(p.get("serum_n_classes", 0))) for p in e["params"])
+        specs[name] = EffectSpec(name=name, label=e["label"], control=e["control"],
+                                 serum_enable=int(e["serum_enable"]),
+                                 serum_fixed=tuple(sorted((int(k), float(v)) for k, v in e["serum_fixed"].items())),
+                                 params=params)
+    rack = tuple(data["rack"])
+    if sorted(rack) != sorted(specs):
+        raise ValueError("effects.yaml: the rack order must name every effect once")
+    return rack, specs
+
+
+def rack_order() -> tuple[str, ...]:
+    """Effect names in the order the rack plays them."""
+    return _load()[0]
+
+
+def names() -> tuple[str, ...]:
+    return rack_order()
+
+
+def get(name: str) -> EffectSpec:
+    """The spec of an effect (KeyError listing the valid names)."""
+    specs = _load()[1]
+    if name not in specs:
+        raise KeyError(f"unknown effect {name!r}; valid: {', '.join(rack_order())}")
+    return specs[name]
+
+
+def parse_names(text: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Comma-separated (or listed) effect names, validated, in rack order."""
+    items = [t.strip() for t in (text.split(",") if isinstance(text, str) else text) if t.strip()]
+    for n in items:
+        get(n)
+    return tuple(n for n in rack_order() if n in items)
+
+
+def subsets() -> list[tuple[str, ...]]:
+    """All 32 effect subsets (the empty one first), each in rack order; index i = bit mask over the rack order."""
+    rack = rack_order()
+    return [tuple(n for k, n in enumerate(rack) if mask >> k & 1) for mask in range(2 ** len(rack))]
+
+
+def mask_of(effects: tuple[str, ...] | list[str]) -> int:
+    """The bit mask of a subset (the index into ``subsets()``)."""
+    rack = rack_order()
+    return sum(1 << rack.index(get(n).name) for n in set(effects))
+
+
+def sample_chain(effects: tuple[str, ...] | list[str], rng: np.random.Generator) -> Chain:
+    """Random settings for the given effects (rack order)."""
+    return {n: get(n).sample(rng) for n in parse_names(list(effects))}
+
+
+def check_chain(chain: Mapping[str, Mapping[str, float]]) -> Chain:
+    """A validated chain in rack order."""
+    order = parse_names(list(chain))
+    return {n: get(n).check(chain[n]) for n in order}
+
+
+def describe_chain(chain: Mapping[str, Mapping[str, float]]) -> str:
+    return "; ".join(get(n).describe(s) for n, s in check_chain(chain).items()) or "dry (no effects)"
+
+
+def subchain(chain: Mapping[str, Setting], effects: tuple[str, ...] | list[str]) -> Chain:
+    """The part of ``chain`` for ``effects`` (the same settings), in rack order."""
+    return {n: dict(chain[n]) for n in rack_order() if n in effects}
+
+
+def all_combinations(k: int) -> list[tuple[str, ...]]:
+    """Subsets with exactly k effects, in rack order."""
+    return [tuple(c) for c in itertools.combinations(rack_order(), k)]
+
+
+def as_jsonable(chain: Mapping[str, Mapping[str, float]]) -> dict[str, Any]:
+    """A chain with class indices as ints and the class name beside them (for JSON output)."""
+    out: dict[str, Any] = {}
+    for n, s in check_chain(chain).items():
+        spec = get(n)
+        out[n] = {p.name: (int(s[p.name]) if p.categorical else round(float(s[p.name]), 6)) for p in spec.params}
+        for p in spec.categorical:
+            out[n][f"{p.name}_name"] = p.classes[int(s[p.name])]
+    return out

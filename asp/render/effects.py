@@ -1,0 +1,98 @@
+"""Effect racks inside DawDreamer: audio in, audio out.
+
+The built-in rack (``faust/effect_rack.dsp``) holds the five SerumRNN effects in Serum's rack order, each with an
+on/off switch and its controls normalised to [0, 1]. What the controls mean (the effect specs) lives in
+``asp.effects``; this layer only plays audio through the DSP with given control values.
+
+Like the synths, a rack keeps one engine per process and resets nothing by hand: DawDreamer restarts the DSP for
+each render after the first one (a warm-up render is thrown away), so a render does not depend on what the rack
+processed before (the reverb's tail and the compressor's envelopes start from silence every time; tested).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+import dawdreamer as daw  # noqa: F401  (import before librosa/numba: see pitfalls)
+import numpy as np
+
+from asp.render.base import RenderError
+from asp.render.quiet import quiet_fds
+
+RACK_DSP = "effect_rack.dsp"
+
+
+@lru_cache(maxsize=None)
+def rack_code(name: str = RACK_DSP) -> str:
+    return (resources.files("asp.render") / "faust" / name).read_text()
+
+
+class EffectRack:
+    """A Faust effect DSP (mono in, mono out) applied to audio arrays.
+
+    Args:
+        sample_rate: of the audio it will process.
+        block_size: engine block size.
+        dsp: Faust source text (default: the built-in rack).
+    """
+
+    def __init__(self, sample_rate: int = 44100, block_size: int = 512, dsp: str | None = None) -> None:
+        self.sample_rate = int(sample_rate)
+        self.engine = daw.RenderEngine(self.sample_rate, block_size)
+        self.source = self.engine.make_playback_processor("rack_in", np.zeros((1, block_size), np.float32))
+        self.proc = self.engine.make_faust_processor("rack")
+        try:
+            self.proc.set_dsp_string(dsp if dsp is not None else rack_code())
+            with quiet_fds():
+                ok = self.proc.compile()
+        except RuntimeError as err:
+            raise RenderError(f"effect rack: Faust compile failed: {err}") from None
+        if ok is False:
+            raise RenderError("effect rack: Faust compile failed")
+        self.paths = {d["name"].rsplit("/", 1)[-1]: d["name"] for d in self.proc.get_parameters_description()}
+        self.engine.load_graph([(self.source, []), (self.proc, ["rack_in"])])
+        self._last: dict[str, float] = {}
+        self.process(np.zeros(block_size, np.float32), {})  # warm-up: the first render after compile differs
+
+    @property
+    def controls(self) -> list[str]:
+        """The rack's control labels."""
+        return sorted(self.paths)
+
+    def process(self, audio: np.ndarray, controls: dict[str, float]) -> np.ndarray:
+        """``audio`` (mono, float) through the rack with ``controls`` (label -> value; labels left out keep the
+        value last set). Returns mono float32 audio of the same length.
+
+        Raises:
+            KeyError: an unknown control label (the message lists the valid ones).
+            RenderError: the output is not finite.
+        """
+        unknown = sorted(set(controls) - set(self.paths))
+        if unknown:
+            raise KeyError(f"unknown rack control(s) {', '.join(unknown)}; valid: {', '.join(self.controls)}")
+        for label, value in controls.items():
+            if self._last.get(label) != float(value):
+                self.proc.set_parameter(self.paths[label], float(value))
+                self._last[label] = float(value)
+        x = np.asarray(audio, np.float32).reshape(1, -1)
+        self.source.set_data(x)
+        self.engine.render(x.shape[1] / self.sample_rate)
+        out = self.proc.get_audio()
+        y = out[0, : x.shape[1]] if out.ndim == 2 else out[: x.shape[1]]
+        if y.shape[0] < x.shape[1]:
+            y = np.pad(y, (0, x.shape[1] - y.shape[0]))
+        if not np.all(np.isfinite(y)):
+            raise RenderError("effect rack: the output has non-finite samples")
+        return y.astype(np.float32)
+
+
+_RACKS: dict[tuple[int, int], EffectRack] = {}
+
+
+def get_rack(sample_rate: int = 44100, block_size: int = 512) -> EffectRack:
+    """This process's built-in rack for a sample rate (one engine per process, reused)."""
+    key = (int(sample_rate), int(block_size))
+    if key not in _RACKS:
+        _RACKS[key] = EffectRack(sample_rate, block_size)
+    return _RACKS[key]
