@@ -271,6 +271,34 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------- parser
+def cmd_effects_dataset(args: argparse.Namespace) -> int:
+    from asp.effects.dataset import GROUPS_DIR, EffectDataConfig, generate
+
+    cfg = EffectDataConfig(out=args.out, groups=tuple(g.strip() for g in args.groups.split(",") if g.strip()),
+                           presets_dir=args.presets_dir or GROUPS_DIR, draws=args.draws, seed=args.seed,
+                           workers=args.workers)
+    out = generate(cfg)
+    card = json.loads((out / "card.json").read_text())
+    import pandas as pd
+
+    print(pd.DataFrame(card["per_split"]).T.to_string())
+    print(f"{card['families']} families, {card['renders']} renders: {out}")
+    return 0
+
+
+def cmd_effects_list(args: argparse.Namespace) -> int:
+    from asp.effects import specs
+
+    for name in specs.rack_order():
+        spec = specs.get(name)
+        print(f"{name} ({spec.label})")
+        for p in spec.params:
+            what = (f"{len(p.classes)} classes: {', '.join(p.classes)}" if p.categorical else
+                    " or ".join(f"[{lo:g}, {hi:g}]" for lo, hi in p.sample_ranges))
+            print(f"  {p.name:<10} {what}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="asp", description="Automatic synthesizer programming.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -368,6 +396,21 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--no-baselines", action="store_true")
     e.add_argument("--seed", type=int, default=0)
     e.set_defaults(fn=cmd_eval)
+
+    fx = sub.add_parser("effects", help="the effect stage (SerumRNN): data, models, steps").add_subparsers(
+        dest="verb", required=True)
+    d = fx.add_parser("dataset", help="render the preset groups through all 32 effect subsets")
+    d.add_argument("--out", type=Path, required=True)
+    from asp.effects.specs import PRESET_GROUPS
+
+    d.add_argument("--groups", default=",".join(PRESET_GROUPS), help="preset groups (folders of preset JSON files)")
+    d.add_argument("--presets-dir", type=Path, default=None, help="where the groups live (default: presets/effects)")
+    d.add_argument("--draws", type=int, default=8, help="random effect settings per preset")
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--workers", type=int, default=2, help="render processes (0 = this process)")
+    d.set_defaults(fn=cmd_effects_dataset)
+    d = fx.add_parser("list", help="the effects, their parameters and sampling ranges, in rack order")
+    d.set_defaults(fn=cmd_effects_list)
 
     q = sub.add_parser("quickstart", help="the main job on the built-in default")
     q.add_argument("--out", type=Path, default=QUICKSTART_OUT)

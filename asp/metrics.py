@@ -115,13 +115,16 @@ def mel_lsd(ma: np.ndarray, mb: np.ndarray, top_db: float = 80.0) -> float:
     return float(np.mean(np.sqrt(np.mean(d ** 2, axis=0))))
 
 
-def mfcc_distance(ma: np.ndarray, mb: np.ndarray, f: EffectFeatures = EffectFeatures()) -> float:
-    """Mean over frames of the Euclidean distance between the frames' MFCC vectors (from the dB mels)."""
+def effect_mfcc(mel: np.ndarray, f: EffectFeatures = EffectFeatures()) -> np.ndarray:
+    """(n_mfcc, n_frames) MFCCs of a normalised dB mel (``effect_mel``), as SerumRNN computes them."""
     import librosa
 
-    ca = librosa.feature.mfcc(S=ma * f.top_db, sr=f.sample_rate, n_mfcc=f.n_mfcc)
-    cb = librosa.feature.mfcc(S=mb * f.top_db, sr=f.sample_rate, n_mfcc=f.n_mfcc)
-    return float(np.mean(np.linalg.norm(ca - cb, axis=0)))
+    return librosa.feature.mfcc(S=np.asarray(mel) * f.top_db, sr=f.sample_rate, n_mfcc=f.n_mfcc).astype(np.float32)
+
+
+def mfcc_distance(ma: np.ndarray, mb: np.ndarray, f: EffectFeatures = EffectFeatures()) -> float:
+    """Mean over frames of the Euclidean distance between the frames' MFCC vectors (from the dB mels)."""
+    return float(np.mean(np.linalg.norm(effect_mfcc(ma, f) - effect_mfcc(mb, f), axis=0)))
 
 
 def pcc(ma: np.ndarray, mb: np.ndarray) -> float:

@@ -16,13 +16,11 @@ from asp.render.effects import EffectRack, get_rack
 
 def rack_controls(chain: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
     """Every control of the built-in rack for a chain: the chain's effects on with their settings, the others off."""
-    chain = specs.check_chain(chain)
     controls: dict[str, float] = {}
-    for name in specs.rack_order():
-        spec = specs.get(name)
-        controls[spec.control] = 1.0 if name in chain else 0.0
-        if name in chain:
-            controls.update({p.control: chain[name][p.name] for p in spec.params})
+    for spec, setting in specs.rack_slots(chain):
+        controls[spec.control] = 0.0 if setting is None else 1.0
+        if setting is not None:
+            controls.update({p.control: setting[p.name] for p in spec.params})
     return controls
 
 

@@ -35,14 +35,12 @@ def serum_class(param: specs.EffectParam, serum_value_: float) -> int:
 def serum_parameters(chain: Mapping[str, Mapping[str, float]]) -> dict[int, float]:
     """Serum parameter index -> normalised value for a chain: every effect's switch (on for the chain's effects, off
     for the others), the fixed values of the effects that are on, and their settings."""
-    chain = specs.check_chain(chain)
     out: dict[int, float] = {}
-    for name in specs.rack_order():
-        spec = specs.get(name)
-        out[spec.serum_enable] = 1.0 if name in chain else 0.0
-        if name in chain:
+    for spec, setting in specs.rack_slots(chain):
+        out[spec.serum_enable] = 0.0 if setting is None else 1.0
+        if setting is not None:
             out.update(dict(spec.serum_fixed))
-            out.update({p.serum: serum_value(p, chain[name][p.name]) for p in spec.params})
+            out.update({p.serum: serum_value(p, setting[p.name]) for p in spec.params})
     return out
 
 

@@ -18,6 +18,8 @@ from typing import Any, Mapping
 import numpy as np
 import yaml
 
+# SerumRNN's three preset groups; asp's are made of built-in synth presets under presets/effects/<group>/
+PRESET_GROUPS = ("basic_shapes", "advanced_shapes", "advanced_modulating_shapes")
 Setting = dict[str, float]
 Chain = dict[str, Setting]
 
@@ -191,6 +193,13 @@ def check_chain(chain: Mapping[str, Mapping[str, float]]) -> Chain:
     """A validated chain in rack order."""
     order = parse_names(list(chain))
     return {n: get(n).check(chain[n]) for n in order}
+
+
+def rack_slots(chain: Mapping[str, Mapping[str, float]]) -> list[tuple[EffectSpec, Setting | None]]:
+    """Every effect of the rack in order, with its setting in ``chain`` (validated) or None where it is off: what a
+    backend walks to set its switches and controls."""
+    checked = check_chain(chain)
+    return [(get(n), checked.get(n)) for n in rack_order()]
 
 
 def describe_chain(chain: Mapping[str, Mapping[str, float]]) -> str:

@@ -1,0 +1,293 @@
+"""The effect-stage dataset: preset groups of the built-in synths, rendered through every subset of the rack.
+
+Unit of data: a *family* = one preset of a group (its dry render at MIDI note 48, 1 s, as SerumRNN) and one random
+draw of settings for all five effects. A family is rendered through all 32 effect subsets, each subset with the
+draw's settings for its effects, so every render of a family is the dry sound plus some of the same effects.
+Everything else is built from families by index, without new audio:
+
+* *pairs* (the paper's Cartesian product): every (input subset A, target subset T) with A a proper subset of T:
+  211 per family (3^5 subset-superset pairs less the 32 with A = T);
+* *parameter examples* for effect e: (A, A + e) for every A without e: 16 per effect, 80 per family;
+* *selection examples*: one per pair, the steps from the dry sound to A in a seeded random order, then the target;
+  the label is the set of effects still missing (T - A), so every step of a sequence is trained, the first included.
+
+Splits are by preset: all families of a preset (and so its dry render, which they share) sit in one split, and no
+render is on both sides. On disk: ``families/<group>/<preset>/dNNNN/`` (``mels.npy``, ``mfccs.npy``: the 32 renders'
+SerumRNN features, float16; ``family.json``), each folder written atomically, a re-run rendering only the missing
+ones; ``families.parquet`` (one row per family, the draw as JSON) and ``card.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import zlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import asp.render  # noqa: F401  (DawDreamer before librosa/numba)
+import numpy as np
+import pandas as pd
+
+from asp.atomic import atomic_dir, atomic_write_bytes, clean_partial
+from asp.data.splits import SPLITS, split_by_preset
+from asp.effects import specs
+from asp.metrics import EffectFeatures
+from asp.render.pool import run_pool
+from asp.render.settings import RenderSettings
+from asp.synths import registry
+
+GROUPS = specs.PRESET_GROUPS
+GROUPS_DIR = registry.PRESETS_DIR / "effects"
+NOTE = 48
+RENDER = RenderSettings(note_seconds=1.0, render_seconds=1.0, notes=(NOTE,))
+WORKER_ENV = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")}
+N_SUBSETS = 32
+
+
+@dataclass(frozen=True)
+class EffectDataConfig:
+    """What ``asp effects dataset`` builds.
+
+    Args:
+        out: output folder.
+        groups: preset group names (folders of preset JSON files under ``presets_dir``).
+        presets_dir: where the groups live (default: ``presets/effects``).
+        draws: random effect settings per preset (families per preset).
+        seed: seeds the draws and the splits.
+        splits: train/valid/test fractions, by preset within each group.
+        workers: rendering processes (0 = this process).
+    """
+
+    out: Path
+    groups: tuple[str, ...] = GROUPS
+    presets_dir: Path = GROUPS_DIR
+    draws: int = 8
+    seed: int = 0
+    splits: tuple[float, float, float] = (0.75, 0.125, 0.125)
+    workers: int = 2
+    render: RenderSettings = field(default_factory=lambda: RENDER)
+
+    def plan_dict(self) -> dict[str, Any]:
+        return {"groups": list(self.groups), "draws": self.draws, "seed": self.seed, "splits": list(self.splits),
+                "render": self.render.as_dict(), "presets": {g: sorted(p.name for p in group_files(self, g))
+                                                             for g in self.groups}}
+
+
+@dataclass(frozen=True)
+class FamilyTask:
+    group: str
+    preset: str  # the preset file's stem
+    synth: str
+    vector: np.ndarray
+    draw: int
+    chain: dict[str, dict[str, float]]
+    split: str
+    render: RenderSettings
+    folder: str
+
+
+def slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "preset"
+
+
+def group_files(cfg: EffectDataConfig, group: str) -> list[Path]:
+    folder = Path(cfg.presets_dir) / group
+    if not folder.is_dir():
+        have = sorted(p.name for p in Path(cfg.presets_dir).glob("*") if p.is_dir())
+        raise FileNotFoundError(f"{folder}: no preset group {group!r}; groups there: {', '.join(have) or 'none'}")
+    files = sorted(folder.glob("*.json"))
+    if not files:
+        raise FileNotFoundError(f"{folder}: the preset group {group!r} holds no .json presets")
+    return files
+
+
+def _rng(seed: int, *keys: str | int) -> np.random.Generator:
+    return np.random.default_rng([seed, *(zlib.crc32(str(k).encode()) for k in keys)])
+
+
+def plan(cfg: EffectDataConfig) -> list[FamilyTask]:
+    """Every family, deterministic in the config."""
+    from asp.synths.presets import read_json_preset
+
+    tasks: list[FamilyTask] = []
+    for group in cfg.groups:
+        files = group_files(cfg, group)
+        split = split_by_preset(len(files), cfg.splits, _rng(cfg.seed, group, "split"))
+        for path, sp in zip(files, split):
+            synth = json.loads(path.read_text()).get("synth")
+            if synth not in registry.names():
+                raise ValueError(f"{path}: unknown synth {synth!r}; registered: {', '.join(registry.names())}")
+            preset = read_json_preset(path, registry.load_schema(synth))
+            for d in range(cfg.draws):
+                chain = specs.sample_chain(specs.rack_order(), _rng(cfg.seed, group, path.stem, d))
+                tasks.append(FamilyTask(group=group, preset=path.stem, synth=synth, vector=preset.vector, draw=d,
+                                        chain=chain, split=sp, render=cfg.render,
+                                        folder=str(Path(cfg.out) / "families" / group / slug(path.stem) / f"d{d:04d}")))
+    return tasks
+
+
+def render_family(task: FamilyTask, report: Callable[[Any], None]) -> dict[str, Any]:
+    """Render one family: the dry preset, then all 32 subsets through the rack, with SerumRNN's features (runs in a
+    worker; one synth engine and one rack per process)."""
+    from asp.effects.rack import FaustRack
+    from asp.metrics import effect_mel, effect_mfcc
+    from asp.render.factory import get_renderer
+
+    f = EffectFeatures(sample_rate=task.render.sample_rate)
+    dry = get_renderer(task.synth, task.render).render(task.vector, NOTE)
+    rack = FaustRack(task.render.sample_rate)
+    mels, mfccs, peaks = [], [], []
+    for subset in specs.subsets():
+        audio = rack.apply(dry, specs.subchain(task.chain, subset))
+        mel = effect_mel(audio, f)
+        mels.append(mel)
+        mfccs.append(effect_mfcc(mel, f))
+        peaks.append(float(np.max(np.abs(audio))))
+    with atomic_dir(task.folder) as tmp:
+        np.save(tmp / "mels.npy", np.stack(mels).astype(np.float16))
+        np.save(tmp / "mfccs.npy", np.stack(mfccs).astype(np.float16))
+        (tmp / "family.json").write_text(json.dumps({
+            "group": task.group, "preset": task.preset, "synth": task.synth, "draw": task.draw,
+            "chain": specs.as_jsonable(task.chain), "split": task.split, "peaks": peaks}, indent=1))
+    return {"folder": task.folder, "dry_peak": peaks[0]}
+
+
+def family_id(group: str, preset: str, draw: int) -> str:
+    return f"{group}/{slug(preset)}/d{draw:04d}"
+
+
+def generate(cfg: EffectDataConfig, log: Callable[[str], None] | None = None) -> Path:
+    """Build (or finish) the effect dataset. Returns the output folder.
+
+    Raises:
+        FileNotFoundError: a missing preset group (naming the groups that exist).
+        ValueError: the folder holds a dataset made with other settings.
+        RuntimeError: some families failed (re-run to retry them).
+    """
+    log = log or (lambda m: print(m, file=sys.stderr))
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    plan_file = out / "plan.json"
+    wanted = cfg.plan_dict()
+    if plan_file.is_file():
+        have = json.loads(plan_file.read_text())
+        if have != wanted:
+            diff = sorted(k for k in set(have) | set(wanted) if have.get(k) != wanted.get(k))
+            raise ValueError(f"{out} holds an effect dataset made with other settings ({', '.join(diff)}); "
+                             "use another folder or delete it")
+    else:
+        atomic_write_bytes(plan_file, json.dumps(wanted, indent=1).encode())
+    tasks = plan(cfg)
+    for t in {Path(t.folder).parent for t in tasks}:
+        if t.is_dir():
+            clean_partial(t)
+    todo = [t for t in tasks if not (Path(t.folder) / "family.json").is_file()]
+    if len(todo) < len(tasks):
+        log(f"resuming: {len(tasks) - len(todo)} of {len(tasks)} families already rendered")
+    errors: list[str] = []
+    silent: list[str] = []
+
+    def on_result(task: FamilyTask, result: dict[str, Any]) -> None:
+        if result["dry_peak"] < 1e-4:
+            silent.append(family_id(task.group, task.preset, task.draw))
+
+    def on_error(task: FamilyTask, err: str) -> None:
+        errors.append(f"{task.group}/{task.preset} draw {task.draw}: {err.splitlines()[0]}")
+
+    def on_crash(crash: Any) -> None:
+        on_error(crash.task, f"worker crashed ({crash.how})")
+
+    run_pool(todo, render_family, cfg.workers, env=WORKER_ENV, on_result=on_result, on_error=on_error,
+             on_crash=on_crash)
+    if errors:
+        raise RuntimeError("some families failed (re-run to retry them):\n" + "\n".join(errors))
+    families = pd.DataFrame([{
+        "family": family_id(t.group, t.preset, t.draw), "group": t.group, "preset": t.preset, "synth": t.synth,
+        "draw": t.draw, "split": t.split, "folder": str(Path(t.folder).relative_to(out)),
+        "chain": json.dumps(specs.as_jsonable(t.chain)),
+    } for t in tasks])
+    atomic_write_bytes(out / "families.parquet", families.to_parquet(index=False))
+    card = {"config": wanted, "families": len(families), "renders": len(families) * N_SUBSETS,
+            "silent_dry_families": silent,
+            "per_split": {s: {"presets": int(families[families.split == s].preset.nunique()),
+                              "families": int((families.split == s).sum()),
+                              "pairs": int((families.split == s).sum()) * PAIRS_PER_FAMILY} for s in SPLITS},
+            "features": asdict(EffectFeatures(sample_rate=cfg.render.sample_rate))}
+    atomic_write_bytes(out / "card.json", json.dumps(card, indent=1).encode())
+    return out
+
+
+# ---------------------------------------------------------------------- reading it back
+PAIRS_PER_FAMILY = 3 ** 5 - 2 ** 5
+
+
+class EffectDataset:
+    """An effect dataset folder: families, their features, and the pair/example indices built from them."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        if not (self.root / "families.parquet").is_file():
+            raise FileNotFoundError(f"{self.root}: not an effect dataset (no families.parquet; run asp effects dataset)")
+        self.families = pd.read_parquet(self.root / "families.parquet")
+        self.card = json.loads((self.root / "card.json").read_text())
+        self._cache: dict[tuple[int, str], np.ndarray] = {}
+
+    def features(self, family: int, kind: str = "mels") -> np.ndarray:
+        """(32, bins, frames) float16 features of a family (by row number), memory-mapped; ``kind`` mels|mfccs."""
+        key = (int(family), kind)
+        if key not in self._cache:
+            self._cache[key] = np.load(self.root / self.families.folder.iloc[int(family)] / f"{kind}.npy",
+                                       mmap_mode="r")
+        return self._cache[key]
+
+    def chain(self, family: int) -> dict[str, dict[str, float]]:
+        """The family's draw (settings of all five effects)."""
+        raw = json.loads(self.families.chain.iloc[int(family)])
+        return {n: {p.name: float(raw[n][p.name]) for p in specs.get(n).params} for n in specs.rack_order()}
+
+    def rows(self, split: str | None = None, group: str | None = None) -> np.ndarray:
+        """Row numbers of the families in a split and/or group."""
+        m = np.ones(len(self.families), bool)
+        if split is not None:
+            m &= (self.families.split == split).to_numpy()
+        if group is not None:
+            m &= (self.families.group == group).to_numpy()
+        return np.nonzero(m)[0]
+
+
+def pairs(families: np.ndarray) -> pd.DataFrame:
+    """The Cartesian product per family: (family, input mask, target mask) for every A proper subset of T."""
+    masks = [(a, t) for t in range(N_SUBSETS) for a in range(N_SUBSETS) if a & t == a and a != t]
+    fam = np.repeat(np.asarray(families, np.int64), len(masks))
+    a, t = np.array(masks).T
+    return pd.DataFrame({"family": fam, "input": np.tile(a, len(families)), "target": np.tile(t, len(families))})
+
+
+def param_examples(families: np.ndarray, effect: str) -> pd.DataFrame:
+    """Training examples of one effect's parameter model: (family, input mask A, target mask A + effect)."""
+    bit = 1 << specs.rack_order().index(specs.get(effect).name)
+    inputs = [a for a in range(N_SUBSETS) if not a & bit]
+    fam = np.repeat(np.asarray(families, np.int64), len(inputs))
+    a = np.tile(inputs, len(families))
+    return pd.DataFrame({"family": fam, "input": a, "target": a | bit})
+
+
+def selection_examples(families: np.ndarray, seed: int = 0) -> pd.DataFrame:
+    """One example per pair: the path of masks from the dry sound to the input A (A's effects added in a seeded
+    random order), the target T, and the label, the mask of T's effects missing from A. Step k of a sequence is
+    the example whose A has k effects, so every step is trained."""
+    p = pairs(families)
+    rng = np.random.default_rng(seed)
+    paths = []
+    for a in p.input.to_numpy():
+        bits = [1 << k for k in range(5) if a >> k & 1]
+        rng.shuffle(bits)
+        paths.append(tuple(int(x) for x in np.cumsum([0] + bits)))
+    p["path"] = paths
+    p["label"] = p.target - p.input
+    p["step"] = [len(x) for x in paths]  # 1 = choosing the first effect
+    return p
+
