@@ -1,0 +1,211 @@
+"""The step-by-step loop: choose the next unused effect, predict its parameters, render, measure, repeat.
+
+The sound is always the dry audio through the rack with the effects chosen so far (rack order, one setting each),
+so "adding an effect" is one render of the whole chain. After every step the six SerumRNN metrics against the
+target are measured; one of them (``metric``, default the multi-scale spectral MAE) drives the stopping rule:
+
+* a *bad step* makes that metric worse than before the step;
+* ``patience`` bad steps are tolerated (default 1, as in the paper) and kept; the next bad step is measured, reported
+  and *not* applied, and the loop stops there (SerumRNN's code instead applied the rule after the fact, keeping the
+  damage);
+* ``rollback=True`` returns the best state seen (lowest metric) instead of the last kept one;
+* the loop also stops when every effect is used, or when the policy says stop (``None``).
+
+Policies choose effects (``asp.effects.systems`` has the paper's systems and baselines); a parameter predictor
+gives settings. Both see ``Observation``s: SerumRNN features of each step's current sound and of the target.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol, Sequence
+
+import numpy as np
+
+from asp.effects import specs
+from asp.metrics import EFFECT_METRICS, EffectFeatures, Spectra, effect_mfcc, effect_metrics, spectra
+
+HIGHER_IS_BETTER = {"pcc"}
+
+
+@dataclass
+class Observation:
+    """What the models see at a step: features of the current sound and of the target, (bins, frames) each."""
+
+    mel: np.ndarray
+    mfcc: np.ndarray
+    target_mel: np.ndarray
+    target_mfcc: np.ndarray
+
+    def pair(self, features: str = "mel") -> np.ndarray:
+        """(2, bins, frames): current and target."""
+        return np.stack([self.mel, self.target_mel] if features == "mel" else [self.mfcc, self.target_mfcc])
+
+
+class Policy(Protocol):
+    def next_effect(self, observations: Sequence[Observation], used: Sequence[str]) -> str | None: ...
+
+
+class ParamPredictor(Protocol):
+    def predict(self, effect: str, observation: Observation) -> specs.Setting: ...
+
+
+@dataclass
+class Step:
+    """One step: the effect, its setting, the metrics after it, whether it was kept, and where the time went."""
+
+    index: int
+    effect: str
+    setting: specs.Setting
+    metrics: dict[str, float]
+    before: dict[str, float]
+    kept: bool
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def describe(self, metric: str = "mssmae") -> str:
+        verdict = "" if self.kept else "  (worse again: not applied, stopped)"
+        return (f"Step {self.index}: {specs.get(self.effect).describe(self.setting)} "
+                f"({metric} {self.before[metric]:.4g} -> {self.metrics[metric]:.4g}){verdict}")
+
+
+@dataclass
+class LoopResult:
+    steps: list[Step]
+    chain: specs.Chain  # the effects applied (kept steps, or up to the best step with rollback)
+    audio: np.ndarray
+    start: dict[str, float]  # metrics of the input against the target
+    final: dict[str, float]
+    stopped: str
+    metric: str
+
+    @property
+    def kept(self) -> list[Step]:
+        return [s for s in self.steps if s.kept and s.effect in self.chain]
+
+
+def observe(audio: np.ndarray, target: Spectra, target_mfcc: np.ndarray,
+            f: EffectFeatures) -> tuple[Spectra, Observation]:
+    s = spectra(audio, f)
+    return s, Observation(s.mel, effect_mfcc(s.mel, f), target.mel, target_mfcc)
+
+
+def worse(metric: str, after: float, before: float) -> bool:
+    return after < before if metric in HIGHER_IS_BETTER else after > before
+
+
+class EffectLoop:
+    """Runs a policy and a parameter predictor on the built-in rack (or any object with ``apply(dry, chain)``).
+
+    Args:
+        rack: where chains become sound.
+        policy: chooses effects.
+        params: predicts settings.
+        metric: the metric of the stopping rule (one of ``asp.metrics.EFFECT_METRICS``).
+        patience: bad steps tolerated (and kept) before the loop stops.
+        rollback: return the best state seen instead of the last kept one.
+        features: SerumRNN's feature settings.
+    """
+
+    def __init__(self, rack: Any, policy: Policy, params: ParamPredictor, metric: str = "mssmae",
+                 patience: int = 1, rollback: bool = False, features: EffectFeatures | None = None) -> None:
+        if metric not in EFFECT_METRICS:
+            raise ValueError(f"unknown metric {metric!r}; valid: {', '.join(EFFECT_METRICS)}")
+        if patience < 0:
+            raise ValueError("patience must be 0 or more")
+        self.rack, self.policy, self.params = rack, policy, params
+        self.metric, self.patience, self.rollback = metric, patience, rollback
+        self.features = features or EffectFeatures()
+
+    def run(self, dry: np.ndarray, target: np.ndarray, max_steps: int = len(specs.rack_order()),
+            on_step: Callable[[Step, np.ndarray], None] | None = None) -> LoopResult:
+        """Move ``dry`` toward ``target`` (same length and rate). ``on_step(step, audio)`` sees each step's
+        audio (for writing intermediate files)."""
+        f = self.features
+        t_spec = spectra(target, f)
+        t_mfcc = effect_mfcc(t_spec.mel, f)
+        cur_spec, obs = observe(dry, t_spec, t_mfcc, f)
+        start = effect_metrics(cur_spec, t_spec, f)
+        chain: specs.Chain = {}
+        observations = [obs]
+        steps: list[Step] = []
+        current, current_metrics = np.asarray(dry, np.float32), start
+        best = (start[self.metric], {}, current, start)
+        bad = 0
+        stopped = "every effect used"
+        for i in range(1, max_steps + 1):
+            used = list(chain)
+            if len(used) == len(specs.rack_order()):
+                break
+            t0 = time.perf_counter()
+            effect = self.policy.next_effect(observations, used)
+            t1 = time.perf_counter()
+            if effect is None:
+                stopped = "the policy stopped"
+                break
+            spec = specs.get(effect)
+            if spec.name in chain:
+                raise ValueError(f"the policy chose {effect!r} twice")
+            setting = spec.check(self.params.predict(spec.name, observations[-1]))
+            t2 = time.perf_counter()
+            trial = {**chain, spec.name: setting}
+            audio = self.rack.apply(dry, trial)
+            t3 = time.perf_counter()
+            new_spec, new_obs = observe(audio, t_spec, t_mfcc, f)
+            metrics = effect_metrics(new_spec, t_spec, f)
+            t4 = time.perf_counter()
+            is_bad = worse(self.metric, metrics[self.metric], current_metrics[self.metric])
+            bad += int(is_bad)
+            keep = not (is_bad and bad > self.patience)
+            step = Step(i, spec.name, setting, metrics, current_metrics, keep,
+                        {"select": t1 - t0, "params": t2 - t1, "render": t3 - t2, "features": t4 - t3})
+            steps.append(step)
+            if on_step is not None:
+                on_step(step, audio)
+            if not keep:
+                stopped = f"{bad} bad steps (patience {self.patience})"
+                break
+            chain, current, current_metrics = specs.check_chain(trial), audio, metrics
+            observations.append(new_obs)
+            if worse(self.metric, best[0], metrics[self.metric]):  # strictly better than the best so far
+                best = (metrics[self.metric], dict(chain), current, metrics)
+        else:
+            stopped = f"{max_steps} steps"
+        if self.rollback and best[1] != chain:
+            _, chain, current, current_metrics = best
+            stopped += "; rolled back to the best step"
+        return LoopResult(steps, dict(chain), current, start, current_metrics, stopped, self.metric)
+
+
+# ---------------------------------------------------------------------- simple policies (baselines and tests)
+class RandomPolicy:
+    """Random: a uniformly random unused effect at every step (the paper's Random baseline's selection)."""
+
+    def __init__(self, rng: np.random.Generator | int = 0) -> None:
+        self.rng = np.random.default_rng(rng)
+
+    def next_effect(self, observations: Sequence[Observation], used: Sequence[str]) -> str | None:
+        left = [n for n in specs.rack_order() if n not in used]
+        return str(self.rng.choice(left)) if left else None
+
+
+class OraclePolicy:
+    """Oracle: knows the target's effect set and applies exactly those (in rack order), then stops."""
+
+    def __init__(self, effects: Sequence[str]) -> None:
+        self.effects = specs.parse_names(list(effects))
+
+    def next_effect(self, observations: Sequence[Observation], used: Sequence[str]) -> str | None:
+        left = [n for n in self.effects if n not in used]
+        return left[0] if left else None
+
+
+class TrueParams:
+    """Settings from a known chain (what a perfect parameter model would say); random for effects not in it."""
+
+    def __init__(self, chain: specs.Chain, rng: np.random.Generator | int = 0) -> None:
+        self.chain = specs.check_chain(chain)
+        self.rng = np.random.default_rng(rng)
+
+    def predict(self, effect: str, observation: Observation) -> specs.Setting:
+        return dict(self.chain[effect]) if effect in self.chain else specs.get(effect).sample(self.rng)
