@@ -17,12 +17,6 @@ from asp.synths import registry
 from asp.synths.presets import read_json_preset
 
 
-@pytest.fixture(scope="module")
-def effect_data(tmp_path_factory):
-    out = tmp_path_factory.mktemp("fx") / "ds"
-    return generate(EffectDataConfig(out=out, draws=2, workers=0), log=lambda m: None)
-
-
 def test_counts_and_shapes(effect_data):
     ds = EffectDataset(effect_data)
     n_presets = sum(len(list((registry.PRESETS_DIR / "effects" / g).glob("*.json"))) for g in specs.PRESET_GROUPS)

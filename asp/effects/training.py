@@ -1,0 +1,185 @@
+"""Training the effect stage's networks on an effect dataset (``asp effects dataset``).
+
+* ``ParamExamples``: one effect's (current, target) feature pairs and its true setting, from every family of a split
+  (16 per family: each input subset without the effect, and the same subset with it).
+* ``SelectionExamples``: one per pair (211 per family): the steps from the dry sound to the input subset, each step
+  as (current, target) features and the one-hot set of effects used before it, and the multi-hot label of the
+  effects still missing. Every step of a sequence is an example of its own (the first included).
+* ``EffectModule``: a LightningModule around either network, logging loss and (selectors) next-effect accuracy with
+  torchmetrics.
+* ``train_models``: trains the five parameter models and the chosen selectors one after another into
+  ``OUT/params/<effect>.ckpt`` and ``OUT/selectors/<variant>.ckpt``; a re-run skips finished ones.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+import lightning as L
+import numpy as np
+import torch
+import torchmetrics
+from torch.utils.data import DataLoader, Dataset
+
+from asp.atomic import atomic_write_bytes
+from asp.effects import specs
+from asp.effects.dataset import EffectDataset, param_examples, selection_examples
+from asp.effects.models import SELECTORS, EffectParamModel, EffectSelector
+
+KINDS = {"mel": "mels", "mfcc": "mfccs"}
+
+
+def _bits(mask: int) -> np.ndarray:
+    return np.array([(mask >> k) & 1 for k in range(len(specs.rack_order()))], np.float32)
+
+
+class ParamExamples(Dataset):
+    def __init__(self, data: EffectDataset, split: str, effect: str, features: str = "mel") -> None:
+        self.data, self.spec, self.kind = data, specs.get(effect), KINDS[features]
+        self.index = param_examples(data.rows(split), self.spec.name)
+        self.targets = {int(f): self.spec.encode(data.chain(int(f))[self.spec.name]) for f in set(self.index.family)}
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        fam, a, t = (int(v) for v in self.index.iloc[i][["family", "input", "target"]])
+        feats = self.data.features(fam, self.kind)
+        cont, cls = self.targets[fam]
+        return torch.from_numpy(np.stack([feats[a], feats[t]]).astype(np.float32)), torch.from_numpy(cont), \
+            torch.from_numpy(cls)
+
+
+class SelectionExamples(Dataset):
+    def __init__(self, data: EffectDataset, split: str, features: str = "mel", seed: int = 0) -> None:
+        self.data, self.kind = data, KINDS[features]
+        self.index = selection_examples(data.rows(split), seed=seed)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        row = self.index.iloc[i]
+        feats = self.data.features(int(row.family), self.kind)
+        target = feats[int(row.target)]
+        steps = np.stack([np.stack([feats[m], target]) for m in row.path]).astype(np.float32)
+        used = np.stack([_bits(m) for m in row.path])
+        return torch.from_numpy(steps), torch.from_numpy(used), torch.from_numpy(_bits(int(row.label)))
+
+
+def collate_steps(batch: Sequence[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, ...]:
+    """Pads sequences of steps to the longest in the batch: (steps, used, lengths, labels)."""
+    lengths = torch.tensor([b[0].shape[0] for b in batch])
+    s = int(lengths.max())
+    steps = torch.zeros(len(batch), s, *batch[0][0].shape[1:])
+    used = torch.zeros(len(batch), s, batch[0][1].shape[1])
+    for i, (st, us, _) in enumerate(batch):
+        steps[i, : st.shape[0]] = st
+        used[i, : us.shape[0]] = us
+    return steps, used, lengths, torch.stack([b[2] for b in batch])
+
+
+class EffectModule(L.LightningModule):
+    """Trains one network: ``kind="params"`` (with ``effect``) or ``kind="selector"`` (with ``variant``)."""
+
+    def __init__(self, kind: str, effect: str | None = None, variant: str = "rnn", features: str = "mel",
+                 dim: int = 128, lr: float = 1e-3) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        if kind == "params":
+            self.net: torch.nn.Module = EffectParamModel(str(effect), features, dim)
+        elif kind == "selector":
+            self.net = EffectSelector(variant, features, dim)
+        else:
+            raise ValueError(f"unknown model kind {kind!r}; valid: params, selector")
+        self.val_loss = torchmetrics.MeanMetric()
+        self.val_acc = torchmetrics.MeanMetric()
+
+    def _loss(self, batch: Any) -> dict[str, torch.Tensor]:
+        if self.hparams.kind == "params":
+            x, cont, cls = batch
+            return self.net.loss(x, cont, cls)
+        steps, used, lengths, label = batch
+        return self.net.loss(steps, used, lengths, label)
+
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        out = self._loss(batch)
+        if not torch.isfinite(out["loss"]):
+            raise FloatingPointError("the effect model's loss became NaN or infinite")
+        self.log("train/loss", out["loss"], prog_bar=True)
+        return out["loss"]
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        out = self._loss(batch)
+        n = batch[0].shape[0]
+        self.val_loss.update(out["loss"], weight=n)
+        if "accuracy" in out:
+            self.val_acc.update(out["accuracy"], weight=n)
+
+    def on_validation_epoch_end(self) -> None:
+        self.log("val/loss", self.val_loss.compute(), prog_bar=True)
+        self.val_loss.reset()
+        if self.val_acc.update_count:
+            self.log("val/accuracy", self.val_acc.compute())
+            self.val_acc.reset()
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.parameters(), lr=self.hparams.lr)
+
+
+def _fit(module: EffectModule, train: Dataset, valid: Dataset, ckpt: Path, epochs: int, batch_size: int,
+         collate: Any = None, log_dir: Path | None = None) -> dict[str, float]:
+    from lightning.pytorch.callbacks import ModelCheckpoint
+    from lightning.pytorch.loggers import CSVLogger
+
+    ckpt.parent.mkdir(parents=True, exist_ok=True)
+    best = ModelCheckpoint(dirpath=str(ckpt.parent), filename=ckpt.stem, monitor="val/loss", mode="min",
+                           save_top_k=1, enable_version_counter=False)
+    trainer = L.Trainer(max_epochs=epochs, accelerator="cpu", logger=CSVLogger(str(log_dir or ckpt.parent),
+                        name=ckpt.stem, version=""), callbacks=[best], enable_progress_bar=False,
+                        enable_model_summary=False, deterministic=True)
+    kw = dict(batch_size=batch_size, num_workers=0, collate_fn=collate)
+    trainer.fit(module, DataLoader(train, shuffle=True, **kw), DataLoader(valid, **kw))
+    return {k: float(v) for k, v in trainer.callback_metrics.items()}
+
+
+def train_models(data: str | Path, out: str | Path, features: str = "mel", epochs: int = 10, batch_size: int = 32,
+                 selectors: Sequence[str] = ("rnn", "rnn_ni", "cnn", "cnn_1s"), effects: Sequence[str] | None = None,
+                 seed: int = 0, lr: float = 1e-3, limit: int | None = None) -> dict[str, Any]:
+    """Train the parameter models and the selectors; returns (and writes to ``OUT/results.json``) their final
+    validation metrics. Finished checkpoints are kept and skipped on a re-run. ``limit``: at most this many examples
+    per split and model (a seeded subset; quick runs)."""
+    from torch.utils.data import Subset
+
+    def cap(d: Dataset) -> Dataset:
+        if limit is None or len(d) <= limit:
+            return d
+        return Subset(d, np.random.default_rng(seed).permutation(len(d))[:limit].tolist())
+
+    L.seed_everything(seed, workers=True, verbose=False)
+    ds = EffectDataset(data)
+    out = Path(out)
+    results_file = out / "results.json"
+    results: dict[str, Any] = json.loads(results_file.read_text()) if results_file.is_file() else {}
+    for v in selectors:
+        if v not in SELECTORS:
+            raise ValueError(f"unknown selector {v!r}; valid: {', '.join(SELECTORS)}")
+    jobs: list[tuple[str, EffectModule, Dataset, Dataset, Any]] = []
+    for e in specs.parse_names(list(effects or specs.rack_order())):
+        jobs.append((f"params/{e}", EffectModule("params", effect=e, features=features, lr=lr),
+                     cap(ParamExamples(ds, "train", e, features)), cap(ParamExamples(ds, "valid", e, features)), None))
+    for v in selectors:
+        jobs.append((f"selectors/{v}", EffectModule("selector", variant=v, features=features, lr=lr),
+                     cap(SelectionExamples(ds, "train", features, seed)),
+                     cap(SelectionExamples(ds, "valid", features, seed)), collate_steps))
+    for name, module, train, valid, collate in jobs:
+        ckpt = out / f"{name}.ckpt"
+        if ckpt.is_file() and name in results:
+            continue
+        results[name] = _fit(module, train, valid, ckpt, epochs, batch_size, collate, log_dir=out / "logs")
+        results["_config"] = {"data": str(data), "features": features, "epochs": epochs, "batch_size": batch_size,
+                              "seed": seed, "lr": lr, "limit": limit}
+        atomic_write_bytes(results_file, json.dumps(results, indent=1).encode())
+    return results
