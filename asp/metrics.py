@@ -124,7 +124,12 @@ def effect_mfcc(mel: np.ndarray, f: EffectFeatures = EffectFeatures()) -> np.nda
 
 def mfcc_distance(ma: np.ndarray, mb: np.ndarray, f: EffectFeatures = EffectFeatures()) -> float:
     """Mean over frames of the Euclidean distance between the frames' MFCC vectors (from the dB mels)."""
-    return float(np.mean(np.linalg.norm(effect_mfcc(ma, f) - effect_mfcc(mb, f), axis=0)))
+    return mfcc_distance_from_mfccs(effect_mfcc(ma, f), effect_mfcc(mb, f))
+
+
+def mfcc_distance_from_mfccs(ca: np.ndarray, cb: np.ndarray) -> float:
+    """``mfcc_distance`` from the clips' MFCCs (``effect_mfcc``), if already computed."""
+    return float(np.mean(np.linalg.norm(ca - cb, axis=0)))
 
 
 def pcc(ma: np.ndarray, mb: np.ndarray) -> float:
@@ -166,11 +171,13 @@ class Spectra:
     power: np.ndarray                 # (1 + n_fft/2, frames) STFT power, n_fft 2048, hop 512
     mel: np.ndarray                   # effect_mel
     mags: dict[int, np.ndarray]       # magnitudes per mssmae scale
+    mfcc: np.ndarray                  # effect_mfcc of the mel
 
 
 def spectra(audio: np.ndarray, f: EffectFeatures = EffectFeatures()) -> Spectra:
     power = stft_power(audio, f.n_fft, f.hop_length)
-    return Spectra(power, effect_mel(None, f, power=power), magnitudes(audio, f, power=power))
+    mel = effect_mel(None, f, power=power)
+    return Spectra(power, mel, magnitudes(audio, f, power=power), effect_mfcc(mel, f))
 
 
 def effect_metrics(a: np.ndarray | Spectra, b: np.ndarray | Spectra,
@@ -180,7 +187,7 @@ def effect_metrics(a: np.ndarray | Spectra, b: np.ndarray | Spectra,
     sb = b if isinstance(b, Spectra) else spectra(b, f)
     ma, mb = sa.mel, sb.mel
     return {"mse": mel_mse(ma, mb), "mae": mel_mae(ma, mb), "lsd": mel_lsd(ma, mb, f.top_db),
-            "mfccd": mfcc_distance(ma, mb, f), "pcc": pcc(ma, mb), "mssmae": mssmae_from_magnitudes(sa.mags, sb.mags, f)}
+            "mfccd": mfcc_distance_from_mfccs(sa.mfcc, sb.mfcc), "pcc": pcc(ma, mb), "mssmae": mssmae_from_magnitudes(sa.mags, sb.mags, f)}
 
 
 def audio_metrics(a: np.ndarray | Spectra, b: np.ndarray | Spectra,

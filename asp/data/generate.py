@@ -28,7 +28,7 @@ from asp.features.mel import MelSettings, mel_db
 from asp.features.spectral import rms, stft_power
 from asp.metrics import lsd
 from asp.render.factory import get_renderer, make_renderer
-from asp.render.pool import TaskCrash, run_pool
+from asp.render.pool import BACKENDS, TaskCrash, run_pool
 from asp.render.settings import C4, RenderSettings
 from asp.synths import registry
 from asp.synths.presets import read_presets
@@ -36,7 +36,6 @@ from asp.synths.sampling import sample_presets
 
 # one compute thread per worker process: the workers are the parallelism (avoids oversubscribing the cores)
 WORKER_ENV = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")}
-BACKENDS = ("local", "ray")
 PLAN_KEYS = ("synths", "presets_per_synth", "preset_files", "seed", "shard_size", "silence_db", "hpss", "splits",
              "render", "mel", "save_audio")
 

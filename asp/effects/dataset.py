@@ -45,6 +45,7 @@ NOTE = 48
 RENDER = RenderSettings(note_seconds=1.0, render_seconds=1.0, notes=(NOTE,))
 WORKER_ENV = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")}
 N_SUBSETS = 32
+PAIRS_PER_FAMILY = 3 ** 5 - 2 ** 5  # (subset, superset) pairs of the five effects, less the 32 equal ones
 
 
 @dataclass(frozen=True)
@@ -71,9 +72,14 @@ class EffectDataConfig:
     render: RenderSettings = field(default_factory=lambda: RENDER)
 
     def plan_dict(self) -> dict[str, Any]:
+        """What the data depends on: settings, the preset files' contents and the rack's DSP (CRC-32s), so that a
+        re-run after an edit is refused instead of mixing old and new families."""
+        from asp.render.effects import rack_code
+
         return {"groups": list(self.groups), "draws": self.draws, "seed": self.seed, "splits": list(self.splits),
-                "render": self.render.as_dict(), "presets": {g: sorted(p.name for p in group_files(self, g))
-                                                             for g in self.groups}}
+                "render": self.render.as_dict(), "rack_dsp_crc32": zlib.crc32(rack_code().encode()),
+                "presets": {g: {p.name: zlib.crc32(p.read_bytes()) for p in group_files(self, g)}
+                            for g in self.groups}}
 
 
 @dataclass(frozen=True)
@@ -181,9 +187,9 @@ def generate(cfg: EffectDataConfig, log: Callable[[str], None] | None = None) ->
     else:
         atomic_write_bytes(plan_file, json.dumps(wanted, indent=1).encode())
     tasks = plan(cfg)
-    for t in {Path(t.folder).parent for t in tasks}:
-        if t.is_dir():
-            clean_partial(t)
+    for folder in {Path(t.folder).parent for t in tasks}:
+        if folder.is_dir():
+            clean_partial(folder)
     todo = [t for t in tasks if not (Path(t.folder) / "family.json").is_file()]
     if len(todo) < len(tasks):
         log(f"resuming: {len(tasks) - len(todo)} of {len(tasks)} families already rendered")
@@ -221,7 +227,6 @@ def generate(cfg: EffectDataConfig, log: Callable[[str], None] | None = None) ->
 
 
 # ---------------------------------------------------------------------- reading it back
-PAIRS_PER_FAMILY = 3 ** 5 - 2 ** 5
 
 
 class EffectDataset:
@@ -268,7 +273,7 @@ def pairs(families: np.ndarray) -> pd.DataFrame:
 
 def param_examples(families: np.ndarray, effect: str) -> pd.DataFrame:
     """Training examples of one effect's parameter model: (family, input mask A, target mask A + effect)."""
-    bit = 1 << specs.rack_order().index(specs.get(effect).name)
+    bit = specs.mask_of((effect,))
     inputs = [a for a in range(N_SUBSETS) if not a & bit]
     fam = np.repeat(np.asarray(families, np.int64), len(inputs))
     a = np.tile(inputs, len(families))

@@ -24,7 +24,7 @@ from typing import Any, Callable, Protocol, Sequence
 import numpy as np
 
 from asp.effects import specs
-from asp.metrics import EFFECT_METRICS, EffectFeatures, Spectra, effect_mfcc, effect_metrics, spectra
+from asp.metrics import EFFECT_METRICS, EffectFeatures, Spectra, effect_metrics, spectra
 
 HIGHER_IS_BETTER = {"pcc"}
 
@@ -79,15 +79,11 @@ class LoopResult:
     stopped: str
     metric: str
 
-    @property
-    def kept(self) -> list[Step]:
-        return [s for s in self.steps if s.kept and s.effect in self.chain]
 
-
-def observe(audio: np.ndarray, target: Spectra, target_mfcc: np.ndarray,
-            f: EffectFeatures) -> tuple[Spectra, Observation]:
+def observe(audio: np.ndarray, target: Spectra, f: EffectFeatures) -> tuple[Spectra, Observation]:
+    """The clip's spectra (what the metrics read) and the observation built from them: features computed once."""
     s = spectra(audio, f)
-    return s, Observation(s.mel, effect_mfcc(s.mel, f), target.mel, target_mfcc)
+    return s, Observation(s.mel, s.mfcc, target.mel, target.mfcc)
 
 
 def worse(metric: str, after: float, before: float) -> bool:
@@ -123,8 +119,7 @@ class EffectLoop:
         audio (for writing intermediate files)."""
         f = self.features
         t_spec = spectra(target, f)
-        t_mfcc = effect_mfcc(t_spec.mel, f)
-        cur_spec, obs = observe(dry, t_spec, t_mfcc, f)
+        cur_spec, obs = observe(dry, t_spec, f)
         start = effect_metrics(cur_spec, t_spec, f)
         chain: specs.Chain = {}
         observations = [obs]
@@ -151,7 +146,7 @@ class EffectLoop:
             trial = {**chain, spec.name: setting}
             audio = self.rack.apply(dry, trial)
             t3 = time.perf_counter()
-            new_spec, new_obs = observe(audio, t_spec, t_mfcc, f)
+            new_spec, new_obs = observe(audio, t_spec, f)
             metrics = effect_metrics(new_spec, t_spec, f)
             t4 = time.perf_counter()
             is_bad = worse(self.metric, metrics[self.metric], current_metrics[self.metric])

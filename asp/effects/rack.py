@@ -27,8 +27,6 @@ def rack_controls(chain: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
 class FaustRack:
     """The built-in rack: ``apply(dry_audio, chain)``."""
 
-    name = "faust"
-
     def __init__(self, sample_rate: int = 44100, rack: EffectRack | None = None) -> None:
         self.sample_rate = int(sample_rate)
         self.rack = rack or get_rack(self.sample_rate)

@@ -59,8 +59,6 @@ class SerumRack:
     """Applies chains by rendering Serum itself: ``apply_vector(dry_serum_vector, chain)`` returns the preset vector
     with the chain's FX parameters set (render it with asp's Serum renderer, which needs the plugin)."""
 
-    name = "serum"
-
     def __init__(self) -> None:
         from asp.synths import registry
 

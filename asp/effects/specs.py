@@ -9,7 +9,6 @@ are on; effects always play in rack order, whatever order a chain was built in. 
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -152,10 +151,6 @@ def rack_order() -> tuple[str, ...]:
     return _load()[0]
 
 
-def names() -> tuple[str, ...]:
-    return rack_order()
-
-
 def get(name: str) -> EffectSpec:
     """The spec of an effect (KeyError listing the valid names)."""
     specs = _load()[1]
@@ -184,6 +179,11 @@ def mask_of(effects: tuple[str, ...] | list[str]) -> int:
     return sum(1 << rack.index(get(n).name) for n in set(effects))
 
 
+def mask_vector(mask: int) -> np.ndarray:
+    """(5,) float32 one-hot over the rack order of the effects in a bit mask."""
+    return np.array([(mask >> k) & 1 for k in range(len(rack_order()))], np.float32)
+
+
 def sample_chain(effects: tuple[str, ...] | list[str], rng: np.random.Generator) -> Chain:
     """Random settings for the given effects (rack order)."""
     return {n: get(n).sample(rng) for n in parse_names(list(effects))}
@@ -202,18 +202,9 @@ def rack_slots(chain: Mapping[str, Mapping[str, float]]) -> list[tuple[EffectSpe
     return [(get(n), checked.get(n)) for n in rack_order()]
 
 
-def describe_chain(chain: Mapping[str, Mapping[str, float]]) -> str:
-    return "; ".join(get(n).describe(s) for n, s in check_chain(chain).items()) or "dry (no effects)"
-
-
 def subchain(chain: Mapping[str, Setting], effects: tuple[str, ...] | list[str]) -> Chain:
     """The part of ``chain`` for ``effects`` (the same settings), in rack order."""
     return {n: dict(chain[n]) for n in rack_order() if n in effects}
-
-
-def all_combinations(k: int) -> list[tuple[str, ...]]:
-    """Subsets with exactly k effects, in rack order."""
-    return [tuple(c) for c in itertools.combinations(rack_order(), k)]
 
 
 def as_jsonable(chain: Mapping[str, Mapping[str, float]]) -> dict[str, Any]:

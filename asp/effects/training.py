@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import lightning as L
 import numpy as np
@@ -29,10 +29,6 @@ from asp.effects.dataset import EffectDataset, param_examples, selection_example
 from asp.effects.models import SELECTORS, EffectParamModel, EffectSelector
 
 KINDS = {"mel": "mels", "mfcc": "mfccs"}
-
-
-def _bits(mask: int) -> np.ndarray:
-    return np.array([(mask >> k) & 1 for k in range(len(specs.rack_order()))], np.float32)
 
 
 class ParamExamples(Dataset):
@@ -65,8 +61,8 @@ class SelectionExamples(Dataset):
         feats = self.data.features(int(row.family), self.kind)
         target = feats[int(row.target)]
         steps = np.stack([np.stack([feats[m], target]) for m in row.path]).astype(np.float32)
-        used = np.stack([_bits(m) for m in row.path])
-        return torch.from_numpy(steps), torch.from_numpy(used), torch.from_numpy(_bits(int(row.label)))
+        used = np.stack([specs.mask_vector(m) for m in row.path])
+        return torch.from_numpy(steps), torch.from_numpy(used), torch.from_numpy(specs.mask_vector(int(row.label)))
 
 
 def collate_steps(batch: Sequence[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, ...]:
@@ -166,18 +162,22 @@ def train_models(data: str | Path, out: str | Path, features: str = "mel", epoch
     for v in selectors:
         if v not in SELECTORS:
             raise ValueError(f"unknown selector {v!r}; valid: {', '.join(SELECTORS)}")
-    jobs: list[tuple[str, EffectModule, Dataset, Dataset, Any]] = []
+    # (name, a builder of (module, train examples, valid examples, collate)): built only for the models to train
+    jobs: list[tuple[str, Callable[[], tuple[EffectModule, Dataset, Dataset, Any]]]] = []
     for e in specs.parse_names(list(effects or specs.rack_order())):
-        jobs.append((f"params/{e}", EffectModule("params", effect=e, features=features, lr=lr),
-                     cap(ParamExamples(ds, "train", e, features)), cap(ParamExamples(ds, "valid", e, features)), None))
+        jobs.append((f"params/{e}", lambda e=e: (
+            EffectModule("params", effect=e, features=features, lr=lr),
+            cap(ParamExamples(ds, "train", e, features)), cap(ParamExamples(ds, "valid", e, features)), None)))
     for v in selectors:
-        jobs.append((f"selectors/{v}", EffectModule("selector", variant=v, features=features, lr=lr),
-                     cap(SelectionExamples(ds, "train", features, seed)),
-                     cap(SelectionExamples(ds, "valid", features, seed)), collate_steps))
-    for name, module, train, valid, collate in jobs:
+        jobs.append((f"selectors/{v}", lambda v=v: (
+            EffectModule("selector", variant=v, features=features, lr=lr),
+            cap(SelectionExamples(ds, "train", features, seed)), cap(SelectionExamples(ds, "valid", features, seed)),
+            collate_steps)))
+    for name, build in jobs:
         ckpt = out / f"{name}.ckpt"
         if ckpt.is_file() and name in results:
             continue
+        module, train, valid, collate = build()
         results[name] = _fit(module, train, valid, ckpt, epochs, batch_size, collate, log_dir=out / "logs")
         results["_config"] = {"data": str(data), "features": features, "epochs": epochs, "batch_size": batch_size,
                               "seed": seed, "lr": lr, "limit": limit}

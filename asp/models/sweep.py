@@ -11,14 +11,13 @@ writes its run folder (checkpoints, logs) there.
 from __future__ import annotations
 
 import datetime as dt
-import traceback
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from asp.atomic import atomic_write_bytes
+from asp.render.pool import BACKENDS, format_error
 
-BACKENDS = ("local", "ray")
-
+Outcome = tuple[tuple[str, int], dict[str, Any] | None, str | None]  # (trial, its summary or None, error or None)
 
 def trial_overrides(overrides: Sequence[str], variant: str, z_dim: int, out: Path) -> list[str]:
     """The training overrides of one trial; its run folder is ``OUT/<variant>-z<z_dim>``."""
@@ -65,33 +64,22 @@ def sweep(overrides: Sequence[str], variants: Sequence[str], latents: Sequence[i
     for args in jobs.values():
         compose(args)  # a bad override stops the sweep before any training
 
-    def write() -> pd.DataFrame:
+    def write() -> None:
         table = pd.DataFrame([done[k] for k in plan if k in done])
         atomic_write_bytes(out / "results.csv", table.to_csv(index=False).encode())
         atomic_write_bytes(out / "results.parquet", table.to_parquet(index=False))
-        return table
 
     failed: dict[tuple[str, int], str] = {}
-
-    def finished(key: tuple[str, int], result: dict[str, Any] | None, error: str | None) -> None:
+    outcomes = (_ray_outcomes(jobs, address, cpus_per_trial, gpus_per_trial) if backend == "ray"
+                else _local_outcomes(jobs))
+    for key, result, error in outcomes:
         if error is not None:
             failed[key] = error
             log(f"trial {key[0]} z={key[1]} failed: {error.splitlines()[0]}")
-            return
+            continue
         done[key] = {**(result or {}), "variant": key[0], "z_dim": key[1]}
         write()
         log(f"trial {key[0]} z={key[1]} done ({len(done)}/{len(plan)})")
-
-    if backend == "ray":
-        _run_ray(jobs, finished, address, cpus_per_trial, gpus_per_trial)
-    else:
-        for key, args in jobs.items():
-            try:
-                result = run_trial(args)
-            except Exception as err:  # one failed trial does not stop the others
-                finished(key, None, f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=4)}")
-                continue
-            finished(key, result, None)
     write()
     if failed:
         raise SweepError(f"{len(failed)} of {len(plan)} trials failed (re-run the sweep to retry them):\n" +
@@ -99,10 +87,20 @@ def sweep(overrides: Sequence[str], variants: Sequence[str], latents: Sequence[i
     return out
 
 
-def _run_ray(jobs: dict[tuple[str, int], list[str]], finished: Callable[..., None], address: str | None,
-             cpus: float, gpus: float) -> None:
-    """One Ray task per trial, each holding ``cpus`` CPUs and ``gpus`` GPUs; results handed to ``finished`` as the
-    tasks end."""
+def _local_outcomes(jobs: dict[tuple[str, int], list[str]]) -> Iterator[Outcome]:
+    """The trials one after another in this process."""
+    for key, args in jobs.items():
+        try:
+            result = run_trial(args)
+        except Exception as err:  # one failed trial does not stop the others
+            yield key, None, format_error(err)
+            continue
+        yield key, result, None
+
+
+def _ray_outcomes(jobs: dict[tuple[str, int], list[str]], address: str | None, cpus: float,
+                  gpus: float) -> Iterator[Outcome]:
+    """One Ray task per trial, each holding ``cpus`` CPUs and ``gpus`` GPUs; outcomes in the order trials end."""
     from asp.render.ray_pool import connect, import_ray
 
     ray = import_ray()
@@ -117,9 +115,11 @@ def _run_ray(jobs: dict[tuple[str, int], list[str]], finished: Callable[..., Non
             for ref in ready:
                 key = pending.pop(ref)
                 try:
-                    finished(key, ray.get(ref), None)
-                except Exception as err:  # the trial raised (or its worker died): reported, the others go on
-                    finished(key, None, f"{type(err).__name__}: {err}")
+                    result = ray.get(ref)
+                except Exception as err:  # the trial raised, or its worker died: Ray's error carries the traceback
+                    yield key, None, f"{type(err).__name__}: {err}"
+                    continue
+                yield key, result, None
     finally:
         if started:
             ray.shutdown()

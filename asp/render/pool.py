@@ -20,6 +20,12 @@ from typing import Any, Callable, Generic, Iterable, TypeVar
 
 T = TypeVar("T")
 Report = Callable[[Any], None]
+BACKENDS = ("local", "ray")
+
+
+def format_error(err: BaseException) -> str:
+    """A task's exception as the pools report it: type, message and the last frames of the traceback."""
+    return f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=4)}"
 
 
 @dataclass
@@ -56,7 +62,7 @@ def _worker_main(conn: Connection, fn: Callable[[Any, Report], Any], init: Calla
             result = fn(item, report)
             conn.send(("done", result))
         except Exception as err:  # an ordinary error ends the task, not the worker
-            conn.send(("error", f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=4)}"))
+            conn.send(("error", format_error(err)))
 
 
 class _Worker:
@@ -113,8 +119,8 @@ def run_pool(
         from asp.render.ray_pool import run_actors
 
         return run_actors(list(tasks), fn, workers, address, env, init, on_result, on_error, on_crash, on_progress)
-    if backend != "local":
-        raise ValueError(f"unknown pool backend {backend!r}; valid: local, ray")
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown pool backend {backend!r}; valid: {', '.join(BACKENDS)}")
     queue: deque[tuple[int, T, int]] = deque((i, t, 0) for i, t in enumerate(tasks))
     if workers <= 0:
         if init is not None:
@@ -124,7 +130,7 @@ def run_pool(
             try:
                 result = fn(task, (lambda m, _t=task: on_progress(_t, m)) if on_progress else (lambda m: None))
             except Exception as err:
-                on_error(task, f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=4)}")
+                on_error(task, format_error(err))
                 continue
             on_result(task, result)
         return

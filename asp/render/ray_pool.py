@@ -12,11 +12,10 @@ Ray is an optional extra (``pip install 'asp[cluster]'``). ``address=None`` star
 
 from __future__ import annotations
 
-import traceback
 from collections import deque
 from typing import Any, Callable, TypeVar
 
-from asp.render.pool import Report, TaskCrash
+from asp.render.pool import Report, TaskCrash, format_error
 
 T = TypeVar("T")
 INSTALL_HINT = "the ray backend needs Ray: pip install 'asp[cluster]' (or pip install ray)"
@@ -68,7 +67,7 @@ class _Actor:
         try:
             return "done", self.fn(task, report)
         except Exception as err:  # an ordinary error ends the task, not the actor
-            return "error", f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=4)}"
+            return "error", format_error(err)
 
 
 def run_actors(tasks: list[T], fn: Callable[[T, Report], Any], workers: int, address: str | None,
@@ -79,10 +78,10 @@ def run_actors(tasks: list[T], fn: Callable[[T, Report], Any], workers: int, add
     callbacks called here in the driver as the local pool calls them; ``env`` is set in the actors' processes. A crash
     reports ``exitcode=None`` (Ray does not pass it on) and Ray's reason in ``TaskCrash.detail``."""
     ray = import_ray()
-    from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError, WorkerCrashedError
+    from ray.exceptions import RayActorError, WorkerCrashedError
     from ray.util.queue import Queue
 
-    dead = (ActorDiedError, ActorUnavailableError, RayActorError, WorkerCrashedError)
+    dead = (RayActorError, WorkerCrashedError)  # an actor that died or became unreachable; its worker crashed
     queue_items: deque[tuple[int, T]] = deque(enumerate(tasks))
     if not queue_items:
         return
@@ -97,13 +96,14 @@ def run_actors(tasks: list[T], fn: Callable[[T, Report], Any], workers: int, add
     pending: dict[Any, tuple[Any, int, T]] = {}
     last: dict[int, Any] = {}
     crashes: dict[int, int] = {}
-    by_key = dict(queue_items)
+    by_key: dict[int, T] = {}  # the task each key was last dispatched as (a retry may differ)
 
     def drain() -> None:
-        while not progress_q.empty():
-            for key, msg in progress_q.get_nowait_batch(progress_q.qsize()):
+        n = progress_q.qsize()  # one round trip to the queue actor when there is nothing to read
+        if n:
+            for key, msg in progress_q.get_nowait_batch(n):
                 last[key] = msg
-                if on_progress and key in by_key:
+                if on_progress:
                     on_progress(by_key[key], msg)
 
     try:

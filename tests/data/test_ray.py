@@ -42,6 +42,13 @@ def test_ray_builds_the_local_pools_shards_and_resumes(tmp_path, ray_cluster):
     assert "resuming: 3 of 6 shards already done" in res.stderr
     assert not junk.exists()
     assert_same_dataset(local, remote, ("subtractive", "vapoly"))
+    # either backend finishes the other's run: the local pool completes what Ray started
+    shutil.rmtree(remote / "shards" / "subtractive" / "00002")
+    (remote / "card.json").unlink()
+    res = subprocess.run(_cmd(remote), capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert "resuming: 5 of 6 shards already done" in res.stderr
+    assert_same_dataset(local, remote, ("subtractive", "vapoly"))
 
 
 def test_a_crashing_actor_marks_the_preset_failed_and_goes_on(tmp_path, ray_cluster):
