@@ -286,6 +286,49 @@ def cmd_effects_dataset(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_effects_train(args: argparse.Namespace) -> int:
+    from asp.effects.training import train_models
+
+    res = train_models(args.data, args.out, features=args.features, epochs=args.epochs, batch_size=args.batch_size,
+                       selectors=[v.strip() for v in args.selectors.split(",") if v.strip()], seed=args.seed,
+                       lr=args.lr, limit=args.limit or None, intermediate=args.intermediate,
+                       log=lambda m: print(m, file=sys.stderr))
+    import pandas as pd
+
+    table = pd.DataFrame({k: v for k, v in res.items() if not k.startswith("_")}).T
+    print(table[[c for c in ("val/loss", "val/accuracy") if c in table]].to_string())
+    print(f"models: {args.out}")
+    return 0
+
+
+def cmd_effects_eval(args: argparse.Namespace) -> int:
+    from asp.effects.evaluate import EvalConfig, evaluate
+
+    groups = tuple(g.strip() for g in args.groups.split(",") if g.strip()) or None
+    cfg = EvalConfig(groups=groups, systems=tuple(s.strip() for s in args.systems.split(",") if s.strip()),
+                     pairs_per_length=args.pairs_per_length, split=args.split, metric=args.metric,
+                     patience=args.patience, seed=args.seed)
+    md = evaluate(args.data, args.models, args.out, cfg, log=lambda m: print(m, file=sys.stderr))
+    print(md.read_text())
+    print(f"\nreport: {md} (tables as CSV, plots as PNG beside it)")
+    return 0
+
+
+def cmd_effects_steps(args: argparse.Namespace) -> int:
+    from asp.effects.steps import load_pair, run_steps, summary
+    from asp.effects.systems import Models
+
+    pair = load_pair(args.input, args.target, max_seconds=args.max_seconds)
+    for note in pair.notes():
+        print(f"note: {note}", file=sys.stderr)
+    res = run_steps(pair, Models(args.models), args.out, system=args.system, patience=args.patience,
+                    rollback=args.rollback, metric=args.metric)
+    print(f"stopped: {res.stopped}")
+    print(summary(res))
+    print(f"steps, audio and spectrograms: {args.out}")
+    return 0
+
+
 def cmd_effects_list(args: argparse.Namespace) -> int:
     from asp.effects import specs
 
@@ -409,6 +452,42 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--workers", type=int, default=2, help="render processes (0 = this process)")
     d.set_defaults(fn=cmd_effects_dataset)
+    d = fx.add_parser("train", help="train the parameter models and the effect selectors")
+    d.add_argument("--data", type=Path, required=True, help="an effect dataset (asp effects dataset)")
+    d.add_argument("--out", type=Path, required=True)
+    d.add_argument("--features", default="mel", choices=("mel", "mfcc"))
+    d.add_argument("--epochs", type=int, default=10)
+    d.add_argument("--batch-size", type=int, default=32)
+    d.add_argument("--selectors", default="rnn,rnn_ni,cnn,cnn_1s", help="selector variants to train")
+    d.add_argument("--intermediate", default="both", choices=("true", "model", "both"),
+                   help="selectors' steps on true intermediate audio, on the parameter models' own, or both")
+    d.add_argument("--limit", type=int, default=0, help="at most this many examples per split and model (0: all)")
+    d.add_argument("--lr", type=float, default=1e-3)
+    d.add_argument("--seed", type=int, default=0)
+    d.set_defaults(fn=cmd_effects_train)
+    d = fx.add_parser("eval", help="the paper's tables per preset group: every system on test pairs")
+    d.add_argument("--data", type=Path, required=True)
+    d.add_argument("--models", type=Path, required=True, help="a folder written by asp effects train")
+    d.add_argument("--out", type=Path, required=True)
+    d.add_argument("--groups", default="", help="preset groups (default: all in the dataset)")
+    d.add_argument("--systems", default="serumrnn,serumrnn_ni,serumcnn,serumcnn_1s,oracle,random")
+    d.add_argument("--pairs-per-length", type=int, default=200, help="pairs per chain length 1-5 (the paper: 200)")
+    d.add_argument("--split", default="test", choices=("train", "valid", "test"))
+    d.add_argument("--metric", default="mssmae", help="the stopping rule's metric")
+    d.add_argument("--patience", type=int, default=1, help="bad steps tolerated by the main tables' rule")
+    d.add_argument("--seed", type=int, default=0)
+    d.set_defaults(fn=cmd_effects_eval)
+    d = fx.add_parser("steps", help="move INPUT toward TARGET one effect at a time")
+    d.add_argument("input", type=Path)
+    d.add_argument("target", type=Path)
+    d.add_argument("--models", type=Path, required=True, help="a folder written by asp effects train")
+    d.add_argument("--out", type=Path, required=True, help="folder for the steps' audio, PNGs and steps.json")
+    d.add_argument("--system", default="serumrnn", help="serumrnn, serumrnn_ni, serumcnn, serumcnn_1s or random")
+    d.add_argument("--patience", type=int, default=1, help="bad steps tolerated before stopping")
+    d.add_argument("--rollback", action="store_true", help="end on the best step instead of the last kept one")
+    d.add_argument("--metric", default="mssmae", help="the stopping rule's metric")
+    d.add_argument("--max-seconds", type=float, default=5.0, help="use at most this much of the target")
+    d.set_defaults(fn=cmd_effects_steps)
     d = fx.add_parser("list", help="the effects, their parameters and sampling ranges, in rack order")
     d.set_defaults(fn=cmd_effects_list)
 

@@ -221,7 +221,8 @@ def generate(cfg: EffectDataConfig, log: Callable[[str], None] | None = None) ->
             "per_split": {s: {"presets": int(families[families.split == s].preset.nunique()),
                               "families": int((families.split == s).sum()),
                               "pairs": int((families.split == s).sum()) * PAIRS_PER_FAMILY} for s in SPLITS},
-            "features": asdict(EffectFeatures(sample_rate=cfg.render.sample_rate))}
+            "features": asdict(EffectFeatures(sample_rate=cfg.render.sample_rate)),
+            "presets_dir": str(Path(cfg.presets_dir).resolve())}
     atomic_write_bytes(out / "card.json", json.dumps(card, indent=1).encode())
     return out
 
@@ -247,6 +248,26 @@ class EffectDataset:
             self._cache[key] = np.load(self.root / self.families.folder.iloc[int(family)] / f"{kind}.npy",
                                        mmap_mode="r")
         return self._cache[key]
+
+    def dry(self, family: int) -> np.ndarray:
+        """The family's dry sound, rendered again from its preset file (the effect stage's loop needs audio; the
+        dataset keeps only features). Refuses a preset file edited since the dataset was built."""
+        from asp.render.factory import get_renderer
+        from asp.synths.presets import read_json_preset
+
+        row = self.families.iloc[int(family)]
+        path = Path(self.card["presets_dir"]) / row.group / f"{row.preset}.json"
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: the preset of family {row.family} is gone")
+        if zlib.crc32(path.read_bytes()) != self.card["config"]["presets"][row.group][path.name]:
+            raise ValueError(f"{path}: edited since the dataset {self.root} was built; rebuild it")
+        render = RenderSettings.from_dict(self.card["config"]["render"])
+        preset = read_json_preset(path, registry.load_schema(row.synth))
+        return get_renderer(row.synth, render).render(preset.vector, NOTE)
+
+    @property
+    def sample_rate(self) -> int:
+        return int(self.card["config"]["render"]["sample_rate"])
 
     def chain(self, family: int) -> dict[str, dict[str, float]]:
         """The family's draw (settings of all five effects)."""

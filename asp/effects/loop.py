@@ -90,6 +90,34 @@ def worse(metric: str, after: float, before: float) -> bool:
     return after < before if metric in HIGHER_IS_BETTER else after > before
 
 
+class StopRule:
+    """The stopping rule: ``keep(after, before)`` is False for the bad step beyond the ``patience`` tolerated ones."""
+
+    def __init__(self, metric: str, patience: int) -> None:
+        self.metric, self.patience, self.bad = metric, patience, 0
+
+    def keep(self, after: float, before: float) -> bool:
+        is_bad = worse(self.metric, after, before)
+        self.bad += int(is_bad)
+        return not (is_bad and self.bad > self.patience)
+
+
+def replay(start: dict[str, float], steps: Sequence[Step], metric: str, patience: int,
+           rollback: bool = False) -> tuple[dict[str, float], int]:
+    """What a run with another stopping rule would have ended with: (final metrics, steps applied), from the steps
+    of a run that tolerated at least as many bad steps. A run's steps do not depend on its patience until it stops
+    (the policies see only kept states), so one run with a large patience answers every smaller one."""
+    rule = StopRule(metric, patience)
+    current, best, applied, best_n = start, start, 0, 0
+    for step in steps:
+        if not step.kept or not rule.keep(step.metrics[metric], current[metric]):
+            break
+        current, applied = step.metrics, applied + 1
+        if worse(metric, best[metric], current[metric]):
+            best, best_n = current, applied
+    return (best, best_n) if rollback else (current, applied)
+
+
 class EffectLoop:
     """Runs a policy and a parameter predictor on the built-in rack (or any object with ``apply(dry, chain)``).
 
@@ -126,10 +154,10 @@ class EffectLoop:
         steps: list[Step] = []
         current, current_metrics = np.asarray(dry, np.float32), start
         best = (start[self.metric], {}, current, start)
-        bad = 0
+        rule = StopRule(self.metric, self.patience)
         stopped = "every effect used"
         for i in range(1, max_steps + 1):
-            used = list(chain)
+            used = [s.effect for s in steps]  # in step order (every step so far was kept)
             if len(used) == len(specs.rack_order()):
                 break
             t0 = time.perf_counter()
@@ -149,16 +177,14 @@ class EffectLoop:
             new_spec, new_obs = observe(audio, t_spec, f)
             metrics = effect_metrics(new_spec, t_spec, f)
             t4 = time.perf_counter()
-            is_bad = worse(self.metric, metrics[self.metric], current_metrics[self.metric])
-            bad += int(is_bad)
-            keep = not (is_bad and bad > self.patience)
+            keep = rule.keep(metrics[self.metric], current_metrics[self.metric])
             step = Step(i, spec.name, setting, metrics, current_metrics, keep,
                         {"select": t1 - t0, "params": t2 - t1, "render": t3 - t2, "features": t4 - t3})
             steps.append(step)
             if on_step is not None:
                 on_step(step, audio)
             if not keep:
-                stopped = f"{bad} bad steps (patience {self.patience})"
+                stopped = f"{rule.bad} bad steps (patience {self.patience})"
                 break
             chain, current, current_metrics = specs.check_chain(trial), audio, metrics
             observations.append(new_obs)

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -141,45 +142,82 @@ def _fit(module: EffectModule, train: Dataset, valid: Dataset, ckpt: Path, epoch
     return {k: float(v) for k, v in trainer.callback_metrics.items()}
 
 
+INTERMEDIATE = ("true", "model", "both")
+
+
 def train_models(data: str | Path, out: str | Path, features: str = "mel", epochs: int = 10, batch_size: int = 32,
                  selectors: Sequence[str] = ("rnn", "rnn_ni", "cnn", "cnn_1s"), effects: Sequence[str] | None = None,
-                 seed: int = 0, lr: float = 1e-3, limit: int | None = None) -> dict[str, Any]:
+                 seed: int = 0, lr: float = 1e-3, limit: int | None = None, intermediate: str = "both",
+                 log: Callable[[str], None] = print) -> dict[str, Any]:
     """Train the parameter models and the selectors; returns (and writes to ``OUT/results.json``) their final
-    validation metrics. Finished checkpoints are kept and skipped on a re-run. ``limit``: at most this many examples
-    per split and model (a seeded subset; quick runs)."""
-    from torch.utils.data import Subset
+    validation metrics. Finished checkpoints are kept and skipped on a re-run; a re-run with other settings is
+    refused. ``limit``: at most this many examples per split and model (a seeded subset; quick runs).
+    ``intermediate``: the selectors' training steps on true intermediate audio (``true``), on audio produced by the
+    trained parameter models (``model``, see ``asp.effects.rollouts``; needs all five), or both (the default).
+    Validation always uses true audio, so the settings compare."""
+    from torch.utils.data import ConcatDataset, Subset
+
+    from asp.effects import rollouts
+    from asp.effects.systems import Models
 
     def cap(d: Dataset) -> Dataset:
         if limit is None or len(d) <= limit:
             return d
         return Subset(d, np.random.default_rng(seed).permutation(len(d))[:limit].tolist())
 
+    if features not in KINDS:
+        raise ValueError(f"unknown features {features!r}; valid: {', '.join(KINDS)}")
+    if intermediate not in INTERMEDIATE:
+        raise ValueError(f"unknown intermediate audio {intermediate!r}; valid: {', '.join(INTERMEDIATE)}")
+    for v in selectors:
+        if v not in SELECTORS:
+            raise ValueError(f"unknown selector {v!r}; valid: {', '.join(SELECTORS)}")
     L.seed_everything(seed, workers=True, verbose=False)
     ds = EffectDataset(data)
     out = Path(out)
     results_file = out / "results.json"
     results: dict[str, Any] = json.loads(results_file.read_text()) if results_file.is_file() else {}
-    for v in selectors:
-        if v not in SELECTORS:
-            raise ValueError(f"unknown selector {v!r}; valid: {', '.join(SELECTORS)}")
-    # (name, a builder of (module, train examples, valid examples, collate)): built only for the models to train
-    jobs: list[tuple[str, Callable[[], tuple[EffectModule, Dataset, Dataset, Any]]]] = []
-    for e in specs.parse_names(list(effects or specs.rack_order())):
-        jobs.append((f"params/{e}", lambda e=e: (
-            EffectModule("params", effect=e, features=features, lr=lr),
-            cap(ParamExamples(ds, "train", e, features)), cap(ParamExamples(ds, "valid", e, features)), None)))
-    for v in selectors:
-        jobs.append((f"selectors/{v}", lambda v=v: (
-            EffectModule("selector", variant=v, features=features, lr=lr),
-            cap(SelectionExamples(ds, "train", features, seed)), cap(SelectionExamples(ds, "valid", features, seed)),
-            collate_steps)))
-    for name, build in jobs:
-        ckpt = out / f"{name}.ckpt"
-        if ckpt.is_file() and name in results:
-            continue
-        module, train, valid, collate = build()
-        results[name] = _fit(module, train, valid, ckpt, epochs, batch_size, collate, log_dir=out / "logs")
-        results["_config"] = {"data": str(data), "features": features, "epochs": epochs, "batch_size": batch_size,
-                              "seed": seed, "lr": lr, "limit": limit}
+    config = {"data": str(Path(data).resolve()), "data_plan_crc32": zlib.crc32((ds.root / "plan.json").read_bytes()),
+              "features": features, "epochs": epochs, "batch_size": batch_size, "seed": seed, "lr": lr,
+              "limit": limit, "intermediate": intermediate}
+    have = results.get("_config")
+    if have is not None:
+        diff = sorted(k for k in config if k != "data" and have.get(k) != config[k])
+        if diff:
+            raise ValueError(f"{out} holds effect models trained with other settings ({', '.join(diff)}); "
+                             "use another folder or delete it")
+    todo = lambda name: not ((out / f"{name}.ckpt").is_file() and name in results)  # noqa: E731
+
+    def fit(name: str, module: EffectModule, train: Dataset, valid: Dataset, collate: Any = None) -> None:
+        log(f"training {name} on {len(train)} examples ({len(valid)} to validate)")
+        results[name] = _fit(module, train, valid, out / f"{name}.ckpt", epochs, batch_size, collate,
+                             log_dir=out / "logs")
+        results["_config"] = config
         atomic_write_bytes(results_file, json.dumps(results, indent=1).encode())
+
+    for e in specs.parse_names(list(effects or specs.rack_order())):
+        if todo(f"params/{e}"):
+            fit(f"params/{e}", EffectModule("params", effect=e, features=features, lr=lr),
+                cap(ParamExamples(ds, "train", e, features)), cap(ParamExamples(ds, "valid", e, features)))
+    selectors = [v for v in selectors if todo(f"selectors/{v}")]
+    if not selectors:
+        return results
+    train_sets: list[Dataset] = []
+    if intermediate in ("true", "both"):
+        train_sets.append(cap(SelectionExamples(ds, "train", features, seed)))
+    if intermediate in ("model", "both"):
+        missing = [e for e in specs.rack_order() if todo(f"params/{e}")]
+        if missing:
+            raise ValueError(f"training on model-produced audio needs all five parameter models; not trained: "
+                             f"{', '.join(missing)} (or use intermediate='true')")
+        rows = ds.rows("train")
+        if limit is not None:  # only as many families as the capped examples need
+            rows = np.sort(np.random.default_rng(seed).permutation(rows)[:-(-limit // rollouts.PER_FAMILY)])
+        folder = rollouts.build(ds, Models(out), rows, out / "rollouts", seed, log)
+        train_sets.append(cap(rollouts.RolloutExamples(ds, folder, rows, features)))
+    train = train_sets[0] if len(train_sets) == 1 else ConcatDataset(train_sets)
+    valid = cap(SelectionExamples(ds, "valid", features, seed))
+    for v in selectors:
+        fit(f"selectors/{v}", EffectModule("selector", variant=v, features=features, lr=lr), train, valid,
+            collate_steps)
     return results

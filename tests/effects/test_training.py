@@ -4,11 +4,13 @@ run writes checkpoints and validation metrics, a re-run skips finished models.""
 import json
 
 import numpy as np
+import pytest
 import torch
 
 from asp.effects import specs
 from asp.effects.dataset import EffectDataset
 from asp.effects.models import EffectParamModel
+from asp.effects.rollouts import RolloutExamples
 from asp.effects.training import EffectModule, ParamExamples, SelectionExamples, collate_steps, train_models
 
 
@@ -40,7 +42,7 @@ def test_selection_examples_carry_their_steps(effect_data):
 def test_a_short_run_trains_and_resumes(effect_data, tmp_path):
     out = tmp_path / "models"
     res = train_models(effect_data, out, epochs=2, batch_size=16, selectors=("rnn", "cnn_1s"), effects=("eq",),
-                       limit=64)
+                       limit=64, intermediate="true")
     assert {"params/eq", "selectors/rnn", "selectors/cnn_1s"} <= set(res)
     assert 0.0 <= res["selectors/rnn"]["val/accuracy"] <= 1.0 and np.isfinite(res["params/eq"]["val/loss"])
     module = EffectModule.load_from_checkpoint(out / "params" / "eq.ckpt")
@@ -49,6 +51,35 @@ def test_a_short_run_trains_and_resumes(effect_data, tmp_path):
     specs.get("eq").check(setting)
     stamp = (out / "params" / "eq.ckpt").stat().st_mtime_ns
     again = train_models(effect_data, out, epochs=2, batch_size=16, selectors=("rnn", "cnn_1s"), effects=("eq",),
-                         limit=64)
+                         limit=64, intermediate="true")
     assert (out / "params" / "eq.ckpt").stat().st_mtime_ns == stamp and again == json.loads(
         (out / "results.json").read_text())
+    with pytest.raises(ValueError, match="other settings .*epochs"):
+        train_models(effect_data, out, epochs=3, batch_size=16, selectors=("rnn",), effects=("eq",), limit=64,
+                     intermediate="true")
+    with pytest.raises(ValueError, match="needs all five parameter models; not trained: distortion"):
+        train_models(effect_data, tmp_path / "other", epochs=1, batch_size=16, selectors=("rnn",), effects=("eq",),
+                     limit=64, intermediate="model")
+
+
+def test_selectors_train_on_model_produced_audio(effect_data, tmp_path):
+    out = tmp_path / "models"
+    train_models(effect_data, out, epochs=1, batch_size=16, selectors=("cnn",), limit=100, intermediate="both")
+    ds = EffectDataset(effect_data)
+    fams = sorted(p.parent for p in (out / "rollouts").rglob("examples.json"))
+    assert len(fams) == 2  # ceil(100 / 80) families rolled out for a capped run
+    fam = int(np.nonzero(ds.families.folder.to_numpy() == str(fams[0].relative_to(out / "rollouts")))[0][0])
+    examples = json.loads((fams[0] / "examples.json").read_text())
+    mels = np.load(fams[0] / "mels.npy")
+    assert len(examples) == 80 and mels.shape == (50, 128, 87)
+    # state 0 is the dry sound, rendered again from the preset file: the dataset's own dry features
+    np.testing.assert_array_equal(mels[0], ds.features(fam)[0])
+    for ex in examples:
+        assert ex["label"] == ex["target"] & ~ex["used"][-1] and ex["label"] > 0
+        assert len(ex["path"]) == len(ex["used"]) and ex["used"][0] == 0
+    # a model-produced state is the predicted settings' sound, not the true one of the same subset
+    ex = next(e for e in examples if len(e["path"]) == 2)
+    assert np.abs(mels[ex["path"][1]].astype(np.float32) - ds.features(fam)[ex["used"][1]]).max() > 0.01
+    rx = RolloutExamples(ds, out / "rollouts", [fam], "mfcc")
+    steps, used, label = rx[examples.index(ex)]
+    assert steps.shape == (2, 2, 30, 87) and used.shape == (2, 5) and label.sum() == bin(ex["label"]).count("1")

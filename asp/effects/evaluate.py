@@ -1,0 +1,274 @@
+"""``asp effects eval``: the SerumRNN paper's tables for each preset group, on the test split.
+
+Evaluation pairs start from a test family's dry sound; the target is the same sound through a subset T of the
+family's effect draw. ``pairs_per_length`` pairs are drawn per chain length |T| = 1..5 (the paper used 200; a test
+split has ``families x C(5, |T|)`` to draw from, so small datasets give fewer, and the table says how many).
+
+Every system runs the same loop (``asp.effects.loop``) once per pair with every step allowed (no stopping), and the
+stopping rules are applied afterwards by ``replay``: a run's steps do not depend on its patience until it stops, so
+this gives exactly what a live run with each rule would give. From these runs:
+
+* ``overall``: mean start and final value and mean change (final - start) of the six metrics per system, under the
+  default rule (one bad step tolerated, no rollback);
+* ``per_step``: mean change of each metric made by step k, over the runs that applied a k-th step (default rule);
+* ``accuracy``: next-effect accuracy per step: the chosen effect is one of the target's still missing effects
+  (counted while some are missing);
+* ``per_effect``: mean change made by each effect's step in the Oracle runs (true effects, predicted settings:
+  the parameter models alone);
+* ``patience``: mean final error and steps applied against the number of tolerated bad steps, with and without
+  rollback;
+* ``latency``: milliseconds per step: selection, parameters, render, features and metrics.
+
+MSE, MAE, PCC and MSSMAE are printed x100, LSD and MFCC distance in dB, as in the paper. The raw runs are kept
+(``runs/<group>/<system>.parquet``, written atomically), so an interrupted evaluation resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from asp.atomic import atomic_write_bytes
+from asp.effects import specs
+from asp.effects.dataset import EffectDataset, _rng
+from asp.effects.loop import EffectLoop, Step, replay
+from asp.effects.systems import LABELS, SYSTEMS, Models, build, parse_systems
+from asp.metrics import EFFECT_METRICS, EffectFeatures
+
+SCALE = {"mse": 100.0, "mae": 100.0, "pcc": 100.0, "mssmae": 100.0, "lsd": 1.0, "mfccd": 1.0}
+SELECTING = ("serumrnn", "serumrnn_ni", "serumcnn", "serumcnn_1s", "random")
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """What ``asp effects eval`` measures.
+
+    Args:
+        groups: preset groups to evaluate (default: all in the dataset).
+        systems: the systems to compare (``asp.effects.systems.SYSTEMS``).
+        pairs_per_length: pairs per chain length 1-5.
+        split: the families to draw pairs from.
+        metric: the stopping rule's metric.
+        patience: bad steps tolerated by the default rule (the tables' main setting).
+        seed: seeds the pair draw and the Random system.
+    """
+
+    groups: tuple[str, ...] | None = None
+    systems: tuple[str, ...] = tuple(SYSTEMS)
+    pairs_per_length: int = 200
+    split: str = "test"
+    metric: str = "mssmae"
+    patience: int = 1
+    seed: int = 0
+
+
+def eval_pairs(data: EffectDataset, group: str, cfg: EvalConfig) -> pd.DataFrame:
+    """(family, target mask, length) drawn per chain length, seeded."""
+    fams = data.rows(cfg.split, group)
+    if not len(fams):
+        raise ValueError(f"{data.root}: no {cfg.split} families in group {group!r}")
+    rng = _rng(cfg.seed, "eval", group)
+    rows = []
+    for k in range(1, len(specs.rack_order()) + 1):
+        masks = [t for t in range(1, 32) if bin(t).count("1") == k]
+        cand = [(int(f), t) for f in fams for t in masks]
+        pick = rng.permutation(len(cand))[: cfg.pairs_per_length]
+        rows += [{"family": cand[i][0], "target": cand[i][1], "length": k} for i in sorted(pick)]
+    return pd.DataFrame(rows)
+
+
+def run_system(data: EffectDataset, models: Models, system: str, pairs: pd.DataFrame, cfg: EvalConfig,
+               rack: object, dry_cache: dict[int, np.ndarray], log: Callable[[str], None]) -> pd.DataFrame:
+    """One row per step of every pair's run (and one row with step 0 for the start), every step allowed."""
+    f = EffectFeatures(sample_rate=data.sample_rate)
+    rows: list[dict] = []
+    t0 = time.perf_counter()
+    for n, p in enumerate(pairs.itertuples()):
+        if p.family not in dry_cache:
+            dry_cache[p.family] = data.dry(p.family)
+        dry = dry_cache[p.family]
+        target_chain = specs.subchain(data.chain(p.family), specs.subsets()[p.target])
+        target = rack.apply(dry, target_chain)  # type: ignore[attr-defined]
+        missing = list(target_chain)
+        policy, params = build(system, models, missing=missing, rng=_rng(cfg.seed, "random", n))
+        loop = EffectLoop(rack, policy, params, metric=cfg.metric, patience=len(specs.rack_order()), features=f)
+        res = loop.run(dry, target)
+        base = {"pair": n, "family": p.family, "target": p.target, "length": p.length}
+        rows.append({**base, "step": 0, **res.start})
+        used: list[str] = []
+        for s in res.steps:
+            left = [e for e in missing if e not in used]
+            rows.append({**base, "step": s.index, "effect": s.effect, "setting": json.dumps(s.setting),
+                         "correct": (s.effect in left) if left else np.nan, "kept": s.kept, **s.metrics,
+                         **{f"sec_{k}": v for k, v in s.seconds.items()}})
+            used.append(s.effect)
+        if (n + 1) % 50 == 0:
+            log(f"  {system}: {n + 1}/{len(pairs)} pairs ({time.perf_counter() - t0:.0f} s)")
+    return pd.DataFrame(rows)
+
+
+def _steps_of(run: pd.DataFrame) -> tuple[dict[str, float], list[Step]]:
+    start = run[run.step == 0].iloc[0]
+    steps = [Step(int(r.step), str(r.effect), {}, {m: float(getattr(r, m)) for m in EFFECT_METRICS}, {}, bool(r.kept))
+             for r in run[run.step > 0].itertuples()]
+    return {m: float(start[m]) for m in EFFECT_METRICS}, steps
+
+
+def outcomes(runs: pd.DataFrame, metric: str, patience: int, rollback: bool = False) -> pd.DataFrame:
+    """Per pair: start and final metrics and the steps applied under a stopping rule (``replay``)."""
+    out = []
+    for pair, run in runs.groupby("pair", sort=True):
+        start, steps = _steps_of(run)
+        final, applied = replay(start, steps, metric, patience, rollback)
+        out.append({"pair": pair, "length": int(run.length.iloc[0]), "applied": applied,
+                    **{f"start_{m}": start[m] for m in EFFECT_METRICS}, **{f"final_{m}": final[m] for m in EFFECT_METRICS}})
+    return pd.DataFrame(out)
+
+
+def step_deltas(runs: pd.DataFrame, applied: pd.Series) -> pd.DataFrame:
+    """Each applied step's change of the six metrics (after - before), with its step number and effect."""
+    runs = runs.sort_values(["pair", "step"])
+    prev = runs.groupby("pair")[list(EFFECT_METRICS)].shift(1)
+    d = runs[list(EFFECT_METRICS)] - prev
+    d[["pair", "step", "effect"]] = runs[["pair", "step", "effect"]]
+    d = d[d.step > 0]
+    return d[d.step <= d.pair.map(applied)]
+
+
+def tables(all_runs: dict[str, pd.DataFrame], cfg: EvalConfig) -> dict[str, pd.DataFrame]:
+    """The paper's tables for one group, from the raw runs of each system."""
+    metric, scale = cfg.metric, pd.Series(SCALE)
+    overall, per_step, acc, pat, lat = [], [], [], [], []
+    per_effect = pd.DataFrame()
+    for system, runs in all_runs.items():
+        label = LABELS[system]
+        o = outcomes(runs, metric, cfg.patience)
+        row = {"system": label, "pairs": len(o), "steps": o.applied.mean()}
+        for m in EFFECT_METRICS:
+            row[f"{m} start"] = o[f"start_{m}"].mean() * SCALE[m]
+            row[f"{m} final"] = o[f"final_{m}"].mean() * SCALE[m]
+            row[f"{m} Δ"] = row[f"{m} final"] - row[f"{m} start"]
+        overall.append(row)
+        d = step_deltas(runs, o.set_index("pair").applied)
+        ps = d.groupby("step")[list(EFFECT_METRICS)].mean().mul(scale[list(EFFECT_METRICS)])
+        ps.insert(0, "runs", d.groupby("step").size())
+        per_step.append(ps.assign(system=label).reset_index())
+        if system == "oracle":
+            pe = d.groupby("effect")[list(EFFECT_METRICS)].mean().mul(scale[list(EFFECT_METRICS)])
+            pe.insert(0, "steps", d.groupby("effect").size())
+            per_effect = pe.reindex([e for e in specs.rack_order() if e in pe.index])
+        if system in SELECTING:
+            r = runs[(runs.step > 0) & runs.correct.notna()]
+            a = r.groupby("step").correct.mean().rename(lambda k: f"step {k}").to_dict()
+            acc.append({"system": label, "all steps": r.correct.astype(float).mean(), **a})
+        for p in range(len(specs.rack_order())):
+            for rb in (False, True):
+                q = outcomes(runs, metric, p, rb)
+                pat.append({"system": label, "tolerated bad steps": p, "rollback": rb,
+                            f"{metric} final": q[f"final_{metric}"].mean() * SCALE[metric],
+                            f"{metric} Δ": (q[f"final_{metric}"] - q[f"start_{metric}"]).mean() * SCALE[metric],
+                            "steps": q.applied.mean()})
+        s = runs[runs.step > 0]
+        secs = {k: s[f"sec_{k}"].mean() * 1000 for k in ("select", "params", "render", "features")}
+        lat.append({"system": label, **{f"{k} ms": v for k, v in secs.items()}, "total ms": sum(secs.values()),
+                    "steps": len(s)})
+    return {"overall": pd.DataFrame(overall).set_index("system"),
+            "per_step": pd.concat(per_step).set_index(["system", "step"]) if per_step else pd.DataFrame(),
+            "accuracy": pd.DataFrame(acc).set_index("system") if acc else pd.DataFrame(),
+            "per_effect": per_effect,
+            "patience": pd.DataFrame(pat).set_index(["system", "tolerated bad steps", "rollback"]),
+            "latency": pd.DataFrame(lat).set_index("system")}
+
+
+def _plot(t: dict[str, pd.DataFrame], metric: str, path: Path) -> None:
+    from asp.eval.report import _plt, _save
+
+    fig, ax = _plt().subplots(1, 2, figsize=(10, 3.6))
+    ps = t["per_step"].reset_index()
+    for system, g in ps.groupby("system", sort=False):
+        ax[0].plot(g.step, g[metric], marker="o", label=system)
+    ax[0].axhline(0, color="grey", lw=0.5)
+    ax[0].set(xlabel="step", ylabel=f"mean Δ {metric} (x{SCALE[metric]:g})", title="change per step")
+    pt = t["patience"].reset_index()
+    for system, g in pt[~pt.rollback].groupby("system", sort=False):
+        ax[1].plot(g["tolerated bad steps"], g[f"{metric} final"], marker="o", label=system)
+    ax[1].set(xlabel="tolerated bad steps", ylabel=f"final {metric} (x{SCALE[metric]:g})", title="stopping rule")
+    ax[1].legend(fontsize=7)
+    _save(fig, path)
+
+
+def _md(df: pd.DataFrame) -> str:
+    from asp.eval.report import markdown_table
+
+    return markdown_table(df.reset_index(), digits=3)
+
+
+def evaluate(data: str | Path, models: str | Path, out: str | Path, cfg: EvalConfig = EvalConfig(),
+             log: Callable[[str], None] = print) -> Path:
+    """Run the evaluation and write ``OUT/report.md`` with a CSV per table and group and a PNG per group."""
+    from asp.effects.rack import FaustRack
+
+    ds = EffectDataset(data)
+    m = Models(models)
+    systems = parse_systems(cfg.systems)
+    if cfg.metric not in EFFECT_METRICS:
+        raise ValueError(f"unknown metric {cfg.metric!r}; valid: {', '.join(EFFECT_METRICS)}")
+    groups = list(cfg.groups or sorted(ds.families.group.unique()))
+    bad = [g for g in groups if g not in set(ds.families.group)]
+    if bad:
+        raise ValueError(f"{ds.root} has no group {bad[0]!r}; groups: {', '.join(sorted(set(ds.families.group)))}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    wanted = {**asdict(cfg), "groups": groups, "systems": systems,
+              "models": json.loads((m.folder / "results.json").read_text()).get("_config", {}),
+              "data": str(ds.root.resolve())}
+    plan = out / "plan.json"
+    if plan.is_file() and json.loads(plan.read_text()) != json.loads(json.dumps(wanted)):
+        raise ValueError(f"{out} holds an evaluation with other settings or models; use another folder or delete it")
+    atomic_write_bytes(plan, json.dumps(wanted, indent=1).encode())
+    rack = FaustRack(ds.sample_rate)
+    lines = ["# Effect stage evaluation (SerumRNN's tables)", "",
+             f"Data `{ds.root}`, models `{m.folder}` ({m.features} features), split `{cfg.split}`, stopping rule on "
+             f"`{cfg.metric}` tolerating {cfg.patience} bad step(s). MSE, MAE, PCC, MSSMAE x100; LSD, MFCCD in dB.",
+             ""]
+    for group in groups:
+        pairs = eval_pairs(ds, group, cfg)
+        dry_cache: dict[int, np.ndarray] = {}
+        runs = {}
+        for system in systems:
+            f = out / "runs" / group / f"{system}.parquet"
+            if f.is_file():
+                runs[system] = pd.read_parquet(f)
+                continue
+            log(f"{group}: {LABELS[system]} on {len(pairs)} pairs")
+            runs[system] = run_system(ds, m, system, pairs, cfg, rack, dry_cache, log)
+            f.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(f, runs[system].to_parquet(index=False))
+        t = tables(runs, cfg)
+        counts = pairs.groupby("length").size().to_dict()
+        lines += [f"## {group}", "", f"Pairs per chain length: {counts} (test families: "
+                  f"{len(ds.rows(cfg.split, group))}).", ""]
+        for name, title in (("overall", "Overall change per system"), ("per_step", "Change per step"),
+                            ("accuracy", "Next-effect accuracy per step"),
+                            ("per_effect", "Change per effect (Oracle: true effects, predicted settings)"),
+                            ("patience", "Error against tolerated bad steps"), ("latency", "Latency per step")):
+            df = t[name]
+            if df.empty:
+                continue
+            atomic_write_bytes(out / f"{group}_{name}.csv", df.to_csv().encode())
+            if name == "overall":
+                df = df[["pairs", "steps", *[f"{m_} Δ" for m_ in EFFECT_METRICS], f"{cfg.metric} start",
+                         f"{cfg.metric} final"]]
+            lines += [f"### {title}", "", _md(df), ""]
+        _plot(t, cfg.metric, out / f"{group}.png")
+        lines += [f"![{group}]({group}.png)", ""]
+    md = out / "report.md"
+    atomic_write_bytes(md, "\n".join(lines).encode())
+    return md
+

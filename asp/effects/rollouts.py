@@ -1,0 +1,136 @@
+"""Intermediate audio produced by the models themselves, for training the selectors on what they see when used.
+
+With true intermediate audio only, a selector never sees the small errors that the parameter models leave after
+each step (one of the flaws of SerumRNN's code, ``pitfalls.md``). A *rollout* walks from a family's dry sound toward
+one of its target subsets T, adding T's effects in a seeded random order; each effect's setting is predicted by the
+trained parameter model from (the current, model-produced sound, the true target), and the chain is rendered. Every
+state before the last is a selection example: the steps so far, the effects used, and the effects of T still
+missing as the label. Per family: 31 targets, 80 examples, 49 renders (the dry sound is shared).
+
+On disk, next to the models: ``rollouts/<family folder>/`` (``mels.npy``, ``mfccs.npy``: the states' features,
+float16, state 0 the dry sound; ``examples.json``), each folder atomic, a re-run building only the missing ones.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from asp.atomic import atomic_dir, atomic_write_bytes, clean_partial
+from asp.effects import specs
+from asp.effects.dataset import N_SUBSETS, EffectDataset, _rng
+from asp.effects.systems import Models
+from asp.metrics import EffectFeatures, effect_mel, effect_mfcc
+
+KINDS = ("mels", "mfccs")
+PER_FAMILY = 80  # examples per family: a rollout toward each of the 31 targets, one per effect of it
+
+
+def rollout_family(data: EffectDataset, family: int, models: Models, rack: object, seed: int,
+                   f: EffectFeatures) -> dict[str, np.ndarray | list]:
+    """The states and examples of one family (see the module docstring)."""
+    dry = data.dry(family)
+    targets = {k: data.features(family, k) for k in KINDS}
+    rng = _rng(seed, "rollout", data.families.family.iloc[int(family)])
+    orders = {t: [e for e in rng.permutation(specs.rack_order()) if specs.mask_of((e,)) & t]
+              for t in range(1, N_SUBSETS)}
+    mel = effect_mel(dry, f)
+    states = {"mels": [mel], "mfccs": [effect_mfcc(mel, f)]}
+    state_of = {t: 0 for t in orders}  # the current state of each rollout
+    chains: dict[int, specs.Chain] = {t: {} for t in orders}
+    examples: list[dict] = []
+    paths: dict[int, list[int]] = {t: [0] for t in orders}
+    for i in range(len(specs.rack_order())):
+        live = [t for t, order in orders.items() if len(order) > i]
+        for t in live:  # the example at this step: the states so far, the effects used, what is still missing
+            used = [specs.mask_of(orders[t][:j]) for j in range(i + 1)]
+            examples.append({"target": t, "path": list(paths[t]), "used": used, "label": t & ~used[-1]})
+        live = [t for t in live if len(orders[t]) > i + 1]  # the last effect's state is never an input
+        by_effect: dict[str, list[int]] = {}
+        for t in live:
+            by_effect.setdefault(orders[t][i], []).append(t)
+        for effect, ts in by_effect.items():
+            model = models.params(effect)
+            kind = "mels" if models.features == "mel" else "mfccs"
+            x = np.stack([np.stack([states[kind][state_of[t]], targets[kind][t]]) for t in ts]).astype(np.float32)
+            for t, setting in zip(ts, model.predict(torch.from_numpy(x))):
+                chains[t] = {**chains[t], effect: setting}
+        for t in live:
+            audio = rack.apply(dry, chains[t])  # type: ignore[attr-defined]
+            mel = effect_mel(audio, f)
+            states["mels"].append(mel)
+            states["mfccs"].append(effect_mfcc(mel, f))
+            state_of[t] = len(states["mels"]) - 1
+            paths[t].append(state_of[t])
+    return {"mels": np.stack(states["mels"]), "mfccs": np.stack(states["mfccs"]), "examples": examples}
+
+
+def build(data: EffectDataset, models: Models, rows: Sequence[int], out: str | Path, seed: int = 0,
+          log: Callable[[str], None] = print) -> Path:
+    """Roll out the families ``rows`` into ``out`` (resumable). Refuses a folder made with other models."""
+    from asp.effects.rack import FaustRack
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    wanted = {"data_plan_crc32": zlib.crc32((data.root / "plan.json").read_bytes()), "seed": seed,
+              "params": {e: zlib.crc32((models.folder / "params" / f"{e}.ckpt").read_bytes())
+                         for e in specs.rack_order()}}
+    plan = out / "plan.json"
+    if plan.is_file() and json.loads(plan.read_text()) != wanted:
+        raise ValueError(f"{out} holds rollouts of other parameter models or data; delete it to rebuild")
+    atomic_write_bytes(plan, json.dumps(wanted, indent=1).encode())
+    f = EffectFeatures(sample_rate=data.sample_rate)
+    rack = FaustRack(data.sample_rate)
+    done = 0
+    for n, fam in enumerate(rows):
+        folder = out / data.families.folder.iloc[int(fam)]
+        if (folder / "examples.json").is_file():
+            done += 1
+            continue
+        if folder.parent.is_dir():
+            clean_partial(folder.parent)
+        r = rollout_family(data, int(fam), models, rack, seed, f)
+        with atomic_dir(folder) as tmp:
+            for k in KINDS:
+                np.save(tmp / f"{k}.npy", r[k].astype(np.float16))
+            (tmp / "examples.json").write_text(json.dumps(r["examples"]))
+        if (n + 1) % 20 == 0:
+            log(f"rollouts: {n + 1}/{len(rows)} families")
+    if done:
+        log(f"rollouts: {done} of {len(rows)} families already built")
+    return out
+
+
+class RolloutExamples(Dataset):
+    """Selection examples on model-produced intermediate audio, in ``SelectionExamples``' format."""
+
+    def __init__(self, data: EffectDataset, folder: str | Path, rows: Sequence[int], features: str = "mel") -> None:
+        self.data, self.folder = data, Path(folder)
+        self.kind = "mels" if features == "mel" else "mfccs"
+        self.index: list[tuple[int, dict]] = []
+        for fam in rows:
+            path = self.folder / data.families.folder.iloc[int(fam)] / "examples.json"
+            if not path.is_file():
+                raise FileNotFoundError(f"{path}: missing rollouts (run the training again to build them)")
+            self.index += [(int(fam), ex) for ex in json.loads(path.read_text())]
+        self._cache: dict[int, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        fam, ex = self.index[i]
+        if fam not in self._cache:
+            self._cache[fam] = np.load(self.folder / self.data.families.folder.iloc[fam] / f"{self.kind}.npy",
+                                       mmap_mode="r")
+        states = self._cache[fam]
+        target = self.data.features(fam, self.kind)[ex["target"]]
+        steps = np.stack([np.stack([states[s], target]) for s in ex["path"]]).astype(np.float32)
+        used = np.stack([specs.mask_vector(m) for m in ex["used"]])
+        return torch.from_numpy(steps), torch.from_numpy(used), torch.from_numpy(specs.mask_vector(ex["label"]))

@@ -1,0 +1,127 @@
+"""``asp effects steps INPUT TARGET``: move one sound toward another with the effect rack, one step at a time.
+
+Both files are read by ``asp.features.audio_io.load_audio`` into one format: mono (channels folded by their mean),
+the rack's rate (resampled), leading silence skipped, and the target's length (up to ``max_seconds``; the input cut
+or zero-padded to it). What was changed is reported. A silent or unreadable file is refused with the reason.
+
+The output folder (written in one rename, so it is either complete or absent) holds ``input.wav`` and
+``target.wav`` as prepared, ``step_<k>_<effect>.wav`` and ``step_<k>_<effect>.png`` (mel spectrogram of the
+step's sound beside the target's) per step, ``final.wav`` and ``steps.json`` (settings, metrics per step).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from asp.atomic import atomic_dir
+from asp.effects import specs
+from asp.effects.loop import EffectLoop, LoopResult, Step
+from asp.effects.systems import LABELS, Models, build, parse_systems
+from asp.features.audio_io import AudioError, LoadedAudio, load_audio
+from asp.metrics import EFFECT_METRICS, EffectFeatures, effect_mel
+
+SAMPLE_RATE = 44100
+MAX_SECONDS = 5.0
+
+
+@dataclass
+class Pair:
+    """Input and target in one format, with what was done to each."""
+
+    input: LoadedAudio
+    target: LoadedAudio
+    sample_rate: int
+
+    def notes(self) -> list[str]:
+        return [f"{name}: {n}" for name, la in (("input", self.input), ("target", self.target)) for n in la.notes]
+
+
+def load_pair(input_path: str | Path, target_path: str | Path, sample_rate: int = SAMPLE_RATE,
+              max_seconds: float = MAX_SECONDS) -> Pair:
+    """Both files at one rate, mono, the target's length (at most ``max_seconds``).
+
+    Raises:
+        AudioError: a silent, empty or undecodable file (naming it and the reason).
+        FileNotFoundError: no such file.
+    """
+    import soundfile as sf
+
+    path = Path(target_path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    try:
+        seconds = float(sf.info(str(path)).duration)
+    except Exception as err:
+        raise AudioError(f"{path}: cannot decode audio ({err})") from None
+    if seconds < 0.1:
+        raise AudioError(f"{path}: too short to compare spectra ({seconds * 1000:.0f} ms; at least 100 ms)")
+    n = int(round(min(seconds, max_seconds) * sample_rate))
+    target = load_audio(path, sample_rate, n)
+    return Pair(load_audio(input_path, sample_rate, n), target, sample_rate)
+
+
+def spectrogram_png(path: Path, audio: np.ndarray, target: np.ndarray, title: str, f: EffectFeatures) -> None:
+    """The step's mel spectrogram beside the target's (SerumRNN's normalised dB mel)."""
+    from asp.eval.report import _plt, _save
+
+    fig, ax = _plt().subplots(1, 2, figsize=(9, 3.2), sharey=True)
+    for a, x, name in ((ax[0], audio, title), (ax[1], target, "target")):
+        a.imshow(effect_mel(x, f), origin="lower", aspect="auto", vmin=-1, vmax=0, cmap="magma",
+                 extent=(0, len(x) / f.sample_rate, 0, f.n_mels))
+        a.set(title=name, xlabel="seconds")
+    ax[0].set_ylabel("mel bin")
+    _save(fig, path)
+
+
+def run_steps(pair: Pair, models: Models, out: str | Path, system: str = "serumrnn", patience: int = 1,
+              rollback: bool = False, metric: str = "mssmae", rack: object | None = None,
+              log: Callable[[str], None] = print) -> LoopResult:
+    """Run a system from the input toward the target and write the output folder (see the module docstring)."""
+    from asp.effects.rack import FaustRack
+    from asp.infer import _write_wav
+
+    (system,) = parse_systems([system])
+    if system == "oracle":
+        raise ValueError("the oracle needs the target's true effects; choose a system that listens")
+    rack = rack or FaustRack(pair.sample_rate)
+    f = EffectFeatures(sample_rate=pair.sample_rate)
+    policy, params = build(system, models)
+    audio_of: dict[int, np.ndarray] = {}
+
+    def keep_audio(step: Step, audio: np.ndarray) -> None:
+        audio_of[step.index] = audio
+        log(step.describe(metric))
+
+    res = EffectLoop(rack, policy, params, metric=metric, patience=patience, rollback=rollback,
+                     features=f).run(pair.input.audio, pair.target.audio, on_step=keep_audio)
+    with atomic_dir(out) as tmp:
+        sr = pair.sample_rate
+        _write_wav(tmp / "input.wav", pair.input.audio, sr)
+        _write_wav(tmp / "target.wav", pair.target.audio, sr)
+        files = []
+        for s in res.steps:
+            stem = f"step_{s.index}_{s.effect}"
+            _write_wav(tmp / f"{stem}.wav", audio_of[s.index], sr)
+            spectrogram_png(tmp / f"{stem}.png", audio_of[s.index], pair.target.audio,
+                            f"step {s.index}: {specs.get(s.effect).label}" + ("" if s.kept else " (not applied)"), f)
+            files.append(stem)
+        _write_wav(tmp / "final.wav", res.audio, sr)
+        (tmp / "steps.json").write_text(json.dumps({
+            "system": LABELS[system], "models": str(models.folder), "metric": metric, "patience": patience,
+            "rollback": rollback, "notes": pair.notes(), "start": res.start, "final": res.final,
+            "stopped": res.stopped, "chain": specs.as_jsonable(res.chain),
+            "steps": [{"step": s.index, "effect": s.effect, "setting": specs.as_jsonable({s.effect: s.setting})[s.effect],
+                       "described": s.describe(metric), "kept": s.kept, "before": s.before, "after": s.metrics,
+                       "ms": {k: round(v * 1000, 2) for k, v in s.seconds.items()}, "files": stem}
+                      for s, stem in zip(res.steps, files)]}, indent=1))
+    return res
+
+
+def summary(res: LoopResult) -> str:
+    """The run's start and end on the six metrics."""
+    return "\n".join(f"  {m:<7} {res.start[m]:.4g} -> {res.final[m]:.4g}" for m in EFFECT_METRICS)

@@ -1,0 +1,132 @@
+"""The paper's systems, backed by trained models (``asp effects train``): who chooses the next effect, and who sets it.
+
+=============  ==========================================  =================================
+system         chooses the next effect                      sets its parameters
+=============  ==========================================  =================================
+serumrnn       the ``rnn`` selector (history, BiLSTM)       the per-effect parameter models
+serumrnn_ni    the ``rnn_ni`` selector (initial sound only)  the parameter models
+serumcnn       the ``cnn`` selector (current step only)      the parameter models
+serumcnn_1s    the ``cnn_1s`` selector: the whole set, once   the parameter models
+oracle         the target's true missing effects (rack order) the parameter models
+random         a uniformly random unused effect             the parameter models
+=============  ==========================================  =================================
+
+Oracle and Random keep the parameter models, as in the paper, so that they isolate the choice of effects. Every
+system runs under the same loop and stopping rule (``asp.effects.loop``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from asp.effects import specs
+from asp.effects.loop import Observation, OraclePolicy, RandomPolicy
+from asp.effects.models import EffectParamModel, EffectSelector
+
+SYSTEMS = {"serumrnn": "rnn", "serumrnn_ni": "rnn_ni", "serumcnn": "cnn", "serumcnn_1s": "cnn_1s",
+           "oracle": None, "random": None}
+LABELS = {"serumrnn": "SerumRNN", "serumrnn_ni": "SerumRNN NI", "serumcnn": "SerumCNN", "serumcnn_1s": "SerumCNN 1S",
+          "oracle": "Oracle", "random": "Random"}
+
+
+def parse_systems(names: Sequence[str]) -> list[str]:
+    out = []
+    for n in names:
+        key = n.strip().lower().replace(" ", "_").replace("-", "_")
+        if key not in SYSTEMS:
+            raise KeyError(f"unknown system {n!r}; valid: {', '.join(SYSTEMS)}")
+        out.append(key)
+    return out
+
+
+class Models:
+    """The trained networks in a folder written by ``asp effects train`` (loaded on first use, CPU by default)."""
+
+    def __init__(self, folder: str | Path, device: str = "cpu") -> None:
+        self.folder = Path(folder)
+        results = self.folder / "results.json"
+        if not results.is_file():
+            raise FileNotFoundError(f"{self.folder}: no trained effect models (no results.json; run asp effects train)")
+        self.config = json.loads(results.read_text()).get("_config", {})
+        self.features = str(self.config.get("features", "mel"))
+        self.device = torch.device(device)
+        self._nets: dict[str, torch.nn.Module] = {}
+
+    def _load(self, name: str) -> torch.nn.Module:
+        if name not in self._nets:
+            from asp.effects.training import EffectModule
+
+            ckpt = self.folder / f"{name}.ckpt"
+            if not ckpt.is_file():
+                raise FileNotFoundError(f"{ckpt}: not trained (run asp effects train)")
+            self._nets[name] = EffectModule.load_from_checkpoint(str(ckpt), map_location=self.device).net.eval()
+        return self._nets[name]
+
+    def params(self, effect: str) -> EffectParamModel:
+        return self._load(f"params/{specs.get(effect).name}")  # type: ignore[return-value]
+
+    def selector(self, variant: str) -> EffectSelector:
+        return self._load(f"selectors/{variant}")  # type: ignore[return-value]
+
+    def tensor(self, observations: Sequence[Observation]) -> torch.Tensor:
+        """(1, steps, 2, bins, frames) model input of the observations."""
+        x = np.stack([o.pair(self.features) for o in observations])[None].astype(np.float32)
+        return torch.from_numpy(x).to(self.device)
+
+
+class ModelParams:
+    """Parameter prediction by the per-effect models, from the current observation."""
+
+    def __init__(self, models: Models) -> None:
+        self.models = models
+
+    def predict(self, effect: str, observation: Observation) -> specs.Setting:
+        return self.models.params(effect).predict(self.models.tensor([observation])[:, 0])[0]
+
+
+class SelectorPolicy:
+    """Next effect from a trained selector. ``cnn_1s`` predicts the whole set from the first observation (effects
+    scoring above ``threshold``, at least the top one) and applies it in order of confidence, then stops."""
+
+    def __init__(self, models: Models, variant: str, threshold: float = 0.5) -> None:
+        self.models, self.variant, self.threshold = models, variant, threshold
+        self.net = models.selector(variant)
+        self._plan: list[str] = []
+
+    @torch.no_grad()
+    def next_effect(self, observations: Sequence[Observation], used: Sequence[str]) -> str | None:
+        order = specs.rack_order()
+        used = specs.parse_names(list(used))
+        if len(used) == len(order):
+            return None
+        # the one-hot sets of effects used before each observation (observation i follows the first i steps)
+        history = torch.from_numpy(np.stack([specs.mask_vector(specs.mask_of(used[:i]))
+                                             for i in range(len(observations))])[None]).to(self.models.device)
+        logits = self.net(self.models.tensor(observations), history)[0]
+        if self.variant == "cnn_1s":
+            if len(observations) == 1:  # a new run: decide the set once
+                probs = torch.sigmoid(logits).cpu().numpy()
+                ranked = [order[i] for i in np.argsort(-probs, kind="stable")]
+                self._plan = [e for e in ranked if probs[order.index(e)] > self.threshold] or ranked[:1]
+            left = [e for e in self._plan if e not in used]
+            return left[0] if left else None
+        return order[int(torch.argmax(logits))]
+
+
+def build(system: str, models: Models, missing: Sequence[str] | None = None,
+          rng: np.random.Generator | int = 0) -> tuple[object, ModelParams]:
+    """(policy, parameter predictor) of a system. ``missing``: the target's true missing effects (Oracle only)."""
+    (system,) = parse_systems([system])
+    params = ModelParams(models)
+    if system == "oracle":
+        if missing is None:
+            raise ValueError("the oracle needs the target's effects")
+        return OraclePolicy(missing), params
+    if system == "random":
+        return RandomPolicy(rng), params
+    return SelectorPolicy(models, SYSTEMS[system]), params

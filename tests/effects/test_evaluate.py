@@ -1,0 +1,90 @@
+"""The effect stage end to end on real renders: tiny models trained on the session's small effect dataset, every
+system run by the loop, the paper's tables written; the stopping-rule replay matches live runs."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from asp.effects import specs
+from asp.effects.dataset import EffectDataset
+from asp.effects.evaluate import EvalConfig, evaluate, outcomes
+from asp.effects.loop import EffectLoop, RandomPolicy, replay
+from asp.effects.rack import FaustRack
+from asp.effects.systems import SYSTEMS, Models, SelectorPolicy, build
+
+
+def test_every_system_runs_and_the_tables_are_written(effect_data, effect_models, tmp_path):
+    out = tmp_path / "eval"
+    cfg = EvalConfig(groups=("basic_shapes",), pairs_per_length=3)
+    md = evaluate(effect_data, effect_models, out, cfg, log=lambda m: None)
+    text = md.read_text()
+    for title in ("Overall change per system", "Change per step", "Next-effect accuracy", "Change per effect",
+                  "Error against tolerated bad steps", "Latency per step"):
+        assert title in text
+    overall = pd.read_csv(out / "basic_shapes_overall.csv", index_col=0)
+    assert list(overall.index) == ["SerumRNN", "SerumRNN NI", "SerumCNN", "SerumCNN 1S", "Oracle", "Random"]
+    # 2 test families: lengths 1-4 have >= 3 pairs to draw from, length 5 only 2 (one per family)
+    assert overall.pairs.unique().tolist() == [14]
+    np.testing.assert_allclose(overall["mssmae Δ"], overall["mssmae final"] - overall["mssmae start"], atol=1e-9)
+    # every system starts from the same pairs
+    assert overall["mssmae start"].nunique() == 1
+    # the stopping rule never keeps a run worse than its start by more than the one tolerated bad step allows
+    runs = pd.read_parquet(out / "runs" / "basic_shapes" / "oracle.parquet")
+    assert runs[runs.step > 0].correct.all()  # the oracle only chooses missing effects
+    acc = pd.read_csv(out / "basic_shapes_accuracy.csv", index_col=0)
+    assert "Oracle" not in acc.index and ((acc["all steps"] >= 0) & (acc["all steps"] <= 1)).all()
+    lat = pd.read_csv(out / "basic_shapes_latency.csv", index_col=0)
+    assert (lat["render ms"] > 0).all() and (lat["total ms"] >= lat["render ms"]).all()
+    assert (out / "basic_shapes.png").stat().st_size > 1000
+    # resume: a second run reads the raw runs back instead of running the loops again
+    stamp = (out / "runs" / "basic_shapes" / "serumrnn.parquet").stat().st_mtime_ns
+    evaluate(effect_data, effect_models, out, cfg, log=lambda m: None)
+    assert (out / "runs" / "basic_shapes" / "serumrnn.parquet").stat().st_mtime_ns == stamp
+    with pytest.raises(ValueError, match="other settings"):
+        evaluate(effect_data, effect_models, out, EvalConfig(groups=("basic_shapes",), pairs_per_length=4))
+
+
+@pytest.mark.parametrize("patience,rollback", [(0, False), (1, False), (1, True), (2, False)])
+def test_replay_of_a_patient_run_equals_a_live_run(effect_data, effect_models, patience, rollback):
+    ds = EffectDataset(effect_data)
+    fam = int(ds.rows("test")[0])
+    dry = ds.dry(fam)
+    rack = FaustRack(ds.sample_rate)
+    target = rack.apply(dry, specs.subchain(ds.chain(fam), specs.subsets()[0b10110]))
+    m = Models(effect_models)
+
+    def run(p, rb):
+        policy, params = build("random", m, rng=3)
+        return EffectLoop(rack, policy, params, patience=p, rollback=rb).run(dry, target)
+
+    full = run(5, False)
+    live = run(patience, rollback)
+    final, applied = replay(full.start, full.steps, "mssmae", patience, rollback)
+    assert final == live.final and applied == len(live.chain)
+    o = outcomes(pd.DataFrame(
+        [{"pair": 0, "length": 3, "step": 0, **full.start}] +
+        [{"pair": 0, "length": 3, "step": s.index, "effect": s.effect, "kept": s.kept, **s.metrics}
+         for s in full.steps]), "mssmae", patience, rollback)
+    assert o.final_mssmae.iloc[0] == live.final["mssmae"] and o.applied.iloc[0] == applied
+
+
+def test_model_backed_systems_choose_unused_effects(effect_data, effect_models):
+    ds = EffectDataset(effect_data)
+    fam = int(ds.rows("test")[0])
+    dry = ds.dry(fam)
+    rack = FaustRack(ds.sample_rate)
+    target = rack.apply(dry, ds.chain(fam))
+    m = Models(effect_models)
+    for system in SYSTEMS:
+        policy, params = build(system, m, missing=specs.rack_order())
+        res = EffectLoop(rack, policy, params, patience=5).run(dry, target)
+        effects = [s.effect for s in res.steps]
+        assert len(effects) == len(set(effects)) and res.steps, system
+        if system != "serumcnn_1s":  # the one-shot set may stop early; the others use all five
+            assert sorted(effects) == sorted(specs.rack_order()), system
+        for s in res.steps:
+            specs.get(s.effect).check(s.setting)
+    assert isinstance(build("serumrnn", m)[0], SelectorPolicy)
+    with pytest.raises(KeyError, match="unknown system 'serumgru'; valid: serumrnn"):
+        build("serumgru", m)
+    assert RandomPolicy  # the baseline's policy class is the loop's own

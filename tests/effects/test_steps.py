@@ -1,0 +1,64 @@
+"""``asp effects steps`` on real renders: input and target in different formats are brought to one, each step's
+audio and spectrogram are written, bad input is refused with the file and the reason."""
+
+import json
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from asp.cli import main
+from asp.effects import specs
+from asp.effects.dataset import EffectDataset
+from asp.effects.rack import FaustRack
+
+
+def _pair(effect_data, tmp_path):
+    ds = EffectDataset(effect_data)
+    fam = int(ds.rows("test")[0])
+    dry = ds.dry(fam)
+    target = FaustRack(ds.sample_rate).apply(dry, specs.subchain(ds.chain(fam), ("distortion", "reverb_hall")))
+    sf.write(tmp_path / "in.wav", dry, 44100)
+    # the target as a stereo 48 kHz file, half a second longer than the input
+    t48 = soxr.resample(np.pad(target, (0, 22050)), 44100, 48000)
+    sf.write(tmp_path / "target.flac", np.stack([t48, t48], 1), 48000)
+    return tmp_path / "in.wav", tmp_path / "target.flac"
+
+
+def test_steps_writes_each_step(effect_data, effect_models, tmp_path, capsys):
+    inp, tgt = _pair(effect_data, tmp_path)
+    out = tmp_path / "steps"
+    rc = main(["effects", "steps", str(inp), str(tgt), "--models", str(effect_models), "--out", str(out),
+               "--patience", "5"])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    assert "Step 1: " in captured.out and "mssmae" in captured.out
+    report = json.loads((out / "steps.json").read_text())
+    notes = " ".join(report["notes"])
+    assert "target: folded 2 channels to mono" in notes and "target: resampled from 48000 Hz" in notes
+    assert "input: padded" in notes  # the input is brought to the target's 1.5 s
+    assert len(report["steps"]) == 5  # patience 5: every effect is tried
+    for s in report["steps"]:
+        audio, sr = sf.read(out / f"{s['files']}.wav")
+        assert sr == 44100 and len(audio) == int(1.5 * 44100)
+        assert (out / f"{s['files']}.png").stat().st_size > 2000
+        assert s["described"].startswith(f"Step {s['step']}: ")
+    inp_audio, _ = sf.read(out / "input.wav")
+    final, _ = sf.read(out / "final.wav")
+    assert len(inp_audio) == len(final) == int(1.5 * 44100)
+    assert report["final"]["mssmae"] == report["steps"][-1]["after"]["mssmae"]
+
+
+def test_steps_refuses_bad_input(effect_data, effect_models, tmp_path, capsys):
+    inp, tgt = _pair(effect_data, tmp_path)
+    sf.write(tmp_path / "silent.wav", np.zeros(44100, np.float32), 44100)
+    base = ["--models", str(effect_models), "--out", str(tmp_path / "o")]
+    assert main(["effects", "steps", str(inp), str(tmp_path / "silent.wav"), *base]) == 2
+    assert "silent.wav: silent" in capsys.readouterr().err
+    (tmp_path / "junk.wav").write_bytes(b"RIFF0000WAVEjunk")
+    assert main(["effects", "steps", str(tmp_path / "junk.wav"), str(tgt), *base]) == 2
+    assert "junk.wav: cannot decode audio" in capsys.readouterr().err
+    assert main(["effects", "steps", str(inp), str(tgt), *base, "--system", "chorusnet"]) == 2
+    assert "unknown system 'chorusnet'; valid: serumrnn" in capsys.readouterr().err
+    assert main(["effects", "steps", str(inp), str(tgt), *base, "--system", "oracle"]) == 2
+    assert not (tmp_path / "o").exists()  # nothing half-written
