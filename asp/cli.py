@@ -232,6 +232,8 @@ def print_report(table: Any, out: Path) -> None:
     with pd.option_context("display.width", 200, "display.max_rows", 500, "display.max_colwidth", 60):
         if len(ok):
             cols = ["file", "synth", "note", "lsd", "paper_lsd", "mfccd", "pcc", "mssmae", "best"]
+            if ok.effects.notna().any():
+                cols += ["mssmae_effects", "effects"]
             print(ok[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         bad = table[table.status != "ok"]
         if len(bad):
@@ -247,7 +249,8 @@ def cmd_infer(args: argparse.Namespace) -> int:
     synths = None if args.synth == "all" else [s.strip() for s in args.synth.split(",") if s.strip()]
     table = infer(args.audio, args.checkpoint, args.out,
                   InferOptions(synths=synths, batch_size=args.batch_size, device=args.device, note=args.note,
-                               write_audio=not args.no_audio))
+                               write_audio=not args.no_audio, effects=args.effects,
+                               effects_patience=args.effects_patience))
     print_report(table, args.out)
     return 0 if (table.status == "ok").any() or table.empty else 1
 
@@ -422,6 +425,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--batch-size", type=int, default=16)
     f.add_argument("--device", default="cpu")
     f.add_argument("--no-audio", action="store_true", help="write no input.wav / <synth>.wav")
+    f.add_argument("--effects", type=Path, default=None, metavar="MODELS",
+                   help="effect-stage models (asp effects train): then infer the effect steps from the best synth's "
+                        "patch toward each sound")
+    f.add_argument("--effects-patience", type=int, default=1, help="bad effect steps tolerated")
     f.set_defaults(fn=cmd_infer)
 
     e = sub.add_parser("eval", help="the paper's tables and plots for trained models (or a sweep), against baselines")

@@ -40,7 +40,8 @@ from asp.synths.presets import write_json_preset
 RESULT = "result.json"
 METRICS = ("lsd", "paper_lsd", "mse", "mae", "mel_lsd", "mfccd", "pcc", "mssmae")
 COLUMNS = ("file", "synth", "status", "error", "best", "best_synth", "note", "pitch_hz", *METRICS, "preset", "native",
-           "audio", "source_rate", "channels", "seconds", "input_notes")
+           "audio", "effects", "effects_steps", "mssmae_effects", "effects_audio", "source_rate", "channels",
+           "seconds", "input_notes")
 
 
 class InferError(RuntimeError):
@@ -55,6 +56,9 @@ class InferOptions:
         device: torch device of the model.
         note: render every preset at this MIDI note instead of the pitch rule's.
         write_audio: write ``input.wav`` and the rendered ``<synth>.wav``.
+        effects: a folder of effect-stage models (``asp effects train``): after the patches, run the effect steps
+            (SerumRNN) from the best synth's rendered patch toward the input sound.
+        effects_patience: bad effect steps tolerated before the effect stage stops.
     """
 
     synths: Sequence[str] | None = None
@@ -62,6 +66,8 @@ class InferOptions:
     device: str = "cpu"
     note: int | None = None
     write_audio: bool = True
+    effects: str | Path | None = None
+    effects_patience: int = 1
 
 
 @dataclass
@@ -105,12 +111,22 @@ def check_writable(out: Path) -> None:
         raise InferError(f"{out}: cannot write the output folder ({err.strerror or err})") from None
 
 
-def _fingerprint(checkpoint: Path, synths: Sequence[str], note: int | None) -> dict[str, Any]:
+def _sha(path: Path) -> str:
     h = hashlib.sha256()
-    with open(checkpoint, "rb") as fh:
+    with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
-    return {"checkpoint_sha256": h.hexdigest()[:16], "synths": list(synths), "note": note}
+    return h.hexdigest()[:16]
+
+
+def _fingerprint(checkpoint: Path, synths: Sequence[str], note: int | None,
+                 effects: Path | None = None, patience: int = 1) -> dict[str, Any]:
+    fp: dict[str, Any] = {"checkpoint_sha256": _sha(checkpoint), "synths": list(synths), "note": note}
+    if effects is not None:  # the effect stage's models and rule change the outputs too
+        fp["effects"] = {"models": {str(p.relative_to(effects)): _sha(p) for p in sorted(effects.rglob("*.ckpt"))
+                                    if p.parts[len(effects.parts)] in ("params", "selectors")},
+                         "patience": patience}
+    return fp
 
 
 def _finished(folder: Path, fingerprint: dict[str, Any]) -> list[dict[str, Any]] | None:
@@ -166,7 +182,17 @@ class BatchInference:
                            f"{', '.join(self.predictor.synths)}")
         self.synths = names
         self.render = self.predictor.render_settings
-        self.fingerprint = _fingerprint(Path(checkpoint), names, self.options.note)
+        self.effects = None
+        if self.options.effects is not None:
+            from asp.effects.rack import FaustRack
+            from asp.effects.systems import Models
+
+            self.effects = Models(self.options.effects, device=self.options.device)
+            self.effects.selector("rnn")  # fail now, not per file, if the models are incomplete
+            self.rack = FaustRack(self.render.sample_rate)
+        self.fingerprint = _fingerprint(Path(checkpoint), names, self.options.note,
+                                        None if self.effects is None else self.effects.folder,
+                                        self.options.effects_patience)
         self.timings = Timings()
 
     # ------------------------------------------------------------------ one file
@@ -184,6 +210,7 @@ class BatchInference:
                 "input_notes": "; ".join(loaded.notes)}
         stem = Path(rel).stem
         rows: list[dict[str, Any]] = []
+        rendered: dict[str, np.ndarray] = {}
         with atomic.atomic_dir(folder) as tmp:
             if self.options.write_audio:
                 _write_wav(tmp / "input.wav", loaded.audio, sr)
@@ -207,13 +234,45 @@ class BatchInference:
                 row.update(audio_metrics(spectra(audio), target))
                 t = self.timings.add("metrics", t)
                 rows.append(row)
+                rendered[synth] = audio
             scored = [r for r in rows if r.get("lsd") is not None]
             best = min(scored, key=lambda r: r["lsd"])["synth"] if scored else None
             for r in rows:
                 r["best_synth"], r["best"] = best, r["synth"] == best
+            if self.effects is not None and best is not None:
+                row = next(r for r in rows if r["synth"] == best)
+                try:
+                    row.update(self._effect_steps(tmp, folder, best, rendered[best], loaded.audio))
+                except Exception as err:  # the patch stays; the report says why the effect stage did not run
+                    row["error"] = f"effect stage: {err}"
+                t = self.timings.add("effect stage", t)
             (tmp / RESULT).write_text(json.dumps({"fingerprint": self.fingerprint, "rows": rows}, indent=1))
         self.timings.add("writing", t)
         return rows
+
+    def _effect_steps(self, tmp: Path, folder: Path, synth: str, dry: np.ndarray, target: np.ndarray) -> dict:
+        """The effect stage from the synth's rendered patch toward the input: ``effects.json`` (every step) and
+        ``<synth>+effects.wav``; the report's effect columns."""
+        from asp.effects import specs
+        from asp.effects.loop import EffectLoop
+        from asp.effects.systems import build
+        from asp.metrics import EffectFeatures
+
+        policy, params = build("serumrnn", self.effects)
+        res = EffectLoop(self.rack, policy, params, patience=self.options.effects_patience,
+                         features=EffectFeatures(sample_rate=self.render.sample_rate)).run(dry, target)
+        (tmp / "effects.json").write_text(json.dumps({
+            "synth": synth, "system": "SerumRNN", "stopped": res.stopped, "start": res.start, "final": res.final,
+            "chain": specs.as_jsonable(res.chain),
+            "steps": [{"step": s.index, "effect": s.effect, "described": s.describe(res.metric), "kept": s.kept,
+                       "setting": specs.as_jsonable({s.effect: s.setting})[s.effect], "after": s.metrics}
+                      for s in res.steps]}, indent=1))
+        out = {"effects": "; ".join(specs.get(e).describe(v) for e, v in res.chain.items()) or "none",
+               "effects_steps": sum(s.kept for s in res.steps), "mssmae_effects": res.final["mssmae"]}
+        if self.options.write_audio:
+            _write_wav(tmp / f"{synth}+effects.wav", res.audio, self.render.sample_rate)
+            out["effects_audio"] = self._rel(folder / f"{synth}+effects.wav")
+        return out
 
     def _rel(self, path: Path) -> str:
         return str(path.relative_to(self.out))

@@ -18,8 +18,9 @@ system runs under the same loop and stopping rule (``asp.effects.loop``).
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -44,10 +45,27 @@ def parse_systems(names: Sequence[str]) -> list[str]:
     return out
 
 
-class Models:
-    """The trained networks in a folder written by ``asp effects train`` (loaded on first use, CPU by default)."""
+@contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run a block with ``n`` torch threads (None: as they are), restoring the count after."""
+    old = torch.get_num_threads()
+    if n and n != old:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if n and n != old:
+            torch.set_num_threads(old)
 
-    def __init__(self, folder: str | Path, device: str = "cpu") -> None:
+
+class Models:
+    """The trained networks in a folder written by ``asp effects train`` (loaded on first use, CPU by default).
+
+    ``threads``: torch threads for their forward passes (default 1). The loop feeds one example at a time, and on
+    CPU one thread is fastest for that: with torch's default (one per core) a step took 10x longer on the 2-core VM
+    whenever another process was busy (``scripts/bench_effects.py``, docs/PERFORMANCE.md)."""
+
+    def __init__(self, folder: str | Path, device: str = "cpu", threads: int | None = 1) -> None:
         self.folder = Path(folder)
         results = self.folder / "results.json"
         if not results.is_file():
@@ -55,6 +73,7 @@ class Models:
         self.config = json.loads(results.read_text()).get("_config", {})
         self.features = str(self.config.get("features", "mel"))
         self.device = torch.device(device)
+        self.threads = threads if self.device.type == "cpu" else None
         self._nets: dict[str, torch.nn.Module] = {}
 
     def _load(self, name: str) -> torch.nn.Module:
@@ -86,7 +105,8 @@ class ModelParams:
         self.models = models
 
     def predict(self, effect: str, observation: Observation) -> specs.Setting:
-        return self.models.params(effect).predict(self.models.tensor([observation])[:, 0])[0]
+        with torch_threads(self.models.threads):
+            return self.models.params(effect).predict(self.models.tensor([observation])[:, 0])[0]
 
 
 class SelectorPolicy:
@@ -107,7 +127,8 @@ class SelectorPolicy:
         # the one-hot sets of effects used before each observation (observation i follows the first i steps)
         history = torch.from_numpy(np.stack([specs.mask_vector(specs.mask_of(used[:i]))
                                              for i in range(len(observations))])[None]).to(self.models.device)
-        logits = self.net(self.models.tensor(observations), history)[0]
+        with torch_threads(self.models.threads):
+            logits = self.net(self.models.tensor(observations), history)[0]
         if self.variant == "cnn_1s":
             if len(observations) == 1:  # a new run: decide the set once
                 probs = torch.sigmoid(logits).cpu().numpy()

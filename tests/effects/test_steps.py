@@ -4,6 +4,7 @@ audio and spectrogram are written, bad input is refused with the file and the re
 import json
 
 import numpy as np
+import pytest
 import soundfile as sf
 import soxr
 
@@ -62,3 +63,33 @@ def test_steps_refuses_bad_input(effect_data, effect_models, tmp_path, capsys):
     assert "unknown system 'chorusnet'; valid: serumrnn" in capsys.readouterr().err
     assert main(["effects", "steps", str(inp), str(tgt), *base, "--system", "oracle"]) == 2
     assert not (tmp_path / "o").exists()  # nothing half-written
+
+
+def test_infer_adds_the_effect_steps_to_the_best_patch(effect_models, tiny_checkpoint, tmp_path, capsys):
+    from asp.infer import InferOptions, infer
+
+    (tmp_path / "in").mkdir()
+    t = np.arange(44100) / 44100
+    sf.write(tmp_path / "in" / "buzz.wav", np.tanh(4 * np.sin(2 * np.pi * 130.8 * t)) * 0.3, 44100)
+    sf.write(tmp_path / "in" / "silent.wav", np.zeros(44100), 44100)
+    table = infer(tmp_path / "in", tiny_checkpoint, tmp_path / "out", InferOptions(effects=effect_models),
+                  progress=False)
+    best = table[(table.file == "buzz.wav") & table.best]
+    assert len(best) == 1 and best.error.isna().all()
+    row = best.iloc[0]
+    report = json.loads((tmp_path / "out" / "buzz.wav" / "effects.json").read_text())
+    assert report["synth"] == row.synth and report["steps"]
+    assert report["start"]["mssmae"] == pytest.approx(row.mssmae, rel=1e-6)  # from the patch's own render
+    assert row.mssmae_effects == pytest.approx(report["final"]["mssmae"])
+    assert row.effects_steps == len(report["chain"]) and isinstance(row.effects, str)
+    audio, _ = sf.read(tmp_path / "out" / row.effects_audio)
+    assert audio.shape[0] > 0
+    # the silent file is reported, the other files go on; other rows carry no effect columns
+    assert "silent" in table[table.file == "silent.wav"].error.iloc[0]
+    assert table[(table.file == "buzz.wav") & ~table.best.astype(bool)].effects.isna().all()
+    # a re-run with the same effect models resumes; one without them redoes the file
+    stamp = (tmp_path / "out" / "buzz.wav" / "effects.json").stat().st_mtime_ns
+    infer(tmp_path / "in", tiny_checkpoint, tmp_path / "out", InferOptions(effects=effect_models), progress=False)
+    assert (tmp_path / "out" / "buzz.wav" / "effects.json").stat().st_mtime_ns == stamp
+    infer(tmp_path / "in", tiny_checkpoint, tmp_path / "out", progress=False)
+    assert not (tmp_path / "out" / "buzz.wav" / "effects.json").exists()
