@@ -295,6 +295,7 @@ def cmd_effects_train(args: argparse.Namespace) -> int:
     res = train_models(args.data, args.out, features=args.features, epochs=args.epochs, batch_size=args.batch_size,
                        selectors=[v.strip() for v in args.selectors.split(",") if v.strip()], seed=args.seed,
                        lr=args.lr, limit=args.limit or None, intermediate=args.intermediate,
+                       selector_epochs=args.selector_epochs or None,
                        log=lambda m: print(m, file=sys.stderr))
     import pandas as pd
 
@@ -464,6 +465,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", type=Path, required=True)
     d.add_argument("--features", default="mel", choices=("mel", "mfcc"))
     d.add_argument("--epochs", type=int, default=10)
+    d.add_argument("--selector-epochs", type=int, default=0, help="the selectors' epochs (0: --epochs)")
     d.add_argument("--batch-size", type=int, default=32)
     d.add_argument("--selectors", default="rnn,rnn_ni,cnn,cnn_1s", help="selector variants to train")
     d.add_argument("--intermediate", default="both", choices=("true", "model", "both"),

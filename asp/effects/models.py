@@ -137,8 +137,10 @@ class EffectSelector(nn.Module):
         if self.variant == "cnn":
             logits = self.head(self.cnn(prepare(steps[idx, last], self.features)))
         else:
-            x = steps[:, :1].expand(-1, s, -1, -1, -1) if self.variant == "rnn_ni" else steps
-            feats = self.cnn(prepare(x.reshape(b * s, *x.shape[2:]), self.features)).reshape(b, s, -1)
+            if self.variant == "rnn_ni":  # the initial sound's features at every step, computed once
+                feats = self.cnn(prepare(steps[:, 0], self.features))[:, None].expand(-1, s, -1)
+            else:
+                feats = self.cnn(prepare(steps.reshape(b * s, *steps.shape[2:]), self.features)).reshape(b, s, -1)
             packed = nn.utils.rnn.pack_padded_sequence(torch.cat([feats, used.float()], -1), lengths.cpu(),
                                                        batch_first=True, enforce_sorted=False)
             out, _ = self.rnn(packed)

@@ -148,10 +148,11 @@ INTERMEDIATE = ("true", "model", "both")
 def train_models(data: str | Path, out: str | Path, features: str = "mel", epochs: int = 10, batch_size: int = 32,
                  selectors: Sequence[str] = ("rnn", "rnn_ni", "cnn", "cnn_1s"), effects: Sequence[str] | None = None,
                  seed: int = 0, lr: float = 1e-3, limit: int | None = None, intermediate: str = "both",
-                 log: Callable[[str], None] = print) -> dict[str, Any]:
+                 selector_epochs: int | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Train the parameter models and the selectors; returns (and writes to ``OUT/results.json``) their final
-    validation metrics. Finished checkpoints are kept and skipped on a re-run; a re-run with other settings is
-    refused. ``limit``: at most this many examples per split and model (a seeded subset; quick runs).
+    validation metrics and settings. Finished checkpoints are kept and skipped on a re-run; a re-run that would
+    train a finished model with other settings is refused (settings of models still to train may change: e.g.
+    ``selector_epochs``, the selectors' epochs, default ``epochs``). ``limit``: at most this many examples per split and model (a seeded subset; quick runs).
     ``intermediate``: the selectors' training steps on true intermediate audio (``true``), on audio produced by the
     trained parameter models (``model``, see ``asp.effects.rollouts``; needs all five), or both (the default).
     Validation always uses true audio, so the settings compare."""
@@ -177,22 +178,34 @@ def train_models(data: str | Path, out: str | Path, features: str = "mel", epoch
     out = Path(out)
     results_file = out / "results.json"
     results: dict[str, Any] = json.loads(results_file.read_text()) if results_file.is_file() else {}
-    config = {"data": str(Path(data).resolve()), "data_plan_crc32": zlib.crc32((ds.root / "plan.json").read_bytes()),
-              "features": features, "epochs": epochs, "batch_size": batch_size, "seed": seed, "lr": lr,
-              "limit": limit, "intermediate": intermediate}
+    shared = {"data": str(Path(data).resolve()), "data_plan_crc32": zlib.crc32((ds.root / "plan.json").read_bytes()),
+              "features": features}
     have = results.get("_config")
-    if have is not None:
-        diff = sorted(k for k in config if k != "data" and have.get(k) != config[k])
+    if have is not None and {k: have.get(k) for k in ("data_plan_crc32", "features")} != {
+            k: shared[k] for k in ("data_plan_crc32", "features")}:
+        raise ValueError(f"{out} holds effect models of another dataset or features; use another folder or delete it")
+    settings = {"params": {"epochs": epochs, "batch_size": batch_size, "seed": seed, "lr": lr, "limit": limit},
+                "selectors": {"epochs": selector_epochs or epochs, "batch_size": batch_size, "seed": seed, "lr": lr,
+                              "limit": limit, "intermediate": intermediate}}
+
+    def todo(name: str) -> bool:
+        """Whether a model still has to be trained; a finished one trained with other settings is refused."""
+        if not ((out / f"{name}.ckpt").is_file() and name in results):
+            return True
+        want, got = settings[name.split("/")[0]], results[name].get("settings", {})
+        diff = sorted(k for k in want if got.get(k) != want[k])
         if diff:
-            raise ValueError(f"{out} holds effect models trained with other settings ({', '.join(diff)}); "
-                             "use another folder or delete it")
-    todo = lambda name: not ((out / f"{name}.ckpt").is_file() and name in results)  # noqa: E731
+            raise ValueError(f"{out}: {name} was trained with other settings ({', '.join(diff)}); use another "
+                             "folder or delete it")
+        return False
 
     def fit(name: str, module: EffectModule, train: Dataset, valid: Dataset, collate: Any = None) -> None:
+        kind = name.split("/")[0]
         log(f"training {name} on {len(train)} examples ({len(valid)} to validate)")
-        results[name] = _fit(module, train, valid, out / f"{name}.ckpt", epochs, batch_size, collate,
-                             log_dir=out / "logs")
-        results["_config"] = config
+        metrics = _fit(module, train, valid, out / f"{name}.ckpt", settings[kind]["epochs"], batch_size, collate,
+                       log_dir=out / "logs")
+        results[name] = {**metrics, "settings": settings[kind]}
+        results["_config"] = shared
         atomic_write_bytes(results_file, json.dumps(results, indent=1).encode())
 
     for e in specs.parse_names(list(effects or specs.rack_order())):
