@@ -9,7 +9,8 @@ Everything else is built from families by index, without new audio:
   211 per family (3^5 subset-superset pairs less the 32 with A = T);
 * *parameter examples* for effect e: (A, A + e) for every A without e: 16 per effect, 80 per family;
 * *selection examples*: one per pair, the steps from the dry sound to A in a seeded random order, then the target;
-  the label is the set of effects still missing (T - A), so every step of a sequence is trained, the first included.
+  the label is the set of effects still missing (T - A), so every step of a sequence is trained, the first included;
+  and one per subset with A = T, where the label is empty: the right choice there is to stop.
 
 Splits are by preset: all families of a preset (and so its dry render, which they share) sit in one split, and no
 render is on both sides. On disk: ``families/<group>/<preset>/dNNNN/`` (``mels.npy``, ``mfccs.npy``: the 32 renders'
@@ -301,11 +302,17 @@ def param_examples(families: np.ndarray, effect: str) -> pd.DataFrame:
     return pd.DataFrame({"family": fam, "input": a, "target": a | bit})
 
 
-def selection_examples(families: np.ndarray, seed: int = 0) -> pd.DataFrame:
+def selection_examples(families: np.ndarray, seed: int = 0, stop: bool = True) -> pd.DataFrame:
     """One example per pair: the path of masks from the dry sound to the input A (A's effects added in a seeded
     random order), the target T, and the label, the mask of T's effects missing from A. Step k of a sequence is
-    the example whose A has k effects, so every step is trained."""
+    the example whose A has k effects, so every step is trained. ``stop``: also the 32 cases per family where A
+    already is T (label 0: the right choice is to stop)."""
     p = pairs(families)
+    if stop:
+        same = np.arange(N_SUBSETS)
+        p = pd.concat([p, pd.DataFrame({"family": np.repeat(np.asarray(families, np.int64), N_SUBSETS),
+                                        "input": np.tile(same, len(families)), "target": np.tile(same, len(families))})],
+                      ignore_index=True)
     rng = np.random.default_rng(seed)
     paths = []
     for a in p.input.to_numpy():

@@ -9,7 +9,8 @@ stopping rules are applied afterwards by ``replay``: a run's steps do not depend
 this gives exactly what a live run with each rule would give. From these runs:
 
 * ``overall``: mean start and final value and mean change (final - start) of the six metrics per system, under the
-  default rule (one bad step tolerated, no rollback);
+  default rule (one bad step tolerated, no rollback), the mean steps applied and the share of runs the system ended
+  itself (a selector's stop; the Oracle when the target's effects are used) before the rule did;
 * ``per_step``: mean change of each metric made by step k, over the runs that applied a k-th step (default rule);
 * ``accuracy``: next-effect accuracy per step: the chosen effect is one of the target's still missing effects
   (counted while some are missing);
@@ -100,7 +101,7 @@ def run_system(data: EffectDataset, models: Models, system: str, pairs: pd.DataF
         loop = EffectLoop(rack, policy, params, metric=cfg.metric, patience=len(specs.rack_order()), features=f)
         res = loop.run(dry, target)
         base = {"pair": n, "family": p.family, "target": p.target, "length": p.length}
-        rows.append({**base, "step": 0, **res.start})
+        rows.append({**base, "step": 0, "stopped": res.stopped, **res.start})
         used: list[str] = []
         for s in res.steps:
             left = [e for e in missing if e not in used]
@@ -126,7 +127,10 @@ def outcomes(runs: pd.DataFrame, metric: str, patience: int, rollback: bool = Fa
     for pair, run in runs.groupby("pair", sort=True):
         start, steps = _steps_of(run)
         final, applied = replay(start, steps, metric, patience, rollback)
-        out.append({"pair": pair, "length": int(run.length.iloc[0]), "applied": applied,
+        # the system itself ended the run (a selector's stop, the Oracle done), before the rule did
+        own = ("stopped" in run and run.stopped.iloc[0] == "the policy stopped"
+               and replay(start, steps, metric, patience)[1] == len(steps))
+        out.append({"pair": pair, "length": int(run.length.iloc[0]), "applied": applied, "own_stop": own,
                     **{f"start_{m}": start[m] for m in EFFECT_METRICS}, **{f"final_{m}": final[m] for m in EFFECT_METRICS}})
     return pd.DataFrame(out)
 
@@ -149,7 +153,7 @@ def tables(all_runs: dict[str, pd.DataFrame], cfg: EvalConfig) -> dict[str, pd.D
     for system, runs in all_runs.items():
         label = LABELS[system]
         o = outcomes(runs, metric, cfg.patience)
-        row = {"system": label, "pairs": len(o), "steps": o.applied.mean()}
+        row = {"system": label, "pairs": len(o), "steps": o.applied.mean(), "own stops": o.own_stop.mean()}
         for m in EFFECT_METRICS:
             row[f"{m} start"] = o[f"start_{m}"].mean() * SCALE[m]
             row[f"{m} final"] = o[f"final_{m}"].mean() * SCALE[m]
@@ -263,7 +267,7 @@ def evaluate(data: str | Path, models: str | Path, out: str | Path, cfg: EvalCon
                 continue
             atomic_write_bytes(out / f"{group}_{name}.csv", df.to_csv().encode())
             if name == "overall":
-                df = df[["pairs", "steps", *[f"{m_} Δ" for m_ in EFFECT_METRICS], f"{cfg.metric} start",
+                df = df[["pairs", "steps", "own stops", *[f"{m_} Δ" for m_ in EFFECT_METRICS], f"{cfg.metric} start",
                          f"{cfg.metric} final"]]
             lines += [f"### {title}", "", _md(df), ""]
         _plot(t, cfg.metric, out / f"{group}.png")

@@ -12,6 +12,11 @@ normalised dB mel (128 bins) or its MFCCs (30), both (bins, frames).
   so it plans from the input and its own history), ``cnn`` (SerumCNN: the CNN on the current step alone, no
   history or recurrence; used effects are still masked), ``cnn_1s`` (SerumCNN 1S: one shot, a multi-label CNN on the
   initial pair that predicts the whole effect set at once).
+
+The sequential variants (``rnn``, ``rnn_ni``, ``cnn``) score a sixth choice, *stop*: the right answer when the
+current sound already has every effect of the target. SerumRNN's selector had no such output and always chose
+another effect, so only the metric-based stopping rule ended a run, after the damage of an effect the target does
+not have (asp's own evaluation found those overshoot steps to be most of the later steps' losses).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from torch import nn
 from asp.effects import specs
 
 N_EFFECTS = 5
+STOP = N_EFFECTS  # the index of the stop choice in a sequential selector's logits
 SELECTORS = ("rnn", "rnn_ni", "cnn", "cnn_1s")
 FEATURES = ("mel", "mfcc")
 MFCC_SCALE = 0.01  # MFCCs of the dB mel reach a few hundred; scaled to about the mel's range
@@ -110,12 +116,13 @@ class EffectSelector(nn.Module):
         if variant not in SELECTORS:
             raise ValueError(f"unknown selector {variant!r}; valid: {', '.join(SELECTORS)}")
         self.variant, self.features = variant, features
+        self.n_out = N_EFFECTS if variant == "cnn_1s" else N_EFFECTS + 1  # + stop
         self.cnn = FeatureCNN(dim)
         if variant in ("rnn", "rnn_ni"):
             self.rnn = nn.LSTM(dim + N_EFFECTS, hidden, batch_first=True, bidirectional=True)
-            self.head = nn.Linear(2 * hidden, N_EFFECTS)
+            self.head = nn.Linear(2 * hidden, self.n_out)
         else:
-            self.head = nn.Linear(dim, N_EFFECTS)
+            self.head = nn.Linear(dim, self.n_out)
 
     def forward(self, steps: torch.Tensor, used: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """Logits for the next effect.
@@ -126,7 +133,8 @@ class EffectSelector(nn.Module):
             used: (B, S, 5) one-hot sets of the effects used before each step.
             lengths: (B,) steps per sequence (padding after them), default all S.
         Returns:
-            (B, 5) logits; ``-inf`` for effects already used, except with ``cnn_1s`` (a multi-label set).
+            (B, 6) logits, the five effects and stop, ``-inf`` for effects already used; ``cnn_1s``: (B, 5), a
+            multi-label set.
         """
         b, s = steps.shape[:2]
         lengths = lengths if lengths is not None else torch.full((b,), s, dtype=torch.long, device=steps.device)
@@ -146,19 +154,21 @@ class EffectSelector(nn.Module):
             out, _ = self.rnn(packed)
             out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=s)
             logits = self.head(out[idx, last])
-        return logits.masked_fill(used[idx, last] > 0, float("-inf"))
+        mask = nn.functional.pad(used[idx, last] > 0, (0, 1))  # stop is never masked
+        return logits.masked_fill(mask, float("-inf"))
 
     def loss(self, steps: torch.Tensor, used: torch.Tensor, lengths: torch.Tensor,
              label: torch.Tensor) -> dict[str, torch.Tensor]:
         """``label``: (B, 5) multi-hot set of the effects still missing. Selectors: cross-entropy against the uniform
-        distribution over that set (any missing effect is a right next step); ``cnn_1s``: binary cross-entropy per
-        effect against the whole set (``label`` of the first step). Returns the loss and the accuracy (the top
-        effect is in the set)."""
+        distribution over that set (any missing effect is a right next step), or against stop where the set is
+        empty; ``cnn_1s``: binary cross-entropy per effect against the whole set (``label`` of the first step).
+        Returns the loss and the accuracy (the top choice is right)."""
         logits = self(steps, used, lengths)
         label = label.float()
         if self.variant == "cnn_1s":
             loss = nn.functional.binary_cross_entropy_with_logits(logits, label)
         else:
+            label = torch.cat([label, (label.sum(-1, keepdim=True) == 0).float()], -1)
             target = label / label.sum(-1, keepdim=True).clamp(min=1)
             logp = torch.log_softmax(logits, -1).masked_fill(~torch.isfinite(logits), 0.0)
             loss = -(target * logp).sum(-1).mean()

@@ -4,8 +4,8 @@ With true intermediate audio only, a selector never sees the small errors that t
 each step (one of the flaws of SerumRNN's code, ``pitfalls.md``). A *rollout* walks from a family's dry sound toward
 one of its target subsets T, adding T's effects in a seeded random order; each effect's setting is predicted by the
 trained parameter model from (the current, model-produced sound, the true target), and the chain is rendered. Every
-state before the last is a selection example: the steps so far, the effects used, and the effects of T still
-missing as the label. Per family: 31 targets, 80 examples, 49 renders (the dry sound is shared).
+state is a selection example: the steps so far, the effects used, and the effects of T still missing as the label
+(none after the last step: stop). Per family: 31 targets, 111 examples, 80 renders (the dry sound is shared).
 
 On disk, next to the models: ``rollouts/<family folder>/`` (``mels.npy``, ``mfccs.npy``: the states' features,
 float16, state 0 the dry sound; ``examples.json``), each folder atomic, a re-run building only the missing ones.
@@ -29,7 +29,7 @@ from asp.effects.systems import Models
 from asp.metrics import EffectFeatures, effect_mel, effect_mfcc
 
 KINDS = ("mels", "mfccs")
-PER_FAMILY = 80  # examples per family: a rollout toward each of the 31 targets, one per effect of it
+PER_FAMILY = 111  # examples per family: a rollout toward each of the 31 targets, one per effect of it and a stop
 
 
 def rollout_family(data: EffectDataset, family: int, models: Models, rack: object, seed: int,
@@ -51,7 +51,6 @@ def rollout_family(data: EffectDataset, family: int, models: Models, rack: objec
         for t in live:  # the example at this step: the states so far, the effects used, what is still missing
             used = [specs.mask_of(orders[t][:j]) for j in range(i + 1)]
             examples.append({"target": t, "path": list(paths[t]), "used": used, "label": t & ~used[-1]})
-        live = [t for t in live if len(orders[t]) > i + 1]  # the last effect's state is never an input
         by_effect: dict[str, list[int]] = {}
         for t in live:
             by_effect.setdefault(orders[t][i], []).append(t)
@@ -68,6 +67,9 @@ def rollout_family(data: EffectDataset, family: int, models: Models, rack: objec
             states["mfccs"].append(effect_mfcc(mel, f))
             state_of[t] = len(states["mels"]) - 1
             paths[t].append(state_of[t])
+    for t, order in orders.items():  # every effect of T applied: the right choice is to stop
+        examples.append({"target": t, "path": list(paths[t]), "used": [specs.mask_of(order[:j])
+                                                                       for j in range(len(order) + 1)], "label": 0})
     return {"mels": np.stack(states["mels"]), "mfccs": np.stack(states["mfccs"]), "examples": examples}
 
 
@@ -79,6 +81,7 @@ def build(data: EffectDataset, models: Models, rows: Sequence[int], out: str | P
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     wanted = {"data_plan_crc32": zlib.crc32((data.root / "plan.json").read_bytes()), "seed": seed,
+              "examples_per_family": PER_FAMILY,
               "params": {e: zlib.crc32((models.folder / "params" / f"{e}.ckpt").read_bytes())
                          for e in specs.rack_order()}}
     plan = out / "plan.json"
@@ -108,9 +111,11 @@ def build(data: EffectDataset, models: Models, rows: Sequence[int], out: str | P
 
 
 class RolloutExamples(Dataset):
-    """Selection examples on model-produced intermediate audio, in ``SelectionExamples``' format."""
+    """Selection examples on model-produced intermediate audio, in ``SelectionExamples``' format (``one_shot``:
+    only the first step of each rollout, as SerumCNN 1S trains)."""
 
-    def __init__(self, data: EffectDataset, folder: str | Path, rows: Sequence[int], features: str = "mel") -> None:
+    def __init__(self, data: EffectDataset, folder: str | Path, rows: Sequence[int], features: str = "mel",
+                 one_shot: bool = False) -> None:
         self.data, self.folder = data, Path(folder)
         self.kind = "mels" if features == "mel" else "mfccs"
         self.index: list[tuple[int, dict]] = []
@@ -118,7 +123,8 @@ class RolloutExamples(Dataset):
             path = self.folder / data.families.folder.iloc[int(fam)] / "examples.json"
             if not path.is_file():
                 raise FileNotFoundError(f"{path}: missing rollouts (run the training again to build them)")
-            self.index += [(int(fam), ex) for ex in json.loads(path.read_text())]
+            self.index += [(int(fam), ex) for ex in json.loads(path.read_text())
+                           if not one_shot or (len(ex["path"]) == 1 and ex["label"])]  # 1S: from the dry sound
         self._cache: dict[int, np.ndarray] = {}
 
     def __len__(self) -> int:

@@ -12,7 +12,8 @@ random         a uniformly random unused effect             the parameter models
 =============  ==========================================  =================================
 
 Oracle and Random keep the parameter models, as in the paper, so that they isolate the choice of effects. Every
-system runs under the same loop and stopping rule (``asp.effects.loop``).
+system runs under the same loop and stopping rule (``asp.effects.loop``). The three sequential selectors may also
+choose to stop (``asp.effects.models``); the Oracle stops when the target's effects are used, Random never does.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import torch
 
 from asp.effects import specs
 from asp.effects.loop import Observation, OraclePolicy, RandomPolicy
-from asp.effects.models import EffectParamModel, EffectSelector
+from asp.effects.models import STOP, EffectParamModel, EffectSelector
 
 SYSTEMS = {"serumrnn": "rnn", "serumrnn_ni": "rnn_ni", "serumcnn": "cnn", "serumcnn_1s": "cnn_1s",
            "oracle": None, "random": None}
@@ -136,7 +137,8 @@ class SelectorPolicy:
                 self._plan = [e for e in ranked if probs[order.index(e)] > self.threshold] or ranked[:1]
             left = [e for e in self._plan if e not in used]
             return left[0] if left else None
-        return order[int(torch.argmax(logits))]
+        choice = int(torch.argmax(logits))
+        return None if choice == STOP else order[choice]
 
 
 def build(system: str, models: Models, missing: Sequence[str] | None = None,

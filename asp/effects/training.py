@@ -50,9 +50,14 @@ class ParamExamples(Dataset):
 
 
 class SelectionExamples(Dataset):
-    def __init__(self, data: EffectDataset, split: str, features: str = "mel", seed: int = 0) -> None:
+    """``one_shot``: SerumCNN 1S's examples, the first step of each pair only (the dry sound against the target, the
+    label the target's whole set), no stop cases."""
+
+    def __init__(self, data: EffectDataset, split: str, features: str = "mel", seed: int = 0,
+                 one_shot: bool = False) -> None:
         self.data, self.kind = data, KINDS[features]
-        self.index = selection_examples(data.rows(split), seed=seed)
+        index = selection_examples(data.rows(split), seed=seed, stop=not one_shot)
+        self.index = index[index.step == 1].reset_index(drop=True) if one_shot else index
 
     def __len__(self) -> int:
         return len(self.index)
@@ -215,22 +220,26 @@ def train_models(data: str | Path, out: str | Path, features: str = "mel", epoch
     selectors = [v for v in selectors if todo(f"selectors/{v}")]
     if not selectors:
         return results
-    train_sets: list[Dataset] = []
-    if intermediate in ("true", "both"):
-        train_sets.append(cap(SelectionExamples(ds, "train", features, seed)))
+    rollout_folder = rollout_rows = None
     if intermediate in ("model", "both"):
         missing = [e for e in specs.rack_order() if todo(f"params/{e}")]
         if missing:
             raise ValueError(f"training on model-produced audio needs all five parameter models; not trained: "
                              f"{', '.join(missing)} (or use intermediate='true')")
-        rows = ds.rows("train")
+        rollout_rows = ds.rows("train")
         if limit is not None:  # only as many families as the capped examples need
-            rows = np.sort(np.random.default_rng(seed).permutation(rows)[:-(-limit // rollouts.PER_FAMILY)])
-        folder = rollouts.build(ds, Models(out), rows, out / "rollouts", seed, log)
-        train_sets.append(cap(rollouts.RolloutExamples(ds, folder, rows, features)))
-    train = train_sets[0] if len(train_sets) == 1 else ConcatDataset(train_sets)
-    valid = cap(SelectionExamples(ds, "valid", features, seed))
+            rollout_rows = np.sort(np.random.default_rng(seed).permutation(rollout_rows)[
+                :-(-limit // rollouts.PER_FAMILY)])
+        rollout_folder = rollouts.build(ds, Models(out), rollout_rows, out / "rollouts", seed, log)
     for v in selectors:
+        one_shot = v == "cnn_1s"
+        train_sets: list[Dataset] = []
+        if intermediate in ("true", "both"):
+            train_sets.append(cap(SelectionExamples(ds, "train", features, seed, one_shot)))
+        if rollout_folder is not None:
+            train_sets.append(cap(rollouts.RolloutExamples(ds, rollout_folder, rollout_rows, features, one_shot)))
+        train = train_sets[0] if len(train_sets) == 1 else ConcatDataset(train_sets)
+        valid = cap(SelectionExamples(ds, "valid", features, seed, one_shot))
         fit(f"selectors/{v}", EffectModule("selector", variant=v, features=features, lr=lr), train, valid,
             collate_steps)
     return results

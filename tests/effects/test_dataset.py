@@ -37,11 +37,13 @@ def test_pair_construction_counts():
     assert len(e) == 16 and ((e.target - e.input) == 16).all()  # eq is the 5th effect in the rack: bit 4
     assert sum(len(param_examples(np.array([4]), n)) for n in specs.rack_order()) == 80
     s = selection_examples(np.array([4]), seed=0)
-    assert len(s) == 211 and (s.label == s.target - s.input).all()
+    assert len(s) == 211 + 32 and (s.label == s.target - s.input).all()
+    assert ((s.label == 0) == (s.input == s.target)).all()  # the 32 stop cases
+    assert len(selection_examples(np.array([4]), seed=0, stop=False)) == 211
     for path, a in zip(s.path, s.input):
         assert path[0] == 0 and path[-1] == a
         assert all(bin(b - x).count("1") == 1 and b & x == x for x, b in zip(path, path[1:]))  # one effect per step
-    assert set(s.step) == {1, 2, 3, 4, 5}  # the first step is trained, not only the last
+    assert set(s.step) == {1, 2, 3, 4, 5, 6}  # the first step is trained, not only the last (6: stop after five)
 
 
 def test_splits_by_preset_no_render_on_both_sides(effect_data):

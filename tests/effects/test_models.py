@@ -52,11 +52,11 @@ def test_selector_masks_used_effects_and_handles_padding(variant):
     used[1, 1, 0] = used[1, 2, 0] = used[1, 2, 4] = 1  # sequence 1: 3 steps, effects 0 and 4 used
     lengths = torch.tensor([2, 3])
     logits = sel(steps, used, lengths)
-    assert logits.shape == (2, 5)
     if variant == "cnn_1s":
-        assert torch.isfinite(logits).all()
+        assert logits.shape == (2, 5) and torch.isfinite(logits).all()
         return
-    assert torch.isinf(logits[0, 2]) and torch.isfinite(logits[0, [0, 1, 3, 4]]).all()
+    assert logits.shape == (2, 6)  # five effects and stop
+    assert torch.isinf(logits[0, 2]) and torch.isfinite(logits[0, [0, 1, 3, 4, 5]]).all()
     assert torch.isinf(logits[1, [0, 4]]).all()
     # padding after a sequence's length does not change its prediction
     steps2 = steps.clone()
@@ -85,3 +85,16 @@ def test_selector_loss_rewards_any_missing_effect():
     assert np.isfinite(out["loss"].item()) and 0 <= out["accuracy"].item() <= 1
     out["loss"].backward()
     assert sel.cnn.fc[0].weight.grad.abs().sum() > 0
+
+
+def test_selector_loss_wants_stop_when_nothing_is_missing():
+    sel = EffectSelector("cnn", dim=16)
+    steps = torch.randn(2, 1, 2, 128, 20)
+    used = torch.zeros(2, 1, 5)
+    nothing = torch.zeros(2, 5)
+    with torch.no_grad():
+        sel.head.bias.copy_(torch.tensor([0.0, 0, 0, 0, 0, 50.0]))  # a selector that always stops
+    out = sel.loss(steps, used, torch.tensor([1, 1]), nothing)
+    assert out["accuracy"].item() == 1.0 and out["loss"].item() < 1e-3
+    out = sel.loss(steps, used, torch.tensor([1, 1]), torch.tensor([[0, 1, 0, 0, 0]] * 2))
+    assert out["accuracy"].item() == 0.0 and out["loss"].item() > 10  # stopping with an effect missing is wrong

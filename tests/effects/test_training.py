@@ -64,22 +64,36 @@ def test_a_short_run_trains_and_resumes(effect_data, tmp_path):
 
 def test_selectors_train_on_model_produced_audio(effect_data, tmp_path):
     out = tmp_path / "models"
-    train_models(effect_data, out, epochs=1, batch_size=16, selectors=("cnn",), limit=100, intermediate="both")
+    train_models(effect_data, out, epochs=1, batch_size=16, selectors=("cnn", "cnn_1s"), limit=150,
+                 intermediate="both")
     ds = EffectDataset(effect_data)
     fams = sorted(p.parent for p in (out / "rollouts").rglob("examples.json"))
-    assert len(fams) == 2  # ceil(100 / 80) families rolled out for a capped run
+    assert len(fams) == 2  # ceil(150 / 111) families rolled out for a capped run
     fam = int(np.nonzero(ds.families.folder.to_numpy() == str(fams[0].relative_to(out / "rollouts")))[0][0])
     examples = json.loads((fams[0] / "examples.json").read_text())
     mels = np.load(fams[0] / "mels.npy")
-    assert len(examples) == 80 and mels.shape == (50, 128, 87)
+    assert len(examples) == 111 and mels.shape == (81, 128, 87)
     # state 0 is the dry sound, rendered again from the preset file: the dataset's own dry features
     np.testing.assert_array_equal(mels[0], ds.features(fam)[0])
     for ex in examples:
-        assert ex["label"] == ex["target"] & ~ex["used"][-1] and ex["label"] > 0
+        assert ex["label"] == ex["target"] & ~ex["used"][-1]
         assert len(ex["path"]) == len(ex["used"]) and ex["used"][0] == 0
+    stops = [ex for ex in examples if ex["label"] == 0]  # one per target, after its last effect
+    assert len(stops) == 31 and all(ex["used"][-1] == ex["target"] for ex in stops)
     # a model-produced state is the predicted settings' sound, not the true one of the same subset
     ex = next(e for e in examples if len(e["path"]) == 2)
     assert np.abs(mels[ex["path"][1]].astype(np.float32) - ds.features(fam)[ex["used"][1]]).max() > 0.01
     rx = RolloutExamples(ds, out / "rollouts", [fam], "mfcc")
     steps, used, label = rx[examples.index(ex)]
     assert steps.shape == (2, 2, 30, 87) and used.shape == (2, 5) and label.sum() == bin(ex["label"]).count("1")
+    one_shot = RolloutExamples(ds, out / "rollouts", [fam], "mel", one_shot=True)
+    assert len(one_shot) == 31 and all(len(e["path"]) == 1 and e["label"] == e["target"] for _, e in one_shot.index)
+
+
+def test_one_shot_examples_are_first_steps_with_the_whole_set(effect_data):
+    ds = EffectDataset(effect_data)
+    ex = SelectionExamples(ds, "valid", one_shot=True)
+    assert len(ex) == 31 * len(ds.rows("valid"))
+    assert (ex.index.step == 1).all() and (ex.index.label == ex.index.target).all() and (ex.index.label > 0).all()
+    seq = SelectionExamples(ds, "valid")
+    assert len(seq) == 243 * len(ds.rows("valid")) and (seq.index.label == 0).sum() == 32 * len(ds.rows("valid"))
