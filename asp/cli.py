@@ -25,8 +25,13 @@ def _notes(text: str) -> tuple[int, ...]:
     return tuple(out)
 
 
+def _names(text: str) -> tuple[str, ...]:
+    """'a, b,,c' -> ('a', 'b', 'c')."""
+    return tuple(s.strip() for s in text.split(",") if s.strip())
+
+
 def _synth_list(text: str) -> tuple[str, ...]:
-    names = tuple(s.strip() for s in text.split(",") if s.strip())
+    names = _names(text)
     if names == ("builtin",):
         return tuple(registry.builtin_names())
     for n in names:
@@ -166,7 +171,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from asp.models.sweep import sweep
 
-    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    variants = list(_names(args.variants))
     latents = [int(z) for z in args.latents.split(",") if z.strip()]
     out = sweep(args.overrides, variants, latents, Path(args.out) if args.out else None, backend=args.backend,
                 address=args.address, cpus_per_trial=args.cpus_per_trial, gpus_per_trial=args.gpus_per_trial,
@@ -246,7 +251,7 @@ def print_report(table: Any, out: Path) -> None:
 def cmd_infer(args: argparse.Namespace) -> int:
     from asp.infer import InferOptions, infer
 
-    synths = None if args.synth == "all" else [s.strip() for s in args.synth.split(",") if s.strip()]
+    synths = None if args.synth == "all" else list(_names(args.synth))
     table = infer(args.audio, args.checkpoint, args.out,
                   InferOptions(synths=synths, batch_size=args.batch_size, device=args.device, note=args.note,
                                write_audio=not args.no_audio, effects=args.effects,
@@ -277,7 +282,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_effects_dataset(args: argparse.Namespace) -> int:
     from asp.effects.dataset import GROUPS_DIR, EffectDataConfig, generate
 
-    cfg = EffectDataConfig(out=args.out, groups=tuple(g.strip() for g in args.groups.split(",") if g.strip()),
+    cfg = EffectDataConfig(out=args.out, groups=_names(args.groups),
                            presets_dir=args.presets_dir or GROUPS_DIR, draws=args.draws, seed=args.seed,
                            workers=args.workers)
     out = generate(cfg)
@@ -293,7 +298,7 @@ def cmd_effects_train(args: argparse.Namespace) -> int:
     from asp.effects.training import train_models
 
     res = train_models(args.data, args.out, features=args.features, epochs=args.epochs, batch_size=args.batch_size,
-                       selectors=[v.strip() for v in args.selectors.split(",") if v.strip()], seed=args.seed,
+                       selectors=_names(args.selectors), seed=args.seed,
                        lr=args.lr, limit=args.limit or None, intermediate=args.intermediate,
                        selector_epochs=args.selector_epochs or None,
                        log=lambda m: print(m, file=sys.stderr))
@@ -308,8 +313,7 @@ def cmd_effects_train(args: argparse.Namespace) -> int:
 def cmd_effects_eval(args: argparse.Namespace) -> int:
     from asp.effects.evaluate import EvalConfig, evaluate
 
-    groups = tuple(g.strip() for g in args.groups.split(",") if g.strip()) or None
-    cfg = EvalConfig(groups=groups, systems=tuple(s.strip() for s in args.systems.split(",") if s.strip()),
+    cfg = EvalConfig(groups=_names(args.groups) or None, systems=_names(args.systems),
                      pairs_per_length=args.pairs_per_length, split=args.split, metric=args.metric,
                      patience=args.patience, seed=args.seed)
     md = evaluate(args.data, args.models, args.out, cfg, log=lambda m: print(m, file=sys.stderr))

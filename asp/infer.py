@@ -111,21 +111,15 @@ def check_writable(out: Path) -> None:
         raise InferError(f"{out}: cannot write the output folder ({err.strerror or err})") from None
 
 
-def _sha(path: Path) -> str:
+def _fingerprint(checkpoint: Path, synths: Sequence[str], note: int | None, effects: Any = None,
+                 patience: int = 1) -> dict[str, Any]:
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open(checkpoint, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
-    return h.hexdigest()[:16]
-
-
-def _fingerprint(checkpoint: Path, synths: Sequence[str], note: int | None,
-                 effects: Path | None = None, patience: int = 1) -> dict[str, Any]:
-    fp: dict[str, Any] = {"checkpoint_sha256": _sha(checkpoint), "synths": list(synths), "note": note}
-    if effects is not None:  # the effect stage's models and rule change the outputs too
-        fp["effects"] = {"models": {str(p.relative_to(effects)): _sha(p) for p in sorted(effects.rglob("*.ckpt"))
-                                    if p.parts[len(effects.parts)] in ("params", "selectors")},
-                         "patience": patience}
+    fp: dict[str, Any] = {"checkpoint_sha256": h.hexdigest()[:16], "synths": list(synths), "note": note}
+    if effects is not None:  # the effect stage's models (asp.effects.systems.Models) and rule change the outputs too
+        fp["effects"] = {"models": effects.fingerprint(), "patience": patience}
     return fp
 
 
@@ -190,8 +184,7 @@ class BatchInference:
             self.effects = Models(self.options.effects, device=self.options.device)
             self.effects.selector("rnn")  # fail now, not per file, if the models are incomplete
             self.rack = FaustRack(self.render.sample_rate)
-        self.fingerprint = _fingerprint(Path(checkpoint), names, self.options.note,
-                                        None if self.effects is None else self.effects.folder,
+        self.fingerprint = _fingerprint(Path(checkpoint), names, self.options.note, self.effects,
                                         self.options.effects_patience)
         self.timings = Timings()
 
@@ -261,12 +254,8 @@ class BatchInference:
         policy, params = build("serumrnn", self.effects)
         res = EffectLoop(self.rack, policy, params, patience=self.options.effects_patience,
                          features=EffectFeatures(sample_rate=self.render.sample_rate)).run(dry, target)
-        (tmp / "effects.json").write_text(json.dumps({
-            "synth": synth, "system": "SerumRNN", "stopped": res.stopped, "start": res.start, "final": res.final,
-            "chain": specs.as_jsonable(res.chain),
-            "steps": [{"step": s.index, "effect": s.effect, "described": s.describe(res.metric), "kept": s.kept,
-                       "setting": specs.as_jsonable({s.effect: s.setting})[s.effect], "after": s.metrics}
-                      for s in res.steps]}, indent=1))
+        (tmp / "effects.json").write_text(json.dumps({"synth": synth, "system": "SerumRNN", **res.as_json()},
+                                                     indent=1))
         out = {"effects": "; ".join(specs.get(e).describe(v) for e, v in res.chain.items()) or "none",
                "effects_steps": sum(s.kept for s in res.steps), "mssmae_effects": res.final["mssmae"]}
         if self.options.write_audio:

@@ -46,6 +46,7 @@ NOTE = 48
 RENDER = RenderSettings(note_seconds=1.0, render_seconds=1.0, notes=(NOTE,))
 WORKER_ENV = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")}
 N_SUBSETS = 32
+KINDS = {"mel": "mels", "mfcc": "mfccs"}  # features -> the name of a family's stored array of them
 PAIRS_PER_FAMILY = 3 ** 5 - 2 ** 5  # (subset, superset) pairs of the five effects, less the 32 equal ones
 
 

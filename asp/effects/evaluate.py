@@ -37,13 +37,13 @@ import pandas as pd
 
 from asp.atomic import atomic_write_bytes
 from asp.effects import specs
-from asp.effects.dataset import EffectDataset, _rng
+from asp.effects.dataset import N_SUBSETS, EffectDataset, _rng
 from asp.effects.loop import EffectLoop, Step, replay
 from asp.effects.systems import LABELS, SYSTEMS, Models, build, parse_systems
 from asp.metrics import EFFECT_METRICS, EffectFeatures
 
 SCALE = {"mse": 100.0, "mae": 100.0, "pcc": 100.0, "mssmae": 100.0, "lsd": 1.0, "mfccd": 1.0}
-SELECTING = ("serumrnn", "serumrnn_ni", "serumcnn", "serumcnn_1s", "random")
+SELECTING = tuple(s for s in SYSTEMS if s != "oracle")  # the systems whose choices can be wrong
 
 
 @dataclass(frozen=True)
@@ -77,28 +77,44 @@ def eval_pairs(data: EffectDataset, group: str, cfg: EvalConfig) -> pd.DataFrame
     rng = _rng(cfg.seed, "eval", group)
     rows = []
     for k in range(1, len(specs.rack_order()) + 1):
-        masks = [t for t in range(1, 32) if bin(t).count("1") == k]
+        masks = [t for t in range(1, N_SUBSETS) if bin(t).count("1") == k]
         cand = [(int(f), t) for f in fams for t in masks]
         pick = rng.permutation(len(cand))[: cfg.pairs_per_length]
         rows += [{"family": cand[i][0], "target": cand[i][1], "length": k} for i in sorted(pick)]
     return pd.DataFrame(rows)
 
 
-def run_system(data: EffectDataset, models: Models, system: str, pairs: pd.DataFrame, cfg: EvalConfig,
-               rack: object, dry_cache: dict[int, np.ndarray], log: Callable[[str], None]) -> pd.DataFrame:
+class Cases:
+    """The audio of a group's pairs (dry sound, target, the target's effects), rendered once for every system."""
+
+    def __init__(self, data: EffectDataset, pairs: pd.DataFrame, rack: object) -> None:
+        self.data, self.pairs, self.rack = data, pairs, rack
+        self._dry: dict[int, np.ndarray] = {}
+        self._cases: dict[int, tuple[np.ndarray, np.ndarray, list[str]]] = {}
+
+    def __getitem__(self, n: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        if n not in self._cases:
+            p = self.pairs.iloc[n]
+            fam = int(p.family)
+            if fam not in self._dry:
+                self._dry[fam] = self.data.dry(fam)
+            chain = specs.subchain(self.data.chain(fam), specs.subsets()[int(p.target)])
+            self._cases[n] = (self._dry[fam], self.rack.apply(self._dry[fam], chain), list(chain))  # type: ignore
+        return self._cases[n]
+
+
+def run_system(data: EffectDataset, models: Models, system: str, cases: Cases, cfg: EvalConfig,
+               log: Callable[[str], None]) -> pd.DataFrame:
     """One row per step of every pair's run (and one row with step 0 for the start), every step allowed."""
     f = EffectFeatures(sample_rate=data.sample_rate)
     rows: list[dict] = []
     t0 = time.perf_counter()
+    pairs = cases.pairs
     for n, p in enumerate(pairs.itertuples()):
-        if p.family not in dry_cache:
-            dry_cache[p.family] = data.dry(p.family)
-        dry = dry_cache[p.family]
-        target_chain = specs.subchain(data.chain(p.family), specs.subsets()[p.target])
-        target = rack.apply(dry, target_chain)  # type: ignore[attr-defined]
-        missing = list(target_chain)
+        dry, target, missing = cases[n]
         policy, params = build(system, models, missing=missing, rng=_rng(cfg.seed, "random", n))
-        loop = EffectLoop(rack, policy, params, metric=cfg.metric, patience=len(specs.rack_order()), features=f)
+        loop = EffectLoop(cases.rack, policy, params, metric=cfg.metric, patience=len(specs.rack_order()),
+                          features=f)
         res = loop.run(dry, target)
         base = {"pair": n, "family": p.family, "target": p.target, "length": p.length}
         rows.append({**base, "step": 0, "stopped": res.stopped, **res.start})
@@ -114,23 +130,29 @@ def run_system(data: EffectDataset, models: Models, system: str, pairs: pd.DataF
     return pd.DataFrame(rows)
 
 
-def _steps_of(run: pd.DataFrame) -> tuple[dict[str, float], list[Step]]:
-    start = run[run.step == 0].iloc[0]
-    steps = [Step(int(r.step), str(r.effect), {}, {m: float(getattr(r, m)) for m in EFFECT_METRICS}, {}, bool(r.kept))
-             for r in run[run.step > 0].itertuples()]
-    return {m: float(start[m]) for m in EFFECT_METRICS}, steps
-
-
-def outcomes(runs: pd.DataFrame, metric: str, patience: int, rollback: bool = False) -> pd.DataFrame:
-    """Per pair: start and final metrics and the steps applied under a stopping rule (``replay``)."""
+def parse_runs(runs: pd.DataFrame) -> list[tuple[int, int, bool, dict[str, float], list[Step]]]:
+    """Per pair: (pair, length, whether the policy stopped the run, start metrics, steps), read once for every
+    stopping rule replayed on them."""
     out = []
     for pair, run in runs.groupby("pair", sort=True):
-        start, steps = _steps_of(run)
+        start = run[run.step == 0].iloc[0]
+        steps = [Step(int(r.step), str(r.effect), {}, {m: float(getattr(r, m)) for m in EFFECT_METRICS}, {},
+                      bool(r.kept)) for r in run[run.step > 0].itertuples()]
+        policy_stop = "stopped" in run and start.stopped == "the policy stopped"
+        out.append((int(pair), int(start.length), bool(policy_stop), {m: float(start[m]) for m in EFFECT_METRICS},
+                    steps))
+    return out
+
+
+def outcomes(runs: pd.DataFrame | list, metric: str, patience: int, rollback: bool = False) -> pd.DataFrame:
+    """Per pair: start and final metrics and the steps applied under a stopping rule (``replay``); ``runs`` raw or
+    already parsed (``parse_runs``)."""
+    out = []
+    for pair, length, policy_stop, start, steps in (parse_runs(runs) if isinstance(runs, pd.DataFrame) else runs):
         final, applied = replay(start, steps, metric, patience, rollback)
-        # the system itself ended the run (a selector's stop, the Oracle done), before the rule did
-        own = ("stopped" in run and run.stopped.iloc[0] == "the policy stopped"
-               and replay(start, steps, metric, patience)[1] == len(steps))
-        out.append({"pair": pair, "length": int(run.length.iloc[0]), "applied": applied, "own_stop": own,
+        kept_all = (applied if not rollback else replay(start, steps, metric, patience)[1]) == len(steps)
+        out.append({"pair": pair, "length": length, "applied": applied,
+                    "own_stop": policy_stop and kept_all,  # the system ended the run itself, before the rule did
                     **{f"start_{m}": start[m] for m in EFFECT_METRICS}, **{f"final_{m}": final[m] for m in EFFECT_METRICS}})
     return pd.DataFrame(out)
 
@@ -152,7 +174,8 @@ def tables(all_runs: dict[str, pd.DataFrame], cfg: EvalConfig) -> dict[str, pd.D
     per_effect = pd.DataFrame()
     for system, runs in all_runs.items():
         label = LABELS[system]
-        o = outcomes(runs, metric, cfg.patience)
+        parsed = parse_runs(runs)
+        o = outcomes(parsed, metric, cfg.patience)
         row = {"system": label, "pairs": len(o), "steps": o.applied.mean(), "own stops": o.own_stop.mean()}
         for m in EFFECT_METRICS:
             row[f"{m} start"] = o[f"start_{m}"].mean() * SCALE[m]
@@ -173,7 +196,7 @@ def tables(all_runs: dict[str, pd.DataFrame], cfg: EvalConfig) -> dict[str, pd.D
             acc.append({"system": label, "all steps": r.correct.astype(float).mean(), **a})
         for p in range(len(specs.rack_order())):
             for rb in (False, True):
-                q = outcomes(runs, metric, p, rb)
+                q = outcomes(parsed, metric, p, rb)
                 pat.append({"system": label, "tolerated bad steps": p, "rollback": rb,
                             f"{metric} final": q[f"final_{metric}"].mean() * SCALE[metric],
                             f"{metric} Δ": (q[f"final_{metric}"] - q[f"start_{metric}"]).mean() * SCALE[metric],
@@ -230,7 +253,7 @@ def evaluate(data: str | Path, models: str | Path, out: str | Path, cfg: EvalCon
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     wanted = {**asdict(cfg), "groups": groups, "systems": systems,
-              "models": json.loads((m.folder / "results.json").read_text()).get("_config", {}),
+              "models": {**m.config, "checkpoints": m.fingerprint()},
               "data": str(ds.root.resolve())}
     plan = out / "plan.json"
     if plan.is_file() and json.loads(plan.read_text()) != json.loads(json.dumps(wanted)):
@@ -243,7 +266,7 @@ def evaluate(data: str | Path, models: str | Path, out: str | Path, cfg: EvalCon
              ""]
     for group in groups:
         pairs = eval_pairs(ds, group, cfg)
-        dry_cache: dict[int, np.ndarray] = {}
+        cases = Cases(ds, pairs, rack)
         runs = {}
         for system in systems:
             f = out / "runs" / group / f"{system}.parquet"
@@ -251,7 +274,7 @@ def evaluate(data: str | Path, models: str | Path, out: str | Path, cfg: EvalCon
                 runs[system] = pd.read_parquet(f)
                 continue
             log(f"{group}: {LABELS[system]} on {len(pairs)} pairs")
-            runs[system] = run_system(ds, m, system, pairs, cfg, rack, dry_cache, log)
+            runs[system] = run_system(ds, m, system, cases, cfg, log)
             f.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_bytes(f, runs[system].to_parquet(index=False))
         t = tables(runs, cfg)

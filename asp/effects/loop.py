@@ -68,6 +68,12 @@ class Step:
         return (f"Step {self.index}: {specs.get(self.effect).describe(self.setting)} "
                 f"({metric} {self.before[metric]:.4g} -> {self.metrics[metric]:.4g}){verdict}")
 
+    def as_json(self, metric: str = "mssmae") -> dict[str, Any]:
+        return {"step": self.index, "effect": self.effect,
+                "setting": specs.as_jsonable({self.effect: self.setting})[self.effect],
+                "described": self.describe(metric), "kept": self.kept, "before": self.before, "after": self.metrics,
+                "ms": {k: round(v * 1000, 2) for k, v in self.seconds.items()}}
+
 
 @dataclass
 class LoopResult:
@@ -78,6 +84,12 @@ class LoopResult:
     final: dict[str, float]
     stopped: str
     metric: str
+
+    def as_json(self) -> dict[str, Any]:
+        """What a run did, for a JSON file: the rule's metric, why it stopped, start and final metrics, the chain
+        applied, every step (``Step.as_json``)."""
+        return {"metric": self.metric, "stopped": self.stopped, "start": self.start, "final": self.final,
+                "chain": specs.as_jsonable(self.chain), "steps": [s.as_json(self.metric) for s in self.steps]}
 
 
 def observe(audio: np.ndarray, target: Spectra, f: EffectFeatures) -> tuple[Spectra, Observation]:

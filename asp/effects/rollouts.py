@@ -24,19 +24,19 @@ from torch.utils.data import Dataset
 
 from asp.atomic import atomic_dir, atomic_write_bytes, clean_partial
 from asp.effects import specs
-from asp.effects.dataset import N_SUBSETS, EffectDataset, _rng
+from asp.effects.dataset import KINDS, N_SUBSETS, EffectDataset, _rng
 from asp.effects.systems import Models
 from asp.metrics import EffectFeatures, effect_mel, effect_mfcc
 
-KINDS = ("mels", "mfccs")
-PER_FAMILY = 111  # examples per family: a rollout toward each of the 31 targets, one per effect of it and a stop
+# examples per family: a rollout toward each of the 31 targets, one per effect of it, and a stop at its end (111)
+PER_FAMILY = sum(bin(t).count("1") + 1 for t in range(1, N_SUBSETS))
 
 
 def rollout_family(data: EffectDataset, family: int, models: Models, rack: object, seed: int,
                    f: EffectFeatures) -> dict[str, np.ndarray | list]:
     """The states and examples of one family (see the module docstring)."""
     dry = data.dry(family)
-    targets = {k: data.features(family, k) for k in KINDS}
+    targets = {k: data.features(family, k) for k in KINDS.values()}
     rng = _rng(seed, "rollout", data.families.family.iloc[int(family)])
     orders = {t: [e for e in rng.permutation(specs.rack_order()) if specs.mask_of((e,)) & t]
               for t in range(1, N_SUBSETS)}
@@ -46,19 +46,19 @@ def rollout_family(data: EffectDataset, family: int, models: Models, rack: objec
     chains: dict[int, specs.Chain] = {t: {} for t in orders}
     examples: list[dict] = []
     paths: dict[int, list[int]] = {t: [0] for t in orders}
-    for i in range(len(specs.rack_order())):
-        live = [t for t, order in orders.items() if len(order) > i]
+    kind = KINDS[models.features]
+    for i in range(len(specs.rack_order()) + 1):
+        live = [t for t, order in orders.items() if len(order) >= i]
         for t in live:  # the example at this step: the states so far, the effects used, what is still missing
-            used = [specs.mask_of(orders[t][:j]) for j in range(i + 1)]
+            used = [specs.mask_of(orders[t][:j]) for j in range(i + 1)]  # (nothing after T's last effect: stop)
             examples.append({"target": t, "path": list(paths[t]), "used": used, "label": t & ~used[-1]})
+        live = [t for t in live if len(orders[t]) > i]  # the rollouts with an effect still to add
         by_effect: dict[str, list[int]] = {}
         for t in live:
             by_effect.setdefault(orders[t][i], []).append(t)
         for effect, ts in by_effect.items():
-            model = models.params(effect)
-            kind = "mels" if models.features == "mel" else "mfccs"
             x = np.stack([np.stack([states[kind][state_of[t]], targets[kind][t]]) for t in ts]).astype(np.float32)
-            for t, setting in zip(ts, model.predict(torch.from_numpy(x))):
+            for t, setting in zip(ts, models.params(effect).predict(torch.from_numpy(x))):
                 chains[t] = {**chains[t], effect: setting}
         for t in live:
             audio = rack.apply(dry, chains[t])  # type: ignore[attr-defined]
@@ -67,9 +67,6 @@ def rollout_family(data: EffectDataset, family: int, models: Models, rack: objec
             states["mfccs"].append(effect_mfcc(mel, f))
             state_of[t] = len(states["mels"]) - 1
             paths[t].append(state_of[t])
-    for t, order in orders.items():  # every effect of T applied: the right choice is to stop
-        examples.append({"target": t, "path": list(paths[t]), "used": [specs.mask_of(order[:j])
-                                                                       for j in range(len(order) + 1)], "label": 0})
     return {"mels": np.stack(states["mels"]), "mfccs": np.stack(states["mfccs"]), "examples": examples}
 
 
@@ -82,8 +79,7 @@ def build(data: EffectDataset, models: Models, rows: Sequence[int], out: str | P
     out.mkdir(parents=True, exist_ok=True)
     wanted = {"data_plan_crc32": zlib.crc32((data.root / "plan.json").read_bytes()), "seed": seed,
               "examples_per_family": PER_FAMILY,
-              "params": {e: zlib.crc32((models.folder / "params" / f"{e}.ckpt").read_bytes())
-                         for e in specs.rack_order()}}
+              "params": models.fingerprint(("params",))}
     plan = out / "plan.json"
     if plan.is_file() and json.loads(plan.read_text()) != wanted:
         raise ValueError(f"{out} holds rollouts of other parameter models or data; delete it to rebuild")
@@ -100,7 +96,7 @@ def build(data: EffectDataset, models: Models, rows: Sequence[int], out: str | P
             clean_partial(folder.parent)
         r = rollout_family(data, int(fam), models, rack, seed, f)
         with atomic_dir(folder) as tmp:
-            for k in KINDS:
+            for k in KINDS.values():
                 np.save(tmp / f"{k}.npy", r[k].astype(np.float16))
             (tmp / "examples.json").write_text(json.dumps(r["examples"]))
         if (n + 1) % 20 == 0:
@@ -117,7 +113,7 @@ class RolloutExamples(Dataset):
     def __init__(self, data: EffectDataset, folder: str | Path, rows: Sequence[int], features: str = "mel",
                  one_shot: bool = False) -> None:
         self.data, self.folder = data, Path(folder)
-        self.kind = "mels" if features == "mel" else "mfccs"
+        self.kind = KINDS[features]
         self.index: list[tuple[int, dict]] = []
         for fam in rows:
             path = self.folder / data.families.folder.iloc[int(fam)] / "examples.json"

@@ -65,14 +65,14 @@ def load_pair(input_path: str | Path, target_path: str | Path, sample_rate: int 
     return Pair(load_audio(input_path, sample_rate, n), target, sample_rate)
 
 
-def spectrogram_png(path: Path, audio: np.ndarray, target: np.ndarray, title: str, f: EffectFeatures) -> None:
-    """The step's mel spectrogram beside the target's (SerumRNN's normalised dB mel)."""
+def spectrogram_png(path: Path, audio: np.ndarray, target_mel: np.ndarray, title: str, f: EffectFeatures) -> None:
+    """The step's mel spectrogram beside the target's (SerumRNN's normalised dB mel, ``effect_mel``)."""
     from asp.eval.report import _plt, _save
 
     fig, ax = _plt().subplots(1, 2, figsize=(9, 3.2), sharey=True)
-    for a, x, name in ((ax[0], audio, title), (ax[1], target, "target")):
-        a.imshow(effect_mel(x, f), origin="lower", aspect="auto", vmin=-1, vmax=0, cmap="magma",
-                 extent=(0, len(x) / f.sample_rate, 0, f.n_mels))
+    seconds = len(audio) / f.sample_rate
+    for a, mel, name in ((ax[0], effect_mel(audio, f), title), (ax[1], target_mel, "target")):
+        a.imshow(mel, origin="lower", aspect="auto", vmin=-1, vmax=0, cmap="magma", extent=(0, seconds, 0, f.n_mels))
         a.set(title=name, xlabel="seconds")
     ax[0].set_ylabel("mel bin")
     _save(fig, path)
@@ -103,22 +103,16 @@ def run_steps(pair: Pair, models: Models, out: str | Path, system: str = "serumr
         sr = pair.sample_rate
         _write_wav(tmp / "input.wav", pair.input.audio, sr)
         _write_wav(tmp / "target.wav", pair.target.audio, sr)
-        files = []
-        for s in res.steps:
-            stem = f"step_{s.index}_{s.effect}"
+        target_mel = effect_mel(pair.target.audio, f)
+        doc = {"system": LABELS[system], "models": str(models.folder), "patience": patience, "rollback": rollback,
+               "notes": pair.notes(), **res.as_json()}
+        for s, entry in zip(res.steps, doc["steps"]):
+            entry["files"] = stem = f"step_{s.index}_{s.effect}"
             _write_wav(tmp / f"{stem}.wav", audio_of[s.index], sr)
-            spectrogram_png(tmp / f"{stem}.png", audio_of[s.index], pair.target.audio,
+            spectrogram_png(tmp / f"{stem}.png", audio_of[s.index], target_mel,
                             f"step {s.index}: {specs.get(s.effect).label}" + ("" if s.kept else " (not applied)"), f)
-            files.append(stem)
         _write_wav(tmp / "final.wav", res.audio, sr)
-        (tmp / "steps.json").write_text(json.dumps({
-            "system": LABELS[system], "models": str(models.folder), "metric": metric, "patience": patience,
-            "rollback": rollback, "notes": pair.notes(), "start": res.start, "final": res.final,
-            "stopped": res.stopped, "chain": specs.as_jsonable(res.chain),
-            "steps": [{"step": s.index, "effect": s.effect, "setting": specs.as_jsonable({s.effect: s.setting})[s.effect],
-                       "described": s.describe(metric), "kept": s.kept, "before": s.before, "after": s.metrics,
-                       "ms": {k: round(v * 1000, 2) for k, v in s.seconds.items()}, "files": stem}
-                      for s, stem in zip(res.steps, files)]}, indent=1))
+        (tmp / "steps.json").write_text(json.dumps(doc, indent=1))
     return res
 
 

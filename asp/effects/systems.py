@@ -19,6 +19,7 @@ choose to stop (``asp.effects.models``); the Oracle stops when the target's effe
 from __future__ import annotations
 
 import json
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -86,6 +87,11 @@ class Models:
                 raise FileNotFoundError(f"{ckpt}: not trained (run asp effects train)")
             self._nets[name] = EffectModule.load_from_checkpoint(str(ckpt), map_location=self.device).net.eval()
         return self._nets[name]
+
+    def fingerprint(self, kinds: Sequence[str] = ("params", "selectors")) -> dict[str, int]:
+        """CRC-32 of each checkpoint (``params/eq.ckpt``: crc): what outputs made with these models depend on."""
+        return {str(p.relative_to(self.folder)): zlib.crc32(p.read_bytes())
+                for kind in kinds for p in sorted((self.folder / kind).glob("*.ckpt"))}
 
     def params(self, effect: str) -> EffectParamModel:
         return self._load(f"params/{specs.get(effect).name}")  # type: ignore[return-value]

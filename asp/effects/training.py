@@ -26,10 +26,9 @@ from torch.utils.data import DataLoader, Dataset
 
 from asp.atomic import atomic_write_bytes
 from asp.effects import specs
-from asp.effects.dataset import EffectDataset, param_examples, selection_examples
+from asp.effects.dataset import KINDS, EffectDataset, param_examples, selection_examples
 from asp.effects.models import SELECTORS, EffectParamModel, EffectSelector
 
-KINDS = {"mel": "mels", "mfcc": "mfccs"}
 
 
 class ParamExamples(Dataset):
