@@ -300,7 +300,8 @@ def cmd_effects_train(args: argparse.Namespace) -> int:
     res = train_models(args.data, args.out, features=args.features, epochs=args.epochs, batch_size=args.batch_size,
                        selectors=_names(args.selectors), seed=args.seed,
                        lr=args.lr, limit=args.limit or None, intermediate=args.intermediate,
-                       selector_epochs=args.selector_epochs or None,
+                       selector_epochs=args.selector_epochs or None, logger=args.logger,
+                       wandb_mode=args.wandb_mode, wandb_project=args.wandb_project,
                        log=lambda m: print(m, file=sys.stderr))
     import pandas as pd
 
@@ -313,7 +314,7 @@ def cmd_effects_train(args: argparse.Namespace) -> int:
 def cmd_effects_eval(args: argparse.Namespace) -> int:
     from asp.effects.evaluate import EvalConfig, evaluate
 
-    cfg = EvalConfig(groups=_names(args.groups) or None, systems=_names(args.systems),
+    cfg = EvalConfig(groups=_names(args.groups) or None, systems=_names(args.systems) or EvalConfig.systems,
                      pairs_per_length=args.pairs_per_length, split=args.split, metric=args.metric,
                      patience=args.patience, seed=args.seed)
     md = evaluate(args.data, args.models, args.out, cfg, log=lambda m: print(m, file=sys.stderr))
@@ -477,13 +478,17 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--limit", type=int, default=0, help="at most this many examples per split and model (0: all)")
     d.add_argument("--lr", type=float, default=1e-3)
     d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--logger", default="wandb", choices=("wandb", "csv"),
+                   help="wandb (offline by default; a run per model, beside metrics.csv) or csv only")
+    d.add_argument("--wandb-mode", default="offline", choices=("offline", "online", "disabled"))
+    d.add_argument("--wandb-project", default="asp")
     d.set_defaults(fn=cmd_effects_train)
     d = fx.add_parser("eval", help="the paper's tables per preset group: every system on test pairs")
     d.add_argument("--data", type=Path, required=True)
     d.add_argument("--models", type=Path, required=True, help="a folder written by asp effects train")
     d.add_argument("--out", type=Path, required=True)
     d.add_argument("--groups", default="", help="preset groups (default: all in the dataset)")
-    d.add_argument("--systems", default="serumrnn,serumrnn_ni,serumcnn,serumcnn_1s,oracle,random")
+    d.add_argument("--systems", default="", help="comma list of systems (default: all; asp.effects.systems)")
     d.add_argument("--pairs-per-length", type=int, default=200, help="pairs per chain length 1-5 (the paper: 200)")
     d.add_argument("--split", default="test", choices=("train", "valid", "test"))
     d.add_argument("--metric", default="mssmae", help="the stopping rule's metric")

@@ -12,6 +12,9 @@ this gives exactly what a live run with each rule would give. From these runs:
   default rule (one bad step tolerated, no rollback), the mean steps applied and the share of runs the system ended
   itself (a selector's stop; the Oracle when the target's effects are used) before the rule did;
 * ``per_step``: mean change of each metric made by step k, over the runs that applied a k-th step (default rule);
+* ``per_step_length``: the same per chain length of the target. Step k of the pooled table averages over the runs
+  that got that far, mostly longer chains, so a change there mixes the step with the population; within one
+  length it does not;
 * ``accuracy``: next-effect accuracy per step: the chosen effect is one of the target's still missing effects
   (counted while some are missing);
 * ``per_effect``: mean change made by each effect's step in the Oracle runs (true effects, predicted settings:
@@ -39,11 +42,11 @@ from asp.atomic import atomic_write_bytes
 from asp.effects import specs
 from asp.effects.dataset import N_SUBSETS, EffectDataset, _rng
 from asp.effects.loop import EffectLoop, Step, replay
-from asp.effects.systems import LABELS, SYSTEMS, Models, build, parse_systems
+from asp.effects.systems import KNOWING, LABELS, SYSTEMS, Models, build, parse_systems
 from asp.metrics import EFFECT_METRICS, EffectFeatures
 
 SCALE = {"mse": 100.0, "mae": 100.0, "pcc": 100.0, "mssmae": 100.0, "lsd": 1.0, "mfccd": 1.0}
-SELECTING = tuple(s for s in SYSTEMS if s != "oracle")  # the systems whose choices can be wrong
+SELECTING = tuple(s for s in SYSTEMS if s not in KNOWING)  # the systems whose choices can be wrong
 
 
 @dataclass(frozen=True)
@@ -85,21 +88,22 @@ def eval_pairs(data: EffectDataset, group: str, cfg: EvalConfig) -> pd.DataFrame
 
 
 class Cases:
-    """The audio of a group's pairs (dry sound, target, the target's effects), rendered once for every system."""
+    """The audio of a group's pairs (dry sound, target, the target's effects and their settings), rendered once for
+    every system."""
 
     def __init__(self, data: EffectDataset, pairs: pd.DataFrame, rack: object) -> None:
         self.data, self.pairs, self.rack = data, pairs, rack
         self._dry: dict[int, np.ndarray] = {}
-        self._cases: dict[int, tuple[np.ndarray, np.ndarray, list[str]]] = {}
+        self._cases: dict[int, tuple[np.ndarray, np.ndarray, specs.Chain]] = {}
 
-    def __getitem__(self, n: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    def __getitem__(self, n: int) -> tuple[np.ndarray, np.ndarray, specs.Chain]:
         if n not in self._cases:
             p = self.pairs.iloc[n]
             fam = int(p.family)
             if fam not in self._dry:
                 self._dry[fam] = self.data.dry(fam)
             chain = specs.subchain(self.data.chain(fam), specs.subsets()[int(p.target)])
-            self._cases[n] = (self._dry[fam], self.rack.apply(self._dry[fam], chain), list(chain))  # type: ignore
+            self._cases[n] = (self._dry[fam], self.rack.apply(self._dry[fam], chain), chain)  # type: ignore
         return self._cases[n]
 
 
@@ -170,7 +174,7 @@ def step_deltas(runs: pd.DataFrame, applied: pd.Series) -> pd.DataFrame:
 def tables(all_runs: dict[str, pd.DataFrame], cfg: EvalConfig) -> dict[str, pd.DataFrame]:
     """The paper's tables for one group, from the raw runs of each system."""
     metric, scale = cfg.metric, pd.Series(SCALE)
-    overall, per_step, acc, pat, lat = [], [], [], [], []
+    overall, per_step, per_length, acc, pat, lat = [], [], [], [], [], []
     per_effect = pd.DataFrame()
     for system, runs in all_runs.items():
         label = LABELS[system]
@@ -186,6 +190,10 @@ def tables(all_runs: dict[str, pd.DataFrame], cfg: EvalConfig) -> dict[str, pd.D
         ps = d.groupby("step")[list(EFFECT_METRICS)].mean().mul(scale[list(EFFECT_METRICS)])
         ps.insert(0, "runs", d.groupby("step").size())
         per_step.append(ps.assign(system=label).reset_index())
+        d["length"] = d.pair.map(runs.groupby("pair").length.first())
+        pl = d.groupby(["length", "step"])[list(EFFECT_METRICS)].mean().mul(scale[list(EFFECT_METRICS)])
+        pl.insert(0, "runs", d.groupby(["length", "step"]).size())
+        per_length.append(pl.assign(system=label).reset_index())
         if system == "oracle":
             pe = d.groupby("effect")[list(EFFECT_METRICS)].mean().mul(scale[list(EFFECT_METRICS)])
             pe.insert(0, "steps", d.groupby("effect").size())
@@ -207,6 +215,8 @@ def tables(all_runs: dict[str, pd.DataFrame], cfg: EvalConfig) -> dict[str, pd.D
                     "steps": len(s)})
     return {"overall": pd.DataFrame(overall).set_index("system"),
             "per_step": pd.concat(per_step).set_index(["system", "step"]) if per_step else pd.DataFrame(),
+            "per_step_length": pd.concat(per_length).set_index(["system", "length", "step"]) if per_length
+            else pd.DataFrame(),
             "accuracy": pd.DataFrame(acc).set_index("system") if acc else pd.DataFrame(),
             "per_effect": per_effect,
             "patience": pd.DataFrame(pat).set_index(["system", "tolerated bad steps", "rollback"]),
@@ -256,8 +266,13 @@ def evaluate(data: str | Path, models: str | Path, out: str | Path, cfg: EvalCon
               "models": {**m.config, "checkpoints": m.fingerprint()},
               "data": str(ds.root.resolve())}
     plan = out / "plan.json"
-    if plan.is_file() and json.loads(plan.read_text()) != json.loads(json.dumps(wanted)):
-        raise ValueError(f"{out} holds an evaluation with other settings or models; use another folder or delete it")
+    per_run = ("groups", "systems")  # each group's and system's runs are files of their own: adding some is safe
+    if plan.is_file():
+        have = json.loads(plan.read_text())
+        if {k: v for k, v in have.items() if k not in per_run} != \
+                json.loads(json.dumps({k: v for k, v in wanted.items() if k not in per_run})):
+            raise ValueError(f"{out} holds an evaluation with other settings or models; use another folder or "
+                             "delete it")
     atomic_write_bytes(plan, json.dumps(wanted, indent=1).encode())
     rack = FaustRack(ds.sample_rate)
     lines = ["# Effect stage evaluation (SerumRNN's tables)", "",
@@ -282,6 +297,8 @@ def evaluate(data: str | Path, models: str | Path, out: str | Path, cfg: EvalCon
         lines += [f"## {group}", "", f"Pairs per chain length: {counts} (test families: "
                   f"{len(ds.rows(cfg.split, group))}).", ""]
         for name, title in (("overall", "Overall change per system"), ("per_step", "Change per step"),
+                            ("per_step_length", f"Change of {cfg.metric} per step, by the target's chain length "
+                                                "(runs in brackets)"),
                             ("accuracy", "Next-effect accuracy per step"),
                             ("per_effect", "Change per effect (Oracle: true effects, predicted settings)"),
                             ("patience", "Error against tolerated bad steps"), ("latency", "Latency per step")):
@@ -292,6 +309,11 @@ def evaluate(data: str | Path, models: str | Path, out: str | Path, cfg: EvalCon
             if name == "overall":
                 df = df[["pairs", "steps", "own stops", *[f"{m_} Δ" for m_ in EFFECT_METRICS], f"{cfg.metric} start",
                          f"{cfg.metric} final"]]
+            elif name == "per_step_length":
+                rows = df.index.droplevel("step").unique()  # (system, length) in the table's order
+                df = df.apply(lambda r: f"{r[cfg.metric]:.3f} ({int(r.runs)})", axis=1).unstack("step", fill_value="")
+                df = df.reindex(rows)
+                df.columns = [f"step {k}" for k in df.columns]
             lines += [f"### {title}", "", _md(df), ""]
         _plot(t, cfg.metric, out / f"{group}.png")
         lines += [f"![{group}]({group}.png)", ""]

@@ -21,7 +21,7 @@ import numpy as np
 from asp.atomic import atomic_dir
 from asp.effects import specs
 from asp.effects.loop import EffectLoop, LoopResult, Step
-from asp.effects.systems import LABELS, Models, build, parse_systems
+from asp.effects.systems import KNOWING, LABELS, Models, build, parse_systems
 from asp.features.audio_io import AudioError, LoadedAudio, load_audio
 from asp.metrics import EFFECT_METRICS, EffectFeatures, effect_mel
 
@@ -86,8 +86,8 @@ def run_steps(pair: Pair, models: Models, out: str | Path, system: str = "serumr
     from asp.infer import _write_wav
 
     (system,) = parse_systems([system])
-    if system == "oracle":
-        raise ValueError("the oracle needs the target's true effects; choose a system that listens")
+    if system in KNOWING:
+        raise ValueError(f"the {system} system needs the target's true effects; choose a system that listens")
     rack = rack or FaustRack(pair.sample_rate)
     f = EffectFeatures(sample_rate=pair.sample_rate)
     policy, params = build(system, models)

@@ -9,11 +9,15 @@ serumcnn       the ``cnn`` selector (current step only)      the parameter model
 serumcnn_1s    the ``cnn_1s`` selector: the whole set, once   the parameter models
 oracle         the target's true missing effects (rack order) the parameter models
 random         a uniformly random unused effect             the parameter models
+exact          the target's true missing effects (rack order) the target's true settings
 =============  ==========================================  =================================
 
-Oracle and Random keep the parameter models, as in the paper, so that they isolate the choice of effects. Every
-system runs under the same loop and stopping rule (``asp.effects.loop``). The three sequential selectors may also
-choose to stop (``asp.effects.models``); the Oracle stops when the target's effects are used, Random never does.
+Oracle and Random keep the parameter models, as in the paper, so that they isolate the choice of effects. Exact is
+not in the paper: a reference that needs no model at all, it shows what the metrics do when every step is perfect
+(its last step reaches the target exactly), and so how much of the Oracle's remaining error is the parameter
+models'. Every system runs under the same loop and stopping rule (``asp.effects.loop``). The three sequential
+selectors may also choose to stop (``asp.effects.models``); the Oracle and Exact stop when the target's effects are
+used, Random never does.
 """
 
 from __future__ import annotations
@@ -28,13 +32,14 @@ import numpy as np
 import torch
 
 from asp.effects import specs
-from asp.effects.loop import Observation, OraclePolicy, RandomPolicy
+from asp.effects.loop import Observation, OraclePolicy, RandomPolicy, TrueParams
 from asp.effects.models import STOP, EffectParamModel, EffectSelector
 
 SYSTEMS = {"serumrnn": "rnn", "serumrnn_ni": "rnn_ni", "serumcnn": "cnn", "serumcnn_1s": "cnn_1s",
-           "oracle": None, "random": None}
+           "oracle": None, "random": None, "exact": None}
 LABELS = {"serumrnn": "SerumRNN", "serumrnn_ni": "SerumRNN NI", "serumcnn": "SerumCNN", "serumcnn_1s": "SerumCNN 1S",
-          "oracle": "Oracle", "random": "Random"}
+          "oracle": "Oracle", "random": "Random", "exact": "Exact"}
+KNOWING = ("oracle", "exact")  # the systems told the target's true effects (evaluation only)
 
 
 def parse_systems(names: Sequence[str]) -> list[str]:
@@ -147,15 +152,20 @@ class SelectorPolicy:
         return None if choice == STOP else order[choice]
 
 
-def build(system: str, models: Models, missing: Sequence[str] | None = None,
-          rng: np.random.Generator | int = 0) -> tuple[object, ModelParams]:
-    """(policy, parameter predictor) of a system. ``missing``: the target's true missing effects (Oracle only)."""
+def build(system: str, models: Models, missing: Sequence[str] | specs.Chain | None = None,
+          rng: np.random.Generator | int = 0) -> tuple[object, object]:
+    """(policy, parameter predictor) of a system. ``missing``: the target's true missing effects (Oracle), with
+    their settings (a chain: Exact)."""
     (system,) = parse_systems([system])
     params = ModelParams(models)
-    if system == "oracle":
+    if system in KNOWING:
         if missing is None:
-            raise ValueError("the oracle needs the target's effects")
-        return OraclePolicy(missing), params
+            raise ValueError(f"the {system} system needs the target's effects")
+        if system == "exact":
+            if not isinstance(missing, dict):
+                raise ValueError("the exact system needs the target's effects with their settings (a chain)")
+            return OraclePolicy(list(missing)), TrueParams(missing)
+        return OraclePolicy(list(missing)), params
     if system == "random":
         return RandomPolicy(rng), params
     return SelectorPolicy(models, SYSTEMS[system]), params

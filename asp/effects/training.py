@@ -28,6 +28,7 @@ from asp.atomic import atomic_write_bytes
 from asp.effects import specs
 from asp.effects.dataset import KINDS, EffectDataset, param_examples, selection_examples
 from asp.effects.models import SELECTORS, EffectParamModel, EffectSelector
+from asp.tracking import check, finish, make_loggers
 
 
 
@@ -131,18 +132,20 @@ class EffectModule(L.LightningModule):
 
 
 def _fit(module: EffectModule, train: Dataset, valid: Dataset, ckpt: Path, epochs: int, batch_size: int,
-         collate: Any = None, log_dir: Path | None = None) -> dict[str, float]:
+         collate: Any = None, loggers: list[Any] | None = None) -> dict[str, float]:
     from lightning.pytorch.callbacks import ModelCheckpoint
-    from lightning.pytorch.loggers import CSVLogger
 
     ckpt.parent.mkdir(parents=True, exist_ok=True)
     best = ModelCheckpoint(dirpath=str(ckpt.parent), filename=ckpt.stem, monitor="val/loss", mode="min",
                            save_top_k=1, enable_version_counter=False)
-    trainer = L.Trainer(max_epochs=epochs, accelerator="cpu", logger=CSVLogger(str(log_dir or ckpt.parent),
-                        name=ckpt.stem, version=""), callbacks=[best], enable_progress_bar=False,
-                        enable_model_summary=False, deterministic=True)
+    loggers = loggers or make_loggers(ckpt.parent, csv_name=ckpt.stem)
+    trainer = L.Trainer(max_epochs=epochs, accelerator="cpu", logger=loggers, callbacks=[best],
+                        enable_progress_bar=False, enable_model_summary=False, deterministic=True)
     kw = dict(batch_size=batch_size, num_workers=0, collate_fn=collate)
-    trainer.fit(module, DataLoader(train, shuffle=True, **kw), DataLoader(valid, **kw))
+    try:
+        trainer.fit(module, DataLoader(train, shuffle=True, **kw), DataLoader(valid, **kw))
+    finally:  # one wandb run per model
+        finish(loggers)
     return {k: float(v) for k, v in trainer.callback_metrics.items()}
 
 
@@ -152,14 +155,17 @@ INTERMEDIATE = ("true", "model", "both")
 def train_models(data: str | Path, out: str | Path, features: str = "mel", epochs: int = 10, batch_size: int = 32,
                  selectors: Sequence[str] = ("rnn", "rnn_ni", "cnn", "cnn_1s"), effects: Sequence[str] | None = None,
                  seed: int = 0, lr: float = 1e-3, limit: int | None = None, intermediate: str = "both",
-                 selector_epochs: int | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+                 selector_epochs: int | None = None, logger: str = "csv", wandb_mode: str = "offline",
+                 wandb_project: str = "asp", log: Callable[[str], None] = print) -> dict[str, Any]:
     """Train the parameter models and the selectors; returns (and writes to ``OUT/results.json``) their final
     validation metrics and settings. Finished checkpoints are kept and skipped on a re-run; a re-run that would
     train a finished model with other settings is refused (settings of models still to train may change: e.g.
     ``selector_epochs``, the selectors' epochs, default ``epochs``). ``limit``: at most this many examples per split and model (a seeded subset; quick runs).
     ``intermediate``: the selectors' training steps on true intermediate audio (``true``), on audio produced by the
     trained parameter models (``model``, see ``asp.effects.rollouts``; needs all five), or both (the default).
-    Validation always uses true audio, so the settings compare."""
+    Validation always uses true audio, so the settings compare. ``logger``: ``csv`` (``OUT/logs/<model>/
+    metrics.csv``) or ``wandb`` (also one wandb run per model, under ``OUT/logs/wandb``, grouped by ``OUT``'s name;
+    ``wandb_mode`` offline, online or disabled)."""
     from torch.utils.data import ConcatDataset, Subset
 
     from asp.effects import rollouts
@@ -172,6 +178,7 @@ def train_models(data: str | Path, out: str | Path, features: str = "mel", epoch
 
     if features not in KINDS:
         raise ValueError(f"unknown features {features!r}; valid: {', '.join(KINDS)}")
+    check(logger, wandb_mode)
     if intermediate not in INTERMEDIATE:
         raise ValueError(f"unknown intermediate audio {intermediate!r}; valid: {', '.join(INTERMEDIATE)}")
     for v in selectors:
@@ -206,8 +213,12 @@ def train_models(data: str | Path, out: str | Path, features: str = "mel", epoch
     def fit(name: str, module: EffectModule, train: Dataset, valid: Dataset, collate: Any = None) -> None:
         kind = name.split("/")[0]
         log(f"training {name} on {len(train)} examples ({len(valid)} to validate)")
+        loggers = make_loggers(out / "logs", logger, csv_name=Path(name).name, run_name=f"effects/{name}",
+                               project=wandb_project, mode=wandb_mode, group=out.resolve().name,
+                               config={"model": name, "train_examples": len(train), "valid_examples": len(valid),
+                                       **settings[kind], **shared})
         metrics = _fit(module, train, valid, out / f"{name}.ckpt", settings[kind]["epochs"], batch_size, collate,
-                       log_dir=out / "logs")
+                       loggers)
         results[name] = {**metrics, "settings": settings[kind]}
         results["_config"] = shared
         atomic_write_bytes(results_file, json.dumps(results, indent=1).encode())

@@ -17,6 +17,7 @@ from typing import Any, Sequence
 from omegaconf import DictConfig, OmegaConf
 
 from asp.atomic import atomic_write_bytes
+from asp.tracking import finish, make_loggers
 
 CONFIG_DIR = Path(os.environ.get("ASP_CONFIG_DIR", Path(__file__).resolve().parents[2] / "configs"))
 GROUPS = ("data", "model", "encoder", "loss", "trainer", "logger", "experiment")
@@ -69,8 +70,6 @@ def build(cfg: DictConfig) -> tuple[Any, Any, Any, Path]:
     """(data module, LightningModule, Trainer, run folder) from a composed config (nothing is trained)."""
     import lightning as L
     from lightning.pytorch.callbacks import ModelCheckpoint
-    from lightning.pytorch.loggers import CSVLogger
-
     from asp.data.datamodule import AspDataModule
     from asp.models.module import VAEModule
 
@@ -85,17 +84,9 @@ def build(cfg: DictConfig) -> tuple[Any, Any, Any, Path]:
                        loss=OmegaConf.to_container(cfg.loss, resolve=True), n_mels=dm.n_mels, n_frames=dm.n_frames,
                        mel_floor_db=dm.floor_db, render=(dm.store.card.get("settings") or {}).get("render"),
                        mel=(dm.store.card.get("settings") or {}).get("mel"), **m)
-    loggers: list[Any] = [CSVLogger(save_dir=str(run_dir), name="", version="")]
-    if cfg.logger.kind == "wandb":
-        from lightning.pytorch.loggers import WandbLogger
-
-        if cfg.logger.mode not in ("offline", "online", "disabled"):
-            raise ValueError(f"unknown wandb mode {cfg.logger.mode!r}; valid: offline, online, disabled")
-        loggers.append(WandbLogger(project=str(cfg.logger.project), save_dir=str(run_dir), name=str(cfg.name),
-                                   offline=cfg.logger.mode == "offline", mode=str(cfg.logger.mode),
-                                   config=OmegaConf.to_container(cfg, resolve=True)))
-    elif cfg.logger.kind != "csv":
-        raise ValueError(f"unknown logger {cfg.logger.kind!r}; valid: {', '.join(options('logger'))}")
+    lg = cfg.logger
+    loggers = make_loggers(run_dir, str(lg.kind), run_name=str(cfg.name), project=str(lg.get("project", "asp")),
+                           mode=str(lg.get("mode", "offline")), config=OmegaConf.to_container(cfg, resolve=True))
     best = ModelCheckpoint(dirpath=str(run_dir / "checkpoints"), filename="best", monitor="val/loss", mode="min",
                            save_top_k=1, enable_version_counter=False)
     # last.ckpt after every epoch (at validation end), improved or not: what a resumed or NaN-stopped run continues from
@@ -118,14 +109,19 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     atomic_write_bytes(run_dir / "schema_hashes.json", json.dumps(module.hparams.schema_hashes, indent=1).encode())
     shutil.copyfile(Path(cfg.data.root) / "card.json", run_dir / "dataset_card.json")
     last = run_dir / "checkpoints" / "last.ckpt"
-    trainer.fit(module, datamodule=dm, ckpt_path=str(last) if cfg.get("resume", True) and last.is_file() else None)
-    results: dict[str, Any] = {"run_dir": str(run_dir), "name": str(cfg.name), "variant": cfg.model.variant,
-                               "z_dim": int(cfg.model.z_dim), "steps": int(trainer.global_step),
-                               "world_size": int(trainer.world_size)}
-    best = run_dir / "checkpoints" / "best.ckpt"
-    if cfg.test_after_fit:
-        metrics = trainer.test(module, datamodule=dm, ckpt_path=str(best) if best.exists() else None, verbose=False)
-        results.update({k: float(v) for k, v in (metrics[0] if metrics else {}).items()})
+    try:
+        trainer.fit(module, datamodule=dm,
+                    ckpt_path=str(last) if cfg.get("resume", True) and last.is_file() else None)
+        results: dict[str, Any] = {"run_dir": str(run_dir), "name": str(cfg.name), "variant": cfg.model.variant,
+                                   "z_dim": int(cfg.model.z_dim), "steps": int(trainer.global_step),
+                                   "world_size": int(trainer.world_size)}
+        best = run_dir / "checkpoints" / "best.ckpt"
+        if cfg.test_after_fit:
+            metrics = trainer.test(module, datamodule=dm, ckpt_path=str(best) if best.exists() else None,
+                                   verbose=False)
+            results.update({k: float(v) for k, v in (metrics[0] if metrics else {}).items()})
+    finally:  # the next trial of a sweep in this process gets a wandb run of its own
+        finish(trainer.loggers)
     if trainer.is_global_zero:  # under DDP every rank runs this function; one writes
         atomic_write_bytes(run_dir / "results.json", json.dumps(results, indent=1).encode())
     return results

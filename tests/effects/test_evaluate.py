@@ -1,6 +1,8 @@
 """The effect stage end to end on real renders: tiny models trained on the session's small effect dataset, every
 system run by the loop, the paper's tables written; the stopping-rule replay matches live runs."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,13 +19,18 @@ from asp.effects.systems import SYSTEMS, Models, SelectorPolicy, build
 def test_every_system_runs_and_the_tables_are_written(effect_data, effect_models, tmp_path):
     out = tmp_path / "eval"
     cfg = EvalConfig(groups=("basic_shapes",), pairs_per_length=3)
+    first = tuple(s for s in SYSTEMS if s != "exact")
+    evaluate(effect_data, effect_models, out, replace(cfg, systems=first), log=lambda m: None)
+    stamp = (out / "runs" / "basic_shapes" / "serumrnn.parquet").stat().st_mtime_ns
+    # a system added to a finished evaluation: only its runs are made, the others' are read back
     md = evaluate(effect_data, effect_models, out, cfg, log=lambda m: None)
+    assert (out / "runs" / "basic_shapes" / "serumrnn.parquet").stat().st_mtime_ns == stamp
     text = md.read_text()
-    for title in ("Overall change per system", "Change per step", "Next-effect accuracy", "Change per effect",
-                  "Error against tolerated bad steps", "Latency per step"):
+    for title in ("Overall change per system", "Change per step", "Change of mssmae per step, by the target's chain",
+                  "Next-effect accuracy", "Change per effect", "Error against tolerated bad steps", "Latency per step"):
         assert title in text
     overall = pd.read_csv(out / "basic_shapes_overall.csv", index_col=0)
-    assert list(overall.index) == ["SerumRNN", "SerumRNN NI", "SerumCNN", "SerumCNN 1S", "Oracle", "Random"]
+    assert list(overall.index) == ["SerumRNN", "SerumRNN NI", "SerumCNN", "SerumCNN 1S", "Oracle", "Random", "Exact"]
     # 2 test families: lengths 1-4 have >= 3 pairs to draw from, length 5 only 2 (one per family)
     assert overall.pairs.unique().tolist() == [14]
     assert overall.loc["Random", "own stops"] == 0 and 0 <= overall.loc["Oracle", "own stops"] <= 1
@@ -32,15 +39,24 @@ def test_every_system_runs_and_the_tables_are_written(effect_data, effect_models
     assert overall["mssmae start"].nunique() == 1
     runs = pd.read_parquet(out / "runs" / "basic_shapes" / "oracle.parquet")
     assert runs[runs.step > 0].correct.all()  # the oracle only chooses missing effects
+    exact = pd.read_parquet(out / "runs" / "basic_shapes" / "exact.parquet")
+    last = exact.sort_values("step").groupby("pair").last()  # every step allowed: the last one reaches the target
+    assert (last.step == last.length).all() and (last.mssmae < 1e-9).all() and (last.mse < 1e-9).all()
+    # by chain length, the steps add up to the pooled per-step table
+    ps = pd.read_csv(out / "basic_shapes_per_step.csv", index_col=[0, 1])
+    pl = pd.read_csv(out / "basic_shapes_per_step_length.csv", index_col=[0, 1, 2])
+    pooled = (pl.mssmae * pl.runs).groupby(level=[0, 2]).sum() / pl.runs.groupby(level=[0, 2]).sum()
+    np.testing.assert_allclose(pooled.loc[ps.index], ps.mssmae, rtol=1e-9)
+    assert (pl.runs.groupby(level=[0, 2]).sum().loc[ps.index] == ps.runs).all()
     acc = pd.read_csv(out / "basic_shapes_accuracy.csv", index_col=0)
     assert "Oracle" not in acc.index and ((acc["all steps"] >= 0) & (acc["all steps"] <= 1)).all()
     lat = pd.read_csv(out / "basic_shapes_latency.csv", index_col=0)
     assert (lat["render ms"] > 0).all() and (lat["total ms"] >= lat["render ms"]).all()
     assert (out / "basic_shapes.png").stat().st_size > 1000
     # resume: a second run reads the raw runs back instead of running the loops again
-    stamp = (out / "runs" / "basic_shapes" / "serumrnn.parquet").stat().st_mtime_ns
+    stamp = (out / "runs" / "basic_shapes" / "exact.parquet").stat().st_mtime_ns
     evaluate(effect_data, effect_models, out, cfg, log=lambda m: None)
-    assert (out / "runs" / "basic_shapes" / "serumrnn.parquet").stat().st_mtime_ns == stamp
+    assert (out / "runs" / "basic_shapes" / "exact.parquet").stat().st_mtime_ns == stamp
     with pytest.raises(ValueError, match="other settings"):
         evaluate(effect_data, effect_models, out, EvalConfig(groups=("basic_shapes",), pairs_per_length=4))
 
@@ -77,12 +93,14 @@ def test_model_backed_systems_choose_unused_effects(effect_data, effect_models):
     target = rack.apply(dry, ds.chain(fam))
     m = Models(effect_models)
     for system in SYSTEMS:
-        policy, params = build(system, m, missing=specs.rack_order())
+        policy, params = build(system, m, missing=ds.chain(fam))
         res = EffectLoop(rack, policy, params, patience=5).run(dry, target)
         effects = [s.effect for s in res.steps]
         assert len(effects) == len(set(effects)), system
-        if system in ("oracle", "random"):  # neither stops before every effect is used
+        if system in ("oracle", "random", "exact"):  # none stops before every effect is used
             assert sorted(effects) == sorted(specs.rack_order()), system
+        if system == "exact":
+            assert res.final["mssmae"] < 1e-9 < res.start["mssmae"]
         elif len(effects) < 5:  # a selector's stop (or the one-shot set) ended the run
             assert res.stopped == "the policy stopped", system
         for s in res.steps:
@@ -95,3 +113,5 @@ def test_model_backed_systems_choose_unused_effects(effect_data, effect_models):
     assert res.steps == [] and res.stopped == "the policy stopped" and np.array_equal(res.audio, dry)
     with pytest.raises(KeyError, match="unknown system 'serumgru'; valid: serumrnn"):
         build("serumgru", m)
+    with pytest.raises(ValueError, match="with their settings"):
+        build("exact", m, missing=specs.rack_order())

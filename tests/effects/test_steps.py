@@ -61,7 +61,9 @@ def test_steps_refuses_bad_input(effect_data, effect_models, tmp_path, capsys):
     assert "junk.wav: cannot decode audio" in capsys.readouterr().err
     assert main(["effects", "steps", str(inp), str(tgt), *base, "--system", "chorusnet"]) == 2
     assert "unknown system 'chorusnet'; valid: serumrnn" in capsys.readouterr().err
-    assert main(["effects", "steps", str(inp), str(tgt), *base, "--system", "oracle"]) == 2
+    for knowing in ("oracle", "exact"):
+        assert main(["effects", "steps", str(inp), str(tgt), *base, "--system", knowing]) == 2
+        assert f"the {knowing} system needs the target's true effects" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()  # nothing half-written
 
 

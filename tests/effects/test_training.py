@@ -97,3 +97,20 @@ def test_one_shot_examples_are_first_steps_with_the_whole_set(effect_data):
     assert (ex.index.step == 1).all() and (ex.index.label == ex.index.target).all() and (ex.index.label > 0).all()
     seq = SelectionExamples(ds, "valid")
     assert len(seq) == 243 * len(ds.rows("valid")) and (seq.index.label == 0).sum() == 32 * len(ds.rows("valid"))
+
+
+def test_wandb_tracks_each_model_in_a_run_of_its_own(effect_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    out = tmp_path / "models"
+    with pytest.raises(ValueError, match="unknown wandb mode 'cloud'; valid: offline, online, disabled"):
+        train_models(effect_data, out, epochs=1, effects=("eq",), selectors=(), logger="wandb", wandb_mode="cloud")
+    with pytest.raises(ValueError, match="unknown logger 'tensorboard'; valid: csv, wandb"):
+        train_models(effect_data, out, epochs=1, effects=("eq",), selectors=(), logger="tensorboard")
+    assert not (out / "params").exists()  # refused before any training
+    train_models(effect_data, out, epochs=1, batch_size=16, effects=("eq", "phaser"), selectors=(), limit=32,
+                 logger="wandb", log=lambda m: None)
+    runs = sorted((out / "logs" / "wandb").glob("offline-run-*"))
+    assert len(runs) == 2 and all(list(r.glob("run-*.wandb")) for r in runs)
+    assert len({r.name.rsplit("-", 1)[1] for r in runs}) == 2  # two run ids, not one run reused
+    for effect in ("eq", "phaser"):  # the CSV log is kept beside wandb
+        assert "val/loss" in (out / "logs" / effect / "metrics.csv").read_text()
