@@ -300,7 +300,8 @@ def cmd_effects_train(args: argparse.Namespace) -> int:
     res = train_models(args.data, args.out, features=args.features, epochs=args.epochs, batch_size=args.batch_size,
                        selectors=_names(args.selectors), seed=args.seed,
                        lr=args.lr, limit=args.limit or None, intermediate=args.intermediate,
-                       selector_epochs=args.selector_epochs or None, logger=args.logger,
+                       selector_epochs=args.selector_epochs or None, order=args.order,
+                       order_metric=args.order_metric, logger=args.logger,
                        wandb_mode=args.wandb_mode, wandb_project=args.wandb_project,
                        log=lambda m: print(m, file=sys.stderr))
     import pandas as pd
@@ -478,6 +479,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--limit", type=int, default=0, help="at most this many examples per split and model (0: all)")
     d.add_argument("--lr", type=float, default=1e-3)
     d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--order", default="any", choices=("any", "greedy"),
+                   help="selectors' label: any missing effect (the paper) or the one that helps most first")
+    d.add_argument("--order-metric", default="mssmae", help="the metric of --order greedy")
     d.add_argument("--logger", default="wandb", choices=("wandb", "csv"),
                    help="wandb (offline by default; a run per model, beside metrics.csv) or csv only")
     d.add_argument("--wandb-mode", default="offline", choices=("offline", "online", "disabled"))

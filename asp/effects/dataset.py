@@ -20,6 +20,7 @@ ones; ``families.parquet`` (one row per family, the draw as JSON) and ``card.jso
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import sys
@@ -267,6 +268,35 @@ class EffectDataset:
         preset = read_json_preset(path, registry.load_schema(row.synth))
         return get_renderer(row.synth, render).render(preset.vector, NOTE)
 
+    def distances(self, family: int, metric: str = "mssmae") -> np.ndarray:
+        """(32, 32): ``metric`` of render x against render t of the family, for x a subset of t (NaN elsewhere), on
+        the true audio (the family's dry sound through the rack again; the dataset keeps only features). Computed
+        once and kept under ``distances/<metric>/`` beside the families (atomic, one file per family)."""
+        from asp.metrics import EFFECT_METRICS, effect_metrics, spectra
+
+        if metric not in EFFECT_METRICS:
+            raise ValueError(f"unknown metric {metric!r}; valid: {', '.join(EFFECT_METRICS)}")
+        path = self.root / "distances" / metric / f"{self.families.folder.iloc[int(family)]}.npy"
+        if path.is_file():
+            return np.load(path)
+        if not hasattr(self, "_rack"):
+            from asp.effects.rack import FaustRack
+
+            self._rack = FaustRack(self.sample_rate)
+        f = EffectFeatures(sample_rate=self.sample_rate)
+        dry, chain = self.dry(family), self.chain(family)
+        spec = [spectra(self._rack.apply(dry, specs.subchain(chain, sub)), f) for sub in specs.subsets()]
+        d = np.full((N_SUBSETS, N_SUBSETS), np.nan)
+        for t in range(N_SUBSETS):
+            for x in range(N_SUBSETS):
+                if x & t == x:
+                    d[x, t] = effect_metrics(spec[x], spec[t], f)[metric]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        buf = io.BytesIO()
+        np.save(buf, d)
+        atomic_write_bytes(path, buf.getvalue())
+        return d
+
     @property
     def sample_rate(self) -> int:
         return int(self.card["config"]["render"]["sample_rate"])
@@ -301,6 +331,16 @@ def param_examples(families: np.ndarray, effect: str) -> pd.DataFrame:
     fam = np.repeat(np.asarray(families, np.int64), len(inputs))
     a = np.tile(inputs, len(families))
     return pd.DataFrame({"family": fam, "input": a, "target": a | bit})
+
+
+ORDERS = ("any", "greedy")
+
+
+def greedy_label(dist: np.ndarray, have: int, target: int) -> int:
+    """The missing effect (as a mask bit) whose addition brings render ``have`` closest to ``target`` in a family's
+    ``distances``; 0 when none is missing."""
+    bits = [1 << k for k in range(5) if (target & ~have) >> k & 1]
+    return min(bits, key=lambda b: dist[have | b, target]) if bits else 0
 
 
 def selection_examples(families: np.ndarray, seed: int = 0, stop: bool = True) -> pd.DataFrame:

@@ -24,7 +24,7 @@ from torch.utils.data import Dataset
 
 from asp.atomic import atomic_dir, atomic_write_bytes, clean_partial
 from asp.effects import specs
-from asp.effects.dataset import KINDS, N_SUBSETS, EffectDataset, _rng
+from asp.effects.dataset import KINDS, N_SUBSETS, EffectDataset, _rng, greedy_label
 from asp.effects.systems import Models
 from asp.metrics import EffectFeatures, effect_mel, effect_mfcc
 
@@ -108,11 +108,13 @@ def build(data: EffectDataset, models: Models, rows: Sequence[int], out: str | P
 
 class RolloutExamples(Dataset):
     """Selection examples on model-produced intermediate audio, in ``SelectionExamples``' format (``one_shot``:
-    only the first step of each rollout, as SerumCNN 1S trains)."""
+    only the first step of each rollout, as SerumCNN 1S trains; ``order="greedy"``: the label is the missing effect
+    that brings the true audio of the effects used so far closest to the target, as ``SelectionExamples``)."""
 
     def __init__(self, data: EffectDataset, folder: str | Path, rows: Sequence[int], features: str = "mel",
-                 one_shot: bool = False) -> None:
-        self.data, self.folder = data, Path(folder)
+                 one_shot: bool = False, order: str = "any", metric: str = "mssmae") -> None:
+        self.data, self.folder, self.metric = data, Path(folder), metric
+        self.greedy = order == "greedy" and not one_shot  # (labels on first use, as SelectionExamples)
         self.kind = KINDS[features]
         self.index: list[tuple[int, dict]] = []
         for fam in rows:
@@ -135,4 +137,7 @@ class RolloutExamples(Dataset):
         target = self.data.features(fam, self.kind)[ex["target"]]
         steps = np.stack([np.stack([states[s], target]) for s in ex["path"]]).astype(np.float32)
         used = np.stack([specs.mask_vector(m) for m in ex["used"]])
-        return torch.from_numpy(steps), torch.from_numpy(used), torch.from_numpy(specs.mask_vector(ex["label"]))
+        label = ex["label"]
+        if self.greedy and label:
+            label = greedy_label(self.data.distances(fam, self.metric), ex["used"][-1], ex["target"])
+        return torch.from_numpy(steps), torch.from_numpy(used), torch.from_numpy(specs.mask_vector(label))

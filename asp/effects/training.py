@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from asp.atomic import atomic_write_bytes
 from asp.effects import specs
-from asp.effects.dataset import KINDS, EffectDataset, param_examples, selection_examples
+from asp.effects.dataset import KINDS, ORDERS, EffectDataset, greedy_label, param_examples, selection_examples
 from asp.effects.models import SELECTORS, EffectParamModel, EffectSelector
 from asp.tracking import check, finish, make_loggers
 
@@ -51,11 +51,14 @@ class ParamExamples(Dataset):
 
 class SelectionExamples(Dataset):
     """``one_shot``: SerumCNN 1S's examples, the first step of each pair only (the dry sound against the target, the
-    label the target's whole set), no stop cases."""
+    label the target's whole set), no stop cases. ``order``: ``any`` (the paper: every missing effect is a right
+    next step) or ``greedy`` (only the missing effect that brings the true audio closest to the target in
+    ``metric``; see ``EffectDataset.distances``)."""
 
     def __init__(self, data: EffectDataset, split: str, features: str = "mel", seed: int = 0,
-                 one_shot: bool = False) -> None:
-        self.data, self.kind = data, KINDS[features]
+                 one_shot: bool = False, order: str = "any", metric: str = "mssmae") -> None:
+        self.data, self.kind, self.metric = data, KINDS[features], metric
+        self.greedy = order == "greedy" and not one_shot  # (labels on first use: a capped run renders less)
         index = selection_examples(data.rows(split), seed=seed, stop=not one_shot)
         self.index = index[index.step == 1].reset_index(drop=True) if one_shot else index
 
@@ -68,7 +71,10 @@ class SelectionExamples(Dataset):
         target = feats[int(row.target)]
         steps = np.stack([np.stack([feats[m], target]) for m in row.path]).astype(np.float32)
         used = np.stack([specs.mask_vector(m) for m in row.path])
-        return torch.from_numpy(steps), torch.from_numpy(used), torch.from_numpy(specs.mask_vector(int(row.label)))
+        label = int(row.label)
+        if self.greedy and label:
+            label = greedy_label(self.data.distances(int(row.family), self.metric), int(row.input), int(row.target))
+        return torch.from_numpy(steps), torch.from_numpy(used), torch.from_numpy(specs.mask_vector(label))
 
 
 def collate_steps(batch: Sequence[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, ...]:
@@ -155,7 +161,8 @@ INTERMEDIATE = ("true", "model", "both")
 def train_models(data: str | Path, out: str | Path, features: str = "mel", epochs: int = 10, batch_size: int = 32,
                  selectors: Sequence[str] = ("rnn", "rnn_ni", "cnn", "cnn_1s"), effects: Sequence[str] | None = None,
                  seed: int = 0, lr: float = 1e-3, limit: int | None = None, intermediate: str = "both",
-                 selector_epochs: int | None = None, logger: str = "csv", wandb_mode: str = "offline",
+                 selector_epochs: int | None = None, order: str = "any", order_metric: str = "mssmae",
+                 logger: str = "csv", wandb_mode: str = "offline",
                  wandb_project: str = "asp", log: Callable[[str], None] = print) -> dict[str, Any]:
     """Train the parameter models and the selectors; returns (and writes to ``OUT/results.json``) their final
     validation metrics and settings. Finished checkpoints are kept and skipped on a re-run; a re-run that would
@@ -163,7 +170,9 @@ def train_models(data: str | Path, out: str | Path, features: str = "mel", epoch
     ``selector_epochs``, the selectors' epochs, default ``epochs``). ``limit``: at most this many examples per split and model (a seeded subset; quick runs).
     ``intermediate``: the selectors' training steps on true intermediate audio (``true``), on audio produced by the
     trained parameter models (``model``, see ``asp.effects.rollouts``; needs all five), or both (the default).
-    Validation always uses true audio, so the settings compare. ``logger``: ``csv`` (``OUT/logs/<model>/
+    Validation always uses true audio, so the settings compare. ``order``: the selectors' label, ``any`` missing
+    effect (the paper) or the ``greedy`` one (the largest step toward the target in ``order_metric`` on true audio
+    first; validation uses the same label). ``logger``: ``csv`` (``OUT/logs/<model>/
     metrics.csv``) or ``wandb`` (also one wandb run per model, under ``OUT/logs/wandb``, grouped by ``OUT``'s name;
     ``wandb_mode`` offline, online or disabled)."""
     from torch.utils.data import ConcatDataset, Subset
@@ -179,6 +188,8 @@ def train_models(data: str | Path, out: str | Path, features: str = "mel", epoch
     if features not in KINDS:
         raise ValueError(f"unknown features {features!r}; valid: {', '.join(KINDS)}")
     check(logger, wandb_mode)
+    if order not in ORDERS:
+        raise ValueError(f"unknown order {order!r}; valid: {', '.join(ORDERS)}")
     if intermediate not in INTERMEDIATE:
         raise ValueError(f"unknown intermediate audio {intermediate!r}; valid: {', '.join(INTERMEDIATE)}")
     for v in selectors:
@@ -197,14 +208,16 @@ def train_models(data: str | Path, out: str | Path, features: str = "mel", epoch
         raise ValueError(f"{out} holds effect models of another dataset or features; use another folder or delete it")
     settings = {"params": {"epochs": epochs, "batch_size": batch_size, "seed": seed, "lr": lr, "limit": limit},
                 "selectors": {"epochs": selector_epochs or epochs, "batch_size": batch_size, "seed": seed, "lr": lr,
-                              "limit": limit, "intermediate": intermediate}}
+                              "limit": limit, "intermediate": intermediate, "order": order,
+                              **({"order_metric": order_metric} if order == "greedy" else {})}}
+    before_orders = {"order": "any"}  # selectors trained before the option existed
 
     def todo(name: str) -> bool:
         """Whether a model still has to be trained; a finished one trained with other settings is refused."""
         if not ((out / f"{name}.ckpt").is_file() and name in results):
             return True
         want, got = settings[name.split("/")[0]], results[name].get("settings", {})
-        diff = sorted(k for k in want if got.get(k) != want[k])
+        diff = sorted(k for k in want if got.get(k, before_orders.get(k)) != want[k])
         if diff:
             raise ValueError(f"{out}: {name} was trained with other settings ({', '.join(diff)}); use another "
                              "folder or delete it")
@@ -241,15 +254,19 @@ def train_models(data: str | Path, out: str | Path, features: str = "mel", epoch
             rollout_rows = np.sort(np.random.default_rng(seed).permutation(rollout_rows)[
                 :-(-limit // rollouts.PER_FAMILY)])
         rollout_folder = rollouts.build(ds, Models(out), rollout_rows, out / "rollouts", seed, log)
+    if order == "greedy":
+        log(f"greedy labels: each family's {order_metric} distances on true audio are computed on first use and "
+            f"kept in {ds.root / 'distances'}")
     for v in selectors:
         one_shot = v == "cnn_1s"
+        kw = dict(one_shot=one_shot, order=order, metric=order_metric)
         train_sets: list[Dataset] = []
         if intermediate in ("true", "both"):
-            train_sets.append(cap(SelectionExamples(ds, "train", features, seed, one_shot)))
+            train_sets.append(cap(SelectionExamples(ds, "train", features, seed, **kw)))
         if rollout_folder is not None:
-            train_sets.append(cap(rollouts.RolloutExamples(ds, rollout_folder, rollout_rows, features, one_shot)))
+            train_sets.append(cap(rollouts.RolloutExamples(ds, rollout_folder, rollout_rows, features, **kw)))
         train = train_sets[0] if len(train_sets) == 1 else ConcatDataset(train_sets)
-        valid = cap(SelectionExamples(ds, "valid", features, seed, one_shot))
+        valid = cap(SelectionExamples(ds, "valid", features, seed, **kw))
         fit(f"selectors/{v}", EffectModule("selector", variant=v, features=features, lr=lr), train, valid,
             collate_steps)
     return results

@@ -101,3 +101,34 @@ def test_resume_renders_only_what_is_missing(effect_data, tmp_path):
 def test_a_missing_group_names_the_groups_there(tmp_path):
     with pytest.raises(FileNotFoundError, match="no preset group 'leads'; groups there: advanced_modulating_shapes"):
         generate(EffectDataConfig(out=tmp_path / "ds", groups=("leads",), workers=0))
+
+
+def test_greedy_label_picks_the_closest_missing_effect():
+    from asp.effects.dataset import greedy_label
+
+    dist = np.full((32, 32), np.nan)
+    dist[0b00001 | 0b00100, 0b10101] = 0.2  # from {bit 0}, adding bit 2 leaves 0.2
+    dist[0b00001 | 0b10000, 0b10101] = 0.5
+    assert greedy_label(dist, 0b00001, 0b10101) == 0b00100
+    assert greedy_label(dist, 0b10101, 0b10101) == 0  # nothing missing: stop
+
+
+def test_distances_on_true_audio(effect_data):
+    from asp.metrics import EffectFeatures, effect_metrics
+
+    ds = EffectDataset(effect_data)
+    fam = int(ds.rows("valid")[0])
+    d = ds.distances(fam)
+    sub = np.array([[x & t == x for t in range(32)] for x in range(32)])
+    assert np.isnan(d[~sub]).all() and np.isfinite(d[sub]).all()
+    assert (np.diag(d) == 0).all() and (d[sub & ~np.eye(32, dtype=bool)] > 0).all()
+    # one entry against a fresh render: the distortion alone against distortion + reverb
+    dry, chain, rack = ds.dry(fam), ds.chain(fam), FaustRack(ds.sample_rate)
+    a = rack.apply(dry, specs.subchain(chain, ["distortion"]))
+    b = rack.apply(dry, specs.subchain(chain, ["distortion", "reverb_hall"]))
+    want = effect_metrics(a, b, EffectFeatures(sample_rate=ds.sample_rate))["mssmae"]
+    assert d[specs.mask_of(["distortion"]), specs.mask_of(["distortion", "reverb_hall"])] == pytest.approx(want)
+    assert (effect_data / "distances" / "mssmae" / f"{ds.families.folder.iloc[fam]}.npy").is_file()
+    assert np.array_equal(ds.distances(fam), d, equal_nan=True)  # kept, read back
+    with pytest.raises(ValueError, match="unknown metric 'snr'"):
+        ds.distances(fam, "snr")

@@ -114,3 +114,33 @@ def test_wandb_tracks_each_model_in_a_run_of_its_own(effect_data, tmp_path, monk
     assert len({r.name.rsplit("-", 1)[1] for r in runs}) == 2  # two run ids, not one run reused
     for effect in ("eq", "phaser"):  # the CSV log is kept beside wandb
         assert "val/loss" in (out / "logs" / effect / "metrics.csv").read_text()
+
+
+def test_greedy_order_labels_the_largest_step_first(effect_data, tmp_path):
+    from asp.effects.dataset import greedy_label
+
+    ds = EffectDataset(effect_data)
+    fam = ds.rows("valid")[1]
+    ex = SelectionExamples(ds, "valid", order="greedy")
+    rows = np.nonzero((ex.index.family == fam).to_numpy())[0]
+    d = ds.distances(int(fam))
+    for i in rows[::7]:
+        row = ex.index.iloc[i]
+        label = int(np.dot(ex[i][2].numpy(), 2 ** np.arange(5)))
+        missing = int(row.target) & ~int(row.input)
+        if not missing:
+            assert label == 0
+            continue
+        assert bin(label).count("1") == 1 and label & missing  # one missing effect
+        best = min(d[int(row.input) | (1 << k), int(row.target)] for k in range(5) if missing >> k & 1)
+        assert d[int(row.input) | label, int(row.target)] == best
+    assert greedy_label(d, 0, 0b11111) != 0
+    out = tmp_path / "models"
+    res = train_models(effect_data, out, epochs=1, batch_size=16, selectors=("rnn",), effects=("eq",), limit=32,
+                       intermediate="true", order="greedy", log=lambda m: None)
+    assert res["selectors/rnn"]["settings"]["order"] == "greedy"
+    with pytest.raises(ValueError, match="selectors/rnn was trained with other settings .*order"):
+        train_models(effect_data, out, epochs=1, batch_size=16, selectors=("rnn",), effects=("eq",), limit=32,
+                     intermediate="true", log=lambda m: None)
+    with pytest.raises(ValueError, match="unknown order 'best'; valid: any, greedy"):
+        train_models(effect_data, out, epochs=1, selectors=("rnn",), order="best")
