@@ -284,7 +284,7 @@ def cmd_effects_dataset(args: argparse.Namespace) -> int:
 
     cfg = EffectDataConfig(out=args.out, groups=_names(args.groups),
                            presets_dir=args.presets_dir or GROUPS_DIR, draws=args.draws, seed=args.seed,
-                           workers=args.workers)
+                           workers=args.workers, only=_names(args.splits))
     out = generate(cfg)
     card = json.loads((out / "card.json").read_text())
     import pandas as pd
@@ -465,6 +465,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--draws", type=int, default=8, help="random effect settings per preset")
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--workers", type=int, default=2, help="render processes (0 = this process)")
+    d.add_argument("--splits", default="train,valid,test",
+                   help="render these splits only (e.g. test with more --draws: a larger test set, same presets)")
     d.set_defaults(fn=cmd_effects_dataset)
     d = fx.add_parser("train", help="train the parameter models and the effect selectors")
     d.add_argument("--data", type=Path, required=True, help="an effect dataset (asp effects dataset)")

@@ -63,6 +63,9 @@ class EffectDataConfig:
         seed: seeds the draws and the splits.
         splits: train/valid/test fractions, by preset within each group.
         workers: rendering processes (0 = this process).
+        only: render the families of these splits only. A preset's split depends on the seed and the group alone,
+            not on ``draws``, so ``only=("test",)`` with more draws builds a larger test set for models trained
+            on a smaller dataset of the same seed (``asp effects eval`` checks that no test preset was trained on).
     """
 
     out: Path
@@ -73,16 +76,21 @@ class EffectDataConfig:
     splits: tuple[float, float, float] = (0.75, 0.125, 0.125)
     workers: int = 2
     render: RenderSettings = field(default_factory=lambda: RENDER)
+    only: tuple[str, ...] = SPLITS
 
     def plan_dict(self) -> dict[str, Any]:
         """What the data depends on: settings, the preset files' contents and the rack's DSP (CRC-32s), so that a
         re-run after an edit is refused instead of mixing old and new families."""
         from asp.render.effects import rack_code
 
+        bad = [s for s in self.only if s not in SPLITS]
+        if bad or not self.only:
+            raise ValueError(f"unknown split {bad[0] if bad else ''!r}; valid: {', '.join(SPLITS)}")
         return {"groups": list(self.groups), "draws": self.draws, "seed": self.seed, "splits": list(self.splits),
                 "render": self.render.as_dict(), "rack_dsp_crc32": zlib.crc32(rack_code().encode()),
                 "presets": {g: {p.name: zlib.crc32(p.read_bytes()) for p in group_files(self, g)}
-                            for g in self.groups}}
+                            for g in self.groups},
+                **({"only": list(self.only)} if tuple(self.only) != SPLITS else {})}
 
 
 @dataclass(frozen=True)
@@ -126,6 +134,8 @@ def plan(cfg: EffectDataConfig) -> list[FamilyTask]:
         files = group_files(cfg, group)
         split = split_by_preset(len(files), cfg.splits, _rng(cfg.seed, group, "split"))
         for path, sp in zip(files, split):
+            if sp not in cfg.only:
+                continue
             synth = json.loads(path.read_text()).get("synth")
             if synth not in registry.names():
                 raise ValueError(f"{path}: unknown synth {synth!r}; registered: {', '.join(registry.names())}")

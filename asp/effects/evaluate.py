@@ -246,6 +246,23 @@ def _md(df: pd.DataFrame) -> str:
     return markdown_table(df.reset_index(), digits=3)
 
 
+def check_unseen(ds: EffectDataset, models: Models, split: str) -> None:
+    """Refuses to evaluate on presets the models were trained or validated on. Within one dataset the splits are
+    by preset already; an evaluation on another dataset (say a larger test set, ``asp effects dataset --splits
+    test``) is checked against the training dataset's families, where that folder still exists."""
+    src = Path(str(models.config.get("data", "")))
+    if not (src / "families.parquet").is_file() or src.resolve() == ds.root.resolve():
+        return
+    trained = pd.read_parquet(src / "families.parquet")
+    seen = set(zip(trained.group, trained.preset)) - set(zip(*[trained[trained.split == "test"][c]
+                                                                for c in ("group", "preset")]))
+    mine = ds.families[ds.families.split == split]
+    leak = sorted({f"{g}/{p}" for g, p in zip(mine.group, mine.preset) if (g, p) in seen})
+    if leak:
+        raise ValueError(f"{ds.root}: the {split} presets {', '.join(leak)} are in the training or validation data of "
+                         f"the models in {models.folder} ({src}); evaluate on presets they never saw")
+
+
 def evaluate(data: str | Path, models: str | Path, out: str | Path, cfg: EvalConfig = EvalConfig(),
              log: Callable[[str], None] = print) -> Path:
     """Run the evaluation and write ``OUT/report.md`` with a CSV per table and group and a PNG per group."""
@@ -254,6 +271,7 @@ def evaluate(data: str | Path, models: str | Path, out: str | Path, cfg: EvalCon
     ds = EffectDataset(data)
     m = Models(models)
     systems = parse_systems(cfg.systems)
+    check_unseen(ds, m, cfg.split)
     if cfg.metric not in EFFECT_METRICS:
         raise ValueError(f"unknown metric {cfg.metric!r}; valid: {', '.join(EFFECT_METRICS)}")
     groups = list(cfg.groups or sorted(ds.families.group.unique()))

@@ -115,3 +115,26 @@ def test_model_backed_systems_choose_unused_effects(effect_data, effect_models):
         build("serumgru", m)
     with pytest.raises(ValueError, match="with their settings"):
         build("exact", m, missing=specs.rack_order())
+
+
+def test_a_larger_test_set_for_trained_models_and_no_leak(effect_data, effect_models, tmp_path):
+    from asp.effects.dataset import EffectDataConfig, generate
+
+    small = EffectDataset(effect_data)
+    big = EffectDataset(generate(EffectDataConfig(out=tmp_path / "test3", draws=3, workers=0, only=("test",)),
+                                 log=lambda m: None))
+    assert set(big.families.split) == {"test"} and len(big.families) == 3 * len(small.rows("test")) // 2
+    assert set(big.families.preset) == set(small.families.preset[small.families.split == "test"])
+    for fam in small.rows("test"):  # the same presets and the same first draws as in the smaller dataset
+        row = small.families.iloc[fam]
+        other = int(np.nonzero((big.families.family == row.family).to_numpy())[0][0])
+        np.testing.assert_array_equal(big.features(other), small.features(fam))
+    cfg = EvalConfig(groups=("basic_shapes",), systems=("exact",), pairs_per_length=2)
+    evaluate(big.root, effect_models, tmp_path / "eval", cfg, log=lambda m: None)
+    assert pd.read_csv(tmp_path / "eval" / "basic_shapes_overall.csv").pairs.iloc[0] == 10
+    valid = generate(EffectDataConfig(out=tmp_path / "valid1", draws=1, workers=0, only=("valid",)),
+                     log=lambda m: None)
+    with pytest.raises(ValueError, match="the valid presets .* are in the training or validation data"):
+        evaluate(valid, effect_models, tmp_path / "eval2", EvalConfig(split="valid", systems=("exact",)))
+    with pytest.raises(ValueError, match="unknown split 'dev'; valid: train, valid, test"):
+        generate(EffectDataConfig(out=tmp_path / "x", only=("dev",)))
