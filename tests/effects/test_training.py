@@ -144,3 +144,5 @@ def test_greedy_order_labels_the_largest_step_first(effect_data, tmp_path):
                      intermediate="true", log=lambda m: None)
     with pytest.raises(ValueError, match="unknown order 'best'; valid: any, greedy"):
         train_models(effect_data, out, epochs=1, selectors=("rnn",), order="best")
+    with pytest.raises(ValueError, match="unknown metric 'snr'; valid: mse"):
+        train_models(effect_data, out, epochs=1, selectors=("rnn",), order="greedy", order_metric="snr")
