@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from asp.synths import registry
+from asp.tracking import LOGGERS, WANDB_MODES
 
 QUICKSTART_OUT = Path("runs/quickstart")
 
@@ -484,9 +485,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--order", default="any", choices=("any", "greedy"),
                    help="selectors' label: any missing effect (the paper) or the one that helps most first")
     d.add_argument("--order-metric", default="mssmae", help="the metric of --order greedy")
-    d.add_argument("--logger", default="wandb", choices=("wandb", "csv"),
+    d.add_argument("--logger", default="wandb", choices=LOGGERS,
                    help="wandb (offline by default; a run per model, beside metrics.csv) or csv only")
-    d.add_argument("--wandb-mode", default="offline", choices=("offline", "online", "disabled"))
+    d.add_argument("--wandb-mode", default="offline", choices=WANDB_MODES)
     d.add_argument("--wandb-project", default="asp")
     d.set_defaults(fn=cmd_effects_train)
     d = fx.add_parser("eval", help="the paper's tables per preset group: every system on test pairs")
@@ -521,7 +522,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--workers", type=int, default=2)
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--epochs", type=int, default=4, help="J-S training epochs (0: dataset only)")
-    q.add_argument("--logger", default="wandb", choices=("wandb", "csv"), help="wandb runs offline by default")
+    q.add_argument("--logger", default="wandb", choices=LOGGERS, help="wandb runs offline by default")
     q.set_defaults(fn=cmd_quickstart)
     return p
 

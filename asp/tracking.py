@@ -45,7 +45,9 @@ def make_loggers(save_dir: str | Path, kind: str = "csv", *, csv_name: str = "",
 
 def finish(loggers: list[Any]) -> None:
     """End the wandb run of these loggers, if any, so that the next training in this process starts its own."""
-    if any(type(lg).__name__ == "WandbLogger" for lg in loggers):
+    from lightning.pytorch.loggers import WandbLogger
+
+    if any(isinstance(lg, WandbLogger) for lg in loggers):
         import wandb
 
         if wandb.run is not None:

@@ -253,6 +253,7 @@ class EffectDataset:
         self.families = pd.read_parquet(self.root / "families.parquet")
         self.card = json.loads((self.root / "card.json").read_text())
         self._cache: dict[tuple[int, str], np.ndarray] = {}
+        self._rack: Any = None  # for ``distances``, made on first use
 
     def features(self, family: int, kind: str = "mels") -> np.ndarray:
         """(32, bins, frames) float16 features of a family (by row number), memory-mapped; ``kind`` mels|mfccs."""
@@ -289,7 +290,7 @@ class EffectDataset:
         path = self.root / "distances" / metric / f"{self.families.folder.iloc[int(family)]}.npy"
         if path.is_file():
             return np.load(path)
-        if not hasattr(self, "_rack"):
+        if self._rack is None:
             from asp.effects.rack import FaustRack
 
             self._rack = FaustRack(self.sample_rate)
@@ -351,6 +352,17 @@ def greedy_label(dist: np.ndarray, have: int, target: int) -> int:
     ``distances``; 0 when none is missing."""
     bits = [1 << k for k in range(5) if (target & ~have) >> k & 1]
     return min(bits, key=lambda b: dist[have | b, target]) if bits else 0
+
+
+def next_label(data: "EffectDataset", family: int, have: int, target: int, order: str = "any",
+               metric: str = "mssmae") -> int:
+    """A selector's label from the sound with effects ``have`` toward ``target``: the mask of the missing effects
+    (``any``, the paper: each is a right next step) or the bit of the ``greedy`` one (``greedy_label`` on the
+    family's ``distances`` in ``metric``); 0 when none is missing: stop."""
+    missing = target & ~have
+    if order == "greedy" and missing:
+        return greedy_label(data.distances(family, metric), have, target)
+    return missing
 
 
 def selection_examples(families: np.ndarray, seed: int = 0, stop: bool = True) -> pd.DataFrame:

@@ -162,18 +162,26 @@ def outcomes(runs: pd.DataFrame | list, metric: str, patience: int, rollback: bo
 
 
 def step_deltas(runs: pd.DataFrame, applied: pd.Series) -> pd.DataFrame:
-    """Each applied step's change of the six metrics (after - before), with its step number and effect."""
+    """Each applied step's change of the six metrics (after - before), with its step number, effect and the
+    target's chain length."""
     runs = runs.sort_values(["pair", "step"])
     prev = runs.groupby("pair")[list(EFFECT_METRICS)].shift(1)
     d = runs[list(EFFECT_METRICS)] - prev
-    d[["pair", "step", "effect"]] = runs[["pair", "step", "effect"]]
+    d[["pair", "step", "effect", "length"]] = runs[["pair", "step", "effect", "length"]]
     d = d[d.step > 0]
     return d[d.step <= d.pair.map(applied)]
 
 
+def mean_change(d: pd.DataFrame, by: str | list[str], count: str = "runs") -> pd.DataFrame:
+    """Mean step change of the six metrics per ``by`` (printed scale), with the number of steps first."""
+    m = d.groupby(by)[list(EFFECT_METRICS)].mean().mul(pd.Series(SCALE)[list(EFFECT_METRICS)])
+    m.insert(0, count, d.groupby(by).size())
+    return m
+
+
 def tables(all_runs: dict[str, pd.DataFrame], cfg: EvalConfig) -> dict[str, pd.DataFrame]:
     """The paper's tables for one group, from the raw runs of each system."""
-    metric, scale = cfg.metric, pd.Series(SCALE)
+    metric = cfg.metric
     overall, per_step, per_length, acc, pat, lat = [], [], [], [], [], []
     per_effect = pd.DataFrame()
     for system, runs in all_runs.items():
@@ -187,16 +195,10 @@ def tables(all_runs: dict[str, pd.DataFrame], cfg: EvalConfig) -> dict[str, pd.D
             row[f"{m} Δ"] = row[f"{m} final"] - row[f"{m} start"]
         overall.append(row)
         d = step_deltas(runs, o.set_index("pair").applied)
-        ps = d.groupby("step")[list(EFFECT_METRICS)].mean().mul(scale[list(EFFECT_METRICS)])
-        ps.insert(0, "runs", d.groupby("step").size())
-        per_step.append(ps.assign(system=label).reset_index())
-        d["length"] = d.pair.map(runs.groupby("pair").length.first())
-        pl = d.groupby(["length", "step"])[list(EFFECT_METRICS)].mean().mul(scale[list(EFFECT_METRICS)])
-        pl.insert(0, "runs", d.groupby(["length", "step"]).size())
-        per_length.append(pl.assign(system=label).reset_index())
+        per_step.append(mean_change(d, "step").assign(system=label).reset_index())
+        per_length.append(mean_change(d, ["length", "step"]).assign(system=label).reset_index())
         if system == "oracle":
-            pe = d.groupby("effect")[list(EFFECT_METRICS)].mean().mul(scale[list(EFFECT_METRICS)])
-            pe.insert(0, "steps", d.groupby("effect").size())
+            pe = mean_change(d, "effect", "steps")
             per_effect = pe.reindex([e for e in specs.rack_order() if e in pe.index])
         if system in SELECTING:
             r = runs[(runs.step > 0) & runs.correct.notna()]

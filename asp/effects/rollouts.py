@@ -24,7 +24,7 @@ from torch.utils.data import Dataset
 
 from asp.atomic import atomic_dir, atomic_write_bytes, clean_partial
 from asp.effects import specs
-from asp.effects.dataset import KINDS, N_SUBSETS, EffectDataset, _rng, greedy_label
+from asp.effects.dataset import KINDS, N_SUBSETS, EffectDataset, _rng, next_label
 from asp.effects.systems import Models
 from asp.metrics import EffectFeatures, effect_mel, effect_mfcc
 
@@ -114,7 +114,7 @@ class RolloutExamples(Dataset):
     def __init__(self, data: EffectDataset, folder: str | Path, rows: Sequence[int], features: str = "mel",
                  one_shot: bool = False, order: str = "any", metric: str = "mssmae") -> None:
         self.data, self.folder, self.metric = data, Path(folder), metric
-        self.greedy = order == "greedy" and not one_shot  # (labels on first use, as SelectionExamples)
+        self.order = "any" if one_shot else order  # (labels on first use, as SelectionExamples)
         self.kind = KINDS[features]
         self.index: list[tuple[int, dict]] = []
         for fam in rows:
@@ -137,7 +137,5 @@ class RolloutExamples(Dataset):
         target = self.data.features(fam, self.kind)[ex["target"]]
         steps = np.stack([np.stack([states[s], target]) for s in ex["path"]]).astype(np.float32)
         used = np.stack([specs.mask_vector(m) for m in ex["used"]])
-        label = ex["label"]
-        if self.greedy and label:
-            label = greedy_label(self.data.distances(fam, self.metric), ex["used"][-1], ex["target"])
+        label = next_label(self.data, fam, ex["used"][-1], ex["target"], self.order, self.metric)
         return torch.from_numpy(steps), torch.from_numpy(used), torch.from_numpy(specs.mask_vector(label))

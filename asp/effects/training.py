@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from asp.atomic import atomic_write_bytes
 from asp.effects import specs
-from asp.effects.dataset import KINDS, ORDERS, EffectDataset, greedy_label, param_examples, selection_examples
+from asp.effects.dataset import KINDS, ORDERS, EffectDataset, next_label, param_examples, selection_examples
 from asp.effects.models import SELECTORS, EffectParamModel, EffectSelector
 from asp.metrics import EFFECT_METRICS
 from asp.tracking import check, finish, make_loggers
@@ -59,7 +59,7 @@ class SelectionExamples(Dataset):
     def __init__(self, data: EffectDataset, split: str, features: str = "mel", seed: int = 0,
                  one_shot: bool = False, order: str = "any", metric: str = "mssmae") -> None:
         self.data, self.kind, self.metric = data, KINDS[features], metric
-        self.greedy = order == "greedy" and not one_shot  # (labels on first use: a capped run renders less)
+        self.order = "any" if one_shot else order  # (labels on first use: a capped run renders less)
         index = selection_examples(data.rows(split), seed=seed, stop=not one_shot)
         self.index = index[index.step == 1].reset_index(drop=True) if one_shot else index
 
@@ -72,9 +72,7 @@ class SelectionExamples(Dataset):
         target = feats[int(row.target)]
         steps = np.stack([np.stack([feats[m], target]) for m in row.path]).astype(np.float32)
         used = np.stack([specs.mask_vector(m) for m in row.path])
-        label = int(row.label)
-        if self.greedy and label:
-            label = greedy_label(self.data.distances(int(row.family), self.metric), int(row.input), int(row.target))
+        label = next_label(self.data, int(row.family), int(row.input), int(row.target), self.order, self.metric)
         return torch.from_numpy(steps), torch.from_numpy(used), torch.from_numpy(specs.mask_vector(label))
 
 

@@ -70,6 +70,7 @@ def build(cfg: DictConfig) -> tuple[Any, Any, Any, Path]:
     """(data module, LightningModule, Trainer, run folder) from a composed config (nothing is trained)."""
     import lightning as L
     from lightning.pytorch.callbacks import ModelCheckpoint
+
     from asp.data.datamodule import AspDataModule
     from asp.models.module import VAEModule
 
