@@ -326,14 +326,21 @@ def cmd_effects_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_effects_steps(args: argparse.Namespace) -> int:
-    from asp.effects.steps import load_pair, run_steps, summary
+    from asp.effects.steps import load_pair, run_steps, serum_pair, summary
     from asp.effects.systems import Models
 
-    pair = load_pair(args.input, args.target, max_seconds=args.max_seconds)
+    models = Models(args.models)
+    rack = None
+    if args.backend == "serum":
+        pair, rack = serum_pair(args.input, args.target, note=args.note, max_seconds=args.max_seconds)
+    elif args.note is not None:
+        raise ValueError("--note sets the note a Serum patch plays; it needs --backend serum")
+    else:
+        pair = load_pair(args.input, args.target, max_seconds=args.max_seconds)
     for note in pair.notes():
         print(f"note: {note}", file=sys.stderr)
-    res = run_steps(pair, Models(args.models), args.out, system=args.system, patience=args.patience,
-                    rollback=args.rollback, metric=args.metric)
+    res = run_steps(pair, models, args.out, system=args.system, patience=args.patience,
+                    rollback=args.rollback, metric=args.metric, rack=rack)
     print(f"stopped: {res.stopped}")
     print(summary(res))
     print(f"steps, audio and spectrograms: {args.out}")
@@ -503,7 +510,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=0)
     d.set_defaults(fn=cmd_effects_eval)
     d = fx.add_parser("steps", help="move INPUT toward TARGET one effect at a time")
-    d.add_argument("input", type=Path)
+    d.add_argument("input", type=Path, help="audio (built-in rack) or a Serum JSON preset (--backend serum)")
     d.add_argument("target", type=Path)
     d.add_argument("--models", type=Path, required=True, help="a folder written by asp effects train")
     d.add_argument("--out", type=Path, required=True, help="folder for the steps' audio, PNGs and steps.json")
@@ -512,6 +519,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--rollback", action="store_true", help="end on the best step instead of the last kept one")
     d.add_argument("--metric", default="mssmae", help="the stopping rule's metric")
     d.add_argument("--max-seconds", type=float, default=5.0, help="use at most this much of the target")
+    d.add_argument("--backend", choices=("faust", "serum"), default="faust",
+                   help="faust: the built-in rack after INPUT's audio; serum: Serum's own FX on the patch INPUT "
+                        "(needs the plugin)")
+    d.add_argument("--note", type=int, default=None,
+                   help="--backend serum: the MIDI note the patch plays (default: the effect datasets' note, 48)")
     d.set_defaults(fn=cmd_effects_steps)
     d = fx.add_parser("list", help="the effects, their parameters and sampling ranges, in rack order")
     d.set_defaults(fn=cmd_effects_list)

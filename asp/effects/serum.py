@@ -78,3 +78,38 @@ class SerumRack:
         from asp.render.factory import get_renderer
 
         return get_renderer("serum", settings).render(self.apply_vector(vector, chain), note)
+
+
+class SerumPatchRack:
+    """One Serum patch as the effect loop's rack (``asp effects steps --backend serum``).
+
+    The loop asks a rack for ``apply(dry_audio, chain)``; here the chain is set on the patch's own FX parameters
+    and the patch is rendered again (the dry audio is not used: Serum's effects sit inside the synth). ``dry()`` is
+    the patch with all five effects switched off, the loop's starting sound. Effects outside the five keep the
+    patch's settings.
+
+    Args:
+        vector: the patch, (315,) normalised Serum parameters in schema order.
+        note: the MIDI note played.
+        settings: how it is played (its ``render_seconds`` sets the clip length).
+        renderer: asp's Serum renderer by default (needs the plugin: ``PluginNotFoundError`` says where asp looked).
+    """
+
+    def __init__(self, vector: np.ndarray, note: int, settings, renderer=None) -> None:
+        self.rack = SerumRack()
+        self.vector = self.rack.apply_vector(vector, {})  # checks the shape
+        self.note, self.settings = int(note), settings
+        self.sample_rate = int(settings.sample_rate)
+        if renderer is None:
+            from asp.render.factory import get_renderer
+
+            renderer = get_renderer("serum", settings)
+        self.renderer = renderer
+        self.n_samples = int(round(settings.render_seconds * self.sample_rate))
+
+    def apply(self, audio: np.ndarray | None, chain: Mapping[str, Mapping[str, float]]) -> np.ndarray:
+        out = np.asarray(self.renderer.render(self.rack.apply_vector(self.vector, chain), self.note), np.float32)
+        return np.pad(out[: self.n_samples], (0, max(0, self.n_samples - len(out))))
+
+    def dry(self) -> np.ndarray:
+        return self.apply(None, {})

@@ -7,6 +7,10 @@ or zero-padded to it). What was changed is reported. A silent or unreadable file
 The output folder (written in one rename, so it is either complete or absent) holds ``input.wav`` and
 ``target.wav`` as prepared, ``step_<k>_<effect>.wav`` and ``step_<k>_<effect>.png`` (mel spectrogram of the
 step's sound beside the target's) per step, ``final.wav`` and ``steps.json`` (settings, metrics per step).
+
+With the Serum backend (``serum_pair``) the input is a Serum patch instead of audio: it is played for the target's
+length with its five effects off, and each step sets the chosen effect on Serum's own FX rack and renders the patch
+again (``asp.effects.serum.SerumPatchRack``). The models are the same; they only see the audio.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ import numpy as np
 
 from asp.atomic import atomic_dir
 from asp.effects import specs
+from asp.effects.dataset import NOTE
 from asp.effects.loop import EffectLoop, LoopResult, Step
+from asp.effects.serum import SerumPatchRack
 from asp.effects.systems import KNOWING, LABELS, Models, build, parse_systems
 from asp.features.audio_io import AudioError, LoadedAudio, load_audio
 from asp.metrics import EFFECT_METRICS, EffectFeatures, effect_mel
@@ -41,12 +47,12 @@ class Pair:
         return [f"{name}: {n}" for name, la in (("input", self.input), ("target", self.target)) for n in la.notes]
 
 
-def load_pair(input_path: str | Path, target_path: str | Path, sample_rate: int = SAMPLE_RATE,
-              max_seconds: float = MAX_SECONDS) -> Pair:
-    """Both files at one rate, mono, the target's length (at most ``max_seconds``).
+def load_target(target_path: str | Path, sample_rate: int = SAMPLE_RATE,
+                max_seconds: float = MAX_SECONDS) -> LoadedAudio:
+    """The target at ``sample_rate``, mono, its own length up to ``max_seconds``.
 
     Raises:
-        AudioError: a silent, empty or undecodable file (naming it and the reason).
+        AudioError: a silent, empty, too short or undecodable file (naming it and the reason).
         FileNotFoundError: no such file.
     """
     import soundfile as sf
@@ -60,9 +66,48 @@ def load_pair(input_path: str | Path, target_path: str | Path, sample_rate: int 
         raise AudioError(f"{path}: cannot decode audio ({err})") from None
     if seconds < 0.1:
         raise AudioError(f"{path}: too short to compare spectra ({seconds * 1000:.0f} ms; at least 100 ms)")
-    n = int(round(min(seconds, max_seconds) * sample_rate))
-    target = load_audio(path, sample_rate, n)
-    return Pair(load_audio(input_path, sample_rate, n), target, sample_rate)
+    return load_audio(path, sample_rate, int(round(min(seconds, max_seconds) * sample_rate)))
+
+
+def load_pair(input_path: str | Path, target_path: str | Path, sample_rate: int = SAMPLE_RATE,
+              max_seconds: float = MAX_SECONDS) -> Pair:
+    """Both files at one rate, mono, the target's length (at most ``max_seconds``).
+
+    Raises:
+        AudioError: a silent, empty or undecodable file (naming it and the reason).
+        FileNotFoundError: no such file.
+    """
+    target = load_target(target_path, sample_rate, max_seconds)
+    return Pair(load_audio(input_path, sample_rate, len(target.audio)), target, sample_rate)
+
+
+def serum_pair(preset_path: str | Path, target_path: str | Path, note: int | None = None,
+               max_seconds: float = MAX_SECONDS, renderer: object | None = None) -> tuple[Pair, SerumPatchRack]:
+    """The Serum backend's input: a Serum preset (asp JSON) played at ``note`` for the target's length, its five
+    effects switched off; and the rack that sets them on the patch (``SerumPatchRack``).
+
+    Raises:
+        SchemaError: the preset is not a readable Serum preset (naming the file).
+        PluginNotFoundError: Serum is not installed (saying where asp looked and how to set the path).
+    """
+    from asp.render.settings import RenderSettings
+    from asp.synths import registry
+    from asp.synths.presets import read_json_preset
+
+    note = NOTE if note is None else int(note)
+    if not 0 <= note <= 127:
+        raise ValueError(f"--note must be a MIDI note 0-127, got {note}")
+    target = load_target(target_path, SAMPLE_RATE, max_seconds)
+    preset = read_json_preset(preset_path, registry.load_schema("serum"))
+    seconds = len(target.audio) / SAMPLE_RATE
+    settings = RenderSettings(sample_rate=SAMPLE_RATE, note_seconds=seconds, render_seconds=seconds, notes=(note,))
+    rack = SerumPatchRack(preset.vector, note, settings, renderer)
+    dry = rack.dry()
+    if not np.any(np.abs(dry) > 1e-4):
+        raise AudioError(f"{preset_path}: the patch is silent at note {note} with its effects off")
+    played = LoadedAudio(dry, SAMPLE_RATE, 1, seconds, 0.0,
+                         [f"rendered in Serum at note {note} for {seconds:.2f} s, its five effects off"])
+    return Pair(played, target, SAMPLE_RATE), rack
 
 
 def spectrogram_png(path: Path, audio: np.ndarray, target_mel: np.ndarray, title: str, f: EffectFeatures) -> None:
@@ -104,7 +149,9 @@ def run_steps(pair: Pair, models: Models, out: str | Path, system: str = "serumr
         _write_wav(tmp / "input.wav", pair.input.audio, sr)
         _write_wav(tmp / "target.wav", pair.target.audio, sr)
         target_mel = effect_mel(pair.target.audio, f)
-        doc = {"system": LABELS[system], "models": str(models.folder), "patience": patience, "rollback": rollback,
+        doc = {"system": LABELS[system], "models": str(models.folder),
+               "backend": "serum" if isinstance(rack, SerumPatchRack) else "faust", "patience": patience,
+               "rollback": rollback,
                "notes": pair.notes(), **res.as_json()}
         for s, entry in zip(res.steps, doc["steps"]):
             entry["files"] = stem = f"step_{s.index}_{s.effect}"
