@@ -22,6 +22,10 @@ this gives exactly what a live run with each rule would give. From these runs:
 * ``patience``: mean final error and steps applied against the number of tolerated bad steps, with and without
   rollback;
 * ``latency``: milliseconds per step: selection, parameters, render, features and metrics.
+* ``param_errors``: the parameter models alone on the true audio of the split's families (``param_errors``): per
+  effect and parameter, the mean absolute and squared error of a continuous value (normalised, 0-1) and the
+  accuracy of a categorical one, from the dry sound toward the effect alone and from the other four effects toward
+  all five.
 
 MSE, MAE, PCC and MSSMAE are printed x100, LSD and MFCC distance in dB, as in the paper. The raw runs are kept
 (``runs/<group>/<system>.parquet``, written atomically), so an interrupted evaluation resumes.
@@ -33,14 +37,15 @@ import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
+import torch
 
 from asp.atomic import atomic_write_bytes
 from asp.effects import specs
-from asp.effects.dataset import N_SUBSETS, EffectDataset, _rng
+from asp.effects.dataset import KINDS, N_SUBSETS, EffectDataset, _rng
 from asp.effects.loop import EffectLoop, Step, replay
 from asp.effects.systems import KNOWING, LABELS, SYSTEMS, Models, build, parse_systems
 from asp.metrics import EFFECT_METRICS, EffectFeatures
@@ -179,6 +184,36 @@ def mean_change(d: pd.DataFrame, by: str | list[str], count: str = "runs") -> pd
     return m
 
 
+PARAM_CASES = ("dry -> the effect alone", "the other four -> all five")
+
+
+def param_errors(data: EffectDataset, families: Sequence[int],
+                 predict: Callable[[str, torch.Tensor], list[specs.Setting]], features: str = "mel") -> pd.DataFrame:
+    """Errors of predicted settings against the true ones (see the module docstring), one row per effect,
+    parameter and measure (``mae``, ``mse``: continuous; ``accuracy``: categorical), a column per case
+    (``PARAM_CASES``). ``predict(effect, x)``: settings for a batch of (current, target) features."""
+    rows = []
+    for effect in specs.rack_order():
+        spec = specs.get(effect)
+        others = [e for e in specs.rack_order() if e != effect]
+        cases = dict(zip(PARAM_CASES, ((0, specs.mask_of([effect])),
+                                       (specs.mask_of(others), specs.mask_of(list(specs.rack_order()))))))
+        true = [data.chain(int(f))[spec.name] for f in families]
+        for case, (a, t) in cases.items():
+            x = np.stack([data.features(int(f), KINDS[features])[[a, t]] for f in families]).astype(np.float32)
+            pred = predict(spec.name, torch.from_numpy(x))
+            for p in spec.params:
+                got = np.array([s[p.name] for s in pred])
+                want = np.array([s[p.name] for s in true])
+                measures = {"accuracy": float(np.mean(got == want))} if p.categorical else \
+                    {"mae": float(np.mean(np.abs(got - want))), "mse": float(np.mean((got - want) ** 2))}
+                rows += [{"effect": spec.name, "parameter": p.name, "measure": k, "case": case, "value": v}
+                         for k, v in measures.items()]
+    table = pd.DataFrame(rows).pivot_table(index=["effect", "parameter", "measure"], columns="case", values="value",
+                                           sort=False)
+    return table[list(PARAM_CASES)]
+
+
 def tables(all_runs: dict[str, pd.DataFrame], cfg: EvalConfig) -> dict[str, pd.DataFrame]:
     """The paper's tables for one group, from the raw runs of each system."""
     metric = cfg.metric
@@ -313,6 +348,8 @@ def evaluate(data: str | Path, models: str | Path, out: str | Path, cfg: EvalCon
             f.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_bytes(f, runs[system].to_parquet(index=False))
         t = tables(runs, cfg)
+        t["param_errors"] = param_errors(ds, ds.rows(cfg.split, group), lambda e, x: m.params(e).predict(x),
+                                         m.features)
         counts = pairs.groupby("length").size().to_dict()
         lines += [f"## {group}", "", f"Pairs per chain length: {counts} (test families: "
                   f"{len(ds.rows(cfg.split, group))}).", ""]
@@ -321,7 +358,8 @@ def evaluate(data: str | Path, models: str | Path, out: str | Path, cfg: EvalCon
                                                 "(runs in brackets)"),
                             ("accuracy", "Next-effect accuracy per step"),
                             ("per_effect", "Change per effect (Oracle: true effects, predicted settings)"),
-                            ("patience", "Error against tolerated bad steps"), ("latency", "Latency per step")):
+                            ("patience", "Error against tolerated bad steps"), ("latency", "Latency per step"),
+                            ("param_errors", "Parameter models alone, on true audio (continuous values 0-1)")):
             df = t[name]
             if df.empty:
                 continue

@@ -53,6 +53,10 @@ def test_every_system_runs_and_the_tables_are_written(effect_data, effect_models
     lat = pd.read_csv(out / "basic_shapes_latency.csv", index_col=0)
     assert (lat["render ms"] > 0).all() and (lat["total ms"] >= lat["render ms"]).all()
     assert (out / "basic_shapes.png").stat().st_size > 1000
+    pe = pd.read_csv(out / "basic_shapes_param_errors.csv", index_col=[0, 1, 2])
+    assert len(pe) == sum(2 if not p.categorical else 1 for e in specs.rack_order() for p in specs.get(e).params)
+    assert pe.notna().all().all() and ((pe >= 0) & (pe <= 1)).all().all()
+    assert "Parameter models alone" in text
     # resume: a second run reads the raw runs back instead of running the loops again
     stamp = (out / "runs" / "basic_shapes" / "exact.parquet").stat().st_mtime_ns
     evaluate(effect_data, effect_models, out, cfg, log=lambda m: None)
@@ -138,3 +142,27 @@ def test_a_larger_test_set_for_trained_models_and_no_leak(effect_data, effect_mo
         evaluate(valid, effect_models, tmp_path / "eval2", EvalConfig(split="valid", systems=("exact",)))
     with pytest.raises(ValueError, match="unknown split 'dev'; valid: train, valid, test"):
         generate(EffectDataConfig(out=tmp_path / "x", only=("dev",)))
+
+
+def test_parameter_errors_measure_the_settings(effect_data):
+    """A predictor that knows the true settings makes no error; one that is off by 0.1 everywhere and always names
+    class 0 has a mean absolute error of 0.1 and the share of class 0 as its accuracy."""
+    from asp.effects.evaluate import PARAM_CASES, param_errors
+
+    ds = EffectDataset(effect_data)
+    fams = [int(f) for f in ds.rows("test")]
+    truth = {e: [ds.chain(f)[e] for f in fams] for e in specs.rack_order()}
+    exact = param_errors(ds, fams, lambda e, x: truth[e][: len(x)])
+    assert list(exact.columns) == list(PARAM_CASES)
+    assert (exact.xs("accuracy", level="measure") == 1).all().all()
+    assert (exact.xs("mae", level="measure") == 0).all().all()
+
+    def off(e, x):
+        spec = specs.get(e)
+        return [{p.name: 0.0 if p.categorical else s[p.name] + 0.1 for p in spec.params} for s in truth[e][: len(x)]]
+
+    wrong = param_errors(ds, fams, off)
+    np.testing.assert_allclose(wrong.xs("mae", level="measure"), 0.1, atol=1e-6)
+    np.testing.assert_allclose(wrong.xs("mse", level="measure"), 0.01, atol=1e-6)
+    mode = [s["mode"] == 0 for s in truth["distortion"]]
+    assert wrong.loc[("distortion", "mode", "accuracy")].tolist() == [np.mean(mode)] * 2
