@@ -318,11 +318,15 @@ def cmd_effects_eval(args: argparse.Namespace) -> int:
 
     cfg = EvalConfig(groups=_names(args.groups) or None, systems=_names(args.systems) or EvalConfig.systems,
                      pairs_per_length=args.pairs_per_length, split=args.split, metric=args.metric,
-                     patience=args.patience, seed=args.seed)
+                     patience=args.patience, seed=args.seed, search_classes=args.search_classes)
     md = evaluate(args.data, args.models, args.out, cfg, log=lambda m: print(m, file=sys.stderr))
     print(md.read_text())
     print(f"\nreport: {md} (tables as CSV, plots as PNG beside it)")
     return 0
+
+
+SEARCH_HELP = ("render every class of the chosen effect's categorical parameters (the distortion mode) and keep "
+               "the one closest to the target (beyond SerumRNN)")
 
 
 def cmd_effects_steps(args: argparse.Namespace) -> int:
@@ -340,7 +344,7 @@ def cmd_effects_steps(args: argparse.Namespace) -> int:
     for note in pair.notes():
         print(f"note: {note}", file=sys.stderr)
     res = run_steps(pair, models, args.out, system=args.system, patience=args.patience,
-                    rollback=args.rollback, metric=args.metric, rack=rack)
+                    rollback=args.rollback, metric=args.metric, rack=rack, search_classes=args.search_classes)
     print(f"stopped: {res.stopped}")
     print(summary(res))
     print(f"steps, audio and spectrograms: {args.out}")
@@ -508,6 +512,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--metric", default="mssmae", help="the stopping rule's metric")
     d.add_argument("--patience", type=int, default=1, help="bad steps tolerated by the main tables' rule")
     d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--search-classes", action="store_true", help=SEARCH_HELP)
     d.set_defaults(fn=cmd_effects_eval)
     d = fx.add_parser("steps", help="move INPUT toward TARGET one effect at a time")
     d.add_argument("input", type=Path, help="audio (built-in rack) or a Serum JSON preset (--backend serum)")
@@ -522,6 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--backend", choices=("faust", "serum"), default="faust",
                    help="faust: the built-in rack after INPUT's audio; serum: Serum's own FX on the patch INPUT "
                         "(needs the plugin)")
+    d.add_argument("--search-classes", action="store_true", help=SEARCH_HELP)
     d.add_argument("--note", type=int, default=None,
                    help="--backend serum: the MIDI note the patch plays (default: the effect datasets' note, 48)")
     d.set_defaults(fn=cmd_effects_steps)

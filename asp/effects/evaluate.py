@@ -66,6 +66,8 @@ class EvalConfig:
         metric: the stopping rule's metric.
         patience: bad steps tolerated by the default rule (the tables' main setting).
         seed: seeds the pair draw and the Random system.
+        search_classes: the loop's class search (``asp.effects.loop``), for every system but Exact, whose
+            settings are the true ones.
     """
 
     groups: tuple[str, ...] | None = None
@@ -75,6 +77,7 @@ class EvalConfig:
     metric: str = "mssmae"
     patience: int = 1
     seed: int = 0
+    search_classes: bool = False
 
 
 def eval_pairs(data: EffectDataset, group: str, cfg: EvalConfig) -> pd.DataFrame:
@@ -123,7 +126,7 @@ def run_system(data: EffectDataset, models: Models, system: str, cases: Cases, c
         dry, target, missing = cases[n]
         policy, params = build(system, models, missing=missing, rng=_rng(cfg.seed, "random", n))
         loop = EffectLoop(cases.rack, policy, params, metric=cfg.metric, patience=len(specs.rack_order()),
-                          features=f)
+                          features=f, search_classes=cfg.search_classes and system != "exact")
         res = loop.run(dry, target)
         base = {"pair": n, "family": p.family, "target": p.target, "length": p.length}
         rows.append({**base, "step": 0, "stopped": res.stopped, **res.start})
@@ -317,7 +320,8 @@ def evaluate(data: str | Path, models: str | Path, out: str | Path, cfg: EvalCon
         raise ValueError(f"{ds.root} has no group {bad[0]!r}; groups: {', '.join(sorted(set(ds.families.group)))}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    wanted = {**asdict(cfg), "groups": groups, "systems": systems,
+    settings = {k: v for k, v in asdict(cfg).items() if k != "search_classes" or v}  # (earlier plans lack it)
+    wanted = {**settings, "groups": groups, "systems": systems,
               "models": {**m.config, "checkpoints": m.fingerprint()},
               "data": str(ds.root.resolve())}
     plan = out / "plan.json"
@@ -332,8 +336,9 @@ def evaluate(data: str | Path, models: str | Path, out: str | Path, cfg: EvalCon
     rack = FaustRack(ds.sample_rate)
     lines = ["# Effect stage evaluation (SerumRNN's tables)", "",
              f"Data `{ds.root}`, models `{m.folder}` ({m.features} features), split `{cfg.split}`, stopping rule on "
-             f"`{cfg.metric}` tolerating {cfg.patience} bad step(s). MSE, MAE, PCC, MSSMAE x100; LSD, MFCCD in dB.",
-             ""]
+             f"`{cfg.metric}` tolerating {cfg.patience} bad step(s)"
+             f"{'; categorical classes searched by ear (not for Exact)' if cfg.search_classes else ''}. "
+             "MSE, MAE, PCC, MSSMAE x100; LSD, MFCCD in dB.", ""]
     for group in groups:
         pairs = eval_pairs(ds, group, cfg)
         cases = Cases(ds, pairs, rack)

@@ -11,12 +11,20 @@ target are measured; one of them (``metric``, default the multi-scale spectral M
 * ``rollback=True`` returns the best state seen (lowest metric) instead of the last kept one;
 * the loop also stops when every effect is used, or when the policy says stop (``None``).
 
+``search_classes=True`` (beyond SerumRNN; off by default) listens before it commits to a categorical value: the
+chosen effect is rendered with every class of its categorical parameters (the distortion's twelve modes), the
+continuous values as predicted, and the class whose sound is closest to the target in ``metric`` is kept. The
+parameter models name the distortion mode far less reliably than they set continuous values (see the eval's
+parameter table), and a render costs milliseconds. Each extra render is counted in the step's ``render`` and
+``features`` times.
+
 Policies choose effects (``asp.effects.systems`` has the paper's systems and baselines); a parameter predictor
 gives settings. Both see ``Observation``s: SerumRNN features of each step's current sound and of the target.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol, Sequence
@@ -144,7 +152,8 @@ class EffectLoop:
     """
 
     def __init__(self, rack: Any, policy: Policy, params: ParamPredictor, metric: str = "mssmae",
-                 patience: int = 1, rollback: bool = False, features: EffectFeatures | None = None) -> None:
+                 patience: int = 1, rollback: bool = False, features: EffectFeatures | None = None,
+                 search_classes: bool = False) -> None:
         if metric not in EFFECT_METRICS:
             raise ValueError(f"unknown metric {metric!r}; valid: {', '.join(EFFECT_METRICS)}")
         if patience < 0:
@@ -152,6 +161,16 @@ class EffectLoop:
         self.rack, self.policy, self.params = rack, policy, params
         self.metric, self.patience, self.rollback = metric, patience, rollback
         self.features = features or EffectFeatures()
+        self.search_classes = search_classes
+
+    def candidates(self, spec: specs.EffectSpec, setting: specs.Setting) -> list[specs.Setting]:
+        """The settings to render for a step: the predicted one, and with ``search_classes`` the same continuous
+        values with every other combination of classes."""
+        if not self.search_classes or not spec.categorical:
+            return [setting]
+        combos = itertools.product(*[range(len(p.classes)) for p in spec.categorical])
+        out = [{**setting, **{p.name: float(k) for p, k in zip(spec.categorical, combo)}} for combo in combos]
+        return sorted(out, key=lambda c: c != setting)  # the prediction first: it wins ties
 
     def run(self, dry: np.ndarray, target: np.ndarray, max_steps: int = len(specs.rack_order()),
             on_step: Callable[[Step, np.ndarray], None] | None = None) -> LoopResult:
@@ -181,17 +200,23 @@ class EffectLoop:
             spec = specs.get(effect)
             if spec.name in chain:
                 raise ValueError(f"the policy chose {effect!r} twice")
-            setting = spec.check(self.params.predict(spec.name, observations[-1]))
+            predicted = spec.check(self.params.predict(spec.name, observations[-1]))
             t2 = time.perf_counter()
-            trial = {**chain, spec.name: setting}
-            audio = self.rack.apply(dry, trial)
-            t3 = time.perf_counter()
-            new_spec, new_obs = observe(audio, t_spec, f)
-            metrics = effect_metrics(new_spec, t_spec, f)
-            t4 = time.perf_counter()
+            render_s = features_s = 0.0
+            tried = []  # (metrics, setting, chain, audio, observation) per candidate
+            for candidate in self.candidates(spec, predicted):
+                r0 = time.perf_counter()
+                trial = {**chain, spec.name: candidate}
+                audio = self.rack.apply(dry, trial)
+                r1 = time.perf_counter()
+                new_spec, new_obs = observe(audio, t_spec, f)
+                tried.append((effect_metrics(new_spec, t_spec, f), candidate, trial, audio, new_obs))
+                render_s, features_s = render_s + r1 - r0, features_s + time.perf_counter() - r1
+            sign = -1.0 if self.metric in HIGHER_IS_BETTER else 1.0
+            metrics, setting, trial, audio, new_obs = min(tried, key=lambda c: sign * c[0][self.metric])
             keep = rule.keep(metrics[self.metric], current_metrics[self.metric])
             step = Step(i, spec.name, setting, metrics, current_metrics, keep,
-                        {"select": t1 - t0, "params": t2 - t1, "render": t3 - t2, "features": t4 - t3})
+                        {"select": t1 - t0, "params": t2 - t1, "render": render_s, "features": features_s})
             steps.append(step)
             if on_step is not None:
                 on_step(step, audio)

@@ -125,8 +125,9 @@ def spectrogram_png(path: Path, audio: np.ndarray, target_mel: np.ndarray, title
 
 def run_steps(pair: Pair, models: Models, out: str | Path, system: str = "serumrnn", patience: int = 1,
               rollback: bool = False, metric: str = "mssmae", rack: object | None = None,
-              log: Callable[[str], None] = print) -> LoopResult:
-    """Run a system from the input toward the target and write the output folder (see the module docstring)."""
+              search_classes: bool = False, log: Callable[[str], None] = print) -> LoopResult:
+    """Run a system from the input toward the target and write the output folder (see the module docstring).
+    ``search_classes``: the loop's class search (``asp.effects.loop``)."""
     from asp.effects.rack import FaustRack
     from asp.infer import _write_wav
 
@@ -142,8 +143,8 @@ def run_steps(pair: Pair, models: Models, out: str | Path, system: str = "serumr
         audio_of[step.index] = audio
         log(step.describe(metric))
 
-    res = EffectLoop(rack, policy, params, metric=metric, patience=patience, rollback=rollback,
-                     features=f).run(pair.input.audio, pair.target.audio, on_step=keep_audio)
+    res = EffectLoop(rack, policy, params, metric=metric, patience=patience, rollback=rollback, features=f,
+                     search_classes=search_classes).run(pair.input.audio, pair.target.audio, on_step=keep_audio)
     with atomic_dir(out) as tmp:
         sr = pair.sample_rate
         _write_wav(tmp / "input.wav", pair.input.audio, sr)
@@ -151,7 +152,7 @@ def run_steps(pair: Pair, models: Models, out: str | Path, system: str = "serumr
         target_mel = effect_mel(pair.target.audio, f)
         doc = {"system": LABELS[system], "models": str(models.folder),
                "backend": "serum" if isinstance(rack, SerumPatchRack) else "faust", "patience": patience,
-               "rollback": rollback,
+               "rollback": rollback, "search_classes": search_classes,
                "notes": pair.notes(), **res.as_json()}
         for s, entry in zip(res.steps, doc["steps"]):
             entry["files"] = stem = f"step_{s.index}_{s.effect}"

@@ -166,3 +166,19 @@ def test_parameter_errors_measure_the_settings(effect_data):
     np.testing.assert_allclose(wrong.xs("mse", level="measure"), 0.01, atol=1e-6)
     mode = [s["mode"] == 0 for s in truth["distortion"]]
     assert wrong.loc[("distortion", "mode", "accuracy")].tolist() == [np.mean(mode)] * 2
+
+
+def test_class_search_is_a_setting_of_the_evaluation(effect_data, effect_models, tmp_path):
+    import json
+
+    out = tmp_path / "eval"
+    cfg = EvalConfig(groups=("basic_shapes",), systems=("oracle",), pairs_per_length=1, search_classes=True)
+    md = evaluate(effect_data, effect_models, out, cfg, log=lambda m: None)
+    assert json.loads((out / "plan.json").read_text())["search_classes"] is True
+    assert "categorical classes searched by ear" in md.read_text()
+    with pytest.raises(ValueError, match="other settings"):
+        evaluate(effect_data, effect_models, out, replace(cfg, search_classes=False), log=lambda m: None)
+    # without the search, the plan is written as before the option existed (earlier evaluations still resume)
+    plain = tmp_path / "plain"
+    evaluate(effect_data, effect_models, plain, replace(cfg, search_classes=False), log=lambda m: None)
+    assert "search_classes" not in json.loads((plain / "plan.json").read_text())

@@ -79,3 +79,22 @@ def test_random_policy_uses_each_effect_once(dry, rack):
 def test_bad_arguments():
     with pytest.raises(ValueError, match="unknown metric 'snr'"):
         EffectLoop(None, RandomPolicy(), TrueParams({}), metric="snr")
+
+
+def test_class_search_finds_the_distortion_mode_by_ear(dry, rack):
+    """Settings that are right but for the distortion mode: the loop keeps the wrong mode as told, and finds the
+    true one when it may search the classes (renders are deterministic, so the true mode matches exactly)."""
+    true = {"distortion": CHAIN["distortion"]}
+    wrong = {"distortion": {"mode": 9.0, "drive": 0.62}}
+    target = rack.apply(dry, true)
+    plain = EffectLoop(rack, OraclePolicy(true), TrueParams(wrong)).run(dry, target)
+    assert plain.chain == wrong and plain.final["mssmae"] > 1e-3
+    loop = EffectLoop(rack, OraclePolicy(true), TrueParams(wrong), search_classes=True)
+    assert len(loop.candidates(specs.get("distortion"), wrong["distortion"])) == 12
+    assert loop.candidates(specs.get("eq"), CHAIN["eq"]) == [CHAIN["eq"]]  # nothing to search
+    res = loop.run(dry, target)
+    assert res.chain == true and res.final["mssmae"] == pytest.approx(0.0, abs=1e-9)
+    assert res.steps[0].seconds["render"] > plain.steps[0].seconds["render"]  # twelve renders, counted
+    # on the PCC (higher is better) the search keeps the best class too
+    pcc = EffectLoop(rack, OraclePolicy(true), TrueParams(wrong), metric="pcc", search_classes=True).run(dry, target)
+    assert pcc.chain == true and pcc.final["pcc"] == pytest.approx(1.0, abs=1e-9)
