@@ -7,6 +7,7 @@ asp's goal of 100 ms. The first run of each system warms up and is not timed. La
 the models are trained, so ``--quick`` trains tiny ones on a tiny dataset when no ``--models`` are given.
 
 Usage: python scripts/bench_effects.py --data runs/fx/data --models runs/fx/models [--runs 20] [--threads 1]
+       [--search-classes]  (also SerumRNN with the loop's class search, per effect)
        python scripts/bench_effects.py --quick
 """
 
@@ -43,6 +44,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=20, help="timed runs per system (5 steps each)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads of the effect models (0: torch's default)")
     ap.add_argument("--systems", default="serumrnn,serumcnn,random")
+    ap.add_argument("--search-classes", action="store_true",
+                    help="also time SerumRNN with the loop's class search (every distortion mode rendered)")
     args = ap.parse_args()
     tmp = tempfile.TemporaryDirectory()
     if args.quick and (args.data is None or args.models is None):
@@ -63,17 +66,19 @@ def main() -> None:
         dry = ds.dry(fam)
         cases.append((dry, rack.apply(dry, ds.chain(fam))))
     rows = []
-    for system in args.systems.split(","):
+    variants = [(s, False) for s in args.systems.split(",")] + ([("serumrnn", True)] if args.search_classes else [])
+    for system, search in variants:
+        label = LABELS[system] + (", class search" if search else "")
         for i, (dry, target) in enumerate(cases):
             policy, params = build(system, models, missing=specs.rack_order(), rng=i)
             t0 = time.perf_counter()
-            res = EffectLoop(rack, policy, params, patience=5).run(dry, target)
+            res = EffectLoop(rack, policy, params, patience=5, search_classes=search).run(dry, target)
             wall = time.perf_counter() - t0
             if i == 0:
                 continue  # warm-up
             for s in res.steps:
-                rows.append({"system": LABELS[system], "step": s.index, **{k: s.seconds[k] * 1000 for k in STAGES},
-                             "run_ms": wall * 1000 / len(res.steps)})
+                rows.append({"system": label, "step": s.index, "effect": s.effect,
+                             **{k: s.seconds[k] * 1000 for k in STAGES}, "run_ms": wall * 1000 / len(res.steps)})
     df = pd.DataFrame(rows)
     df["total"] = df[list(STAGES)].sum(axis=1)
     print(f"machine: {platform.processor() or platform.machine()}, {args.threads or torch.get_num_threads()} torch "
@@ -87,6 +92,11 @@ def main() -> None:
     by_step = df[df.system == "SerumRNN"].groupby("step")[["select", "total"]].mean()
     print("\nSerumRNN per step number (the selector reads every step so far):")
     print(by_step.to_string(float_format=lambda v: f"{v:.1f}"))
+    if args.search_classes:
+        by_effect = df[df.system.str.startswith("SerumRNN")].pivot_table(index="effect", columns="system",
+                                                                          values="total", aggfunc="mean")
+        print("\nSerumRNN per effect, without and with the class search (ms per step):")
+        print(by_effect.to_string(float_format=lambda v: f"{v:.1f}"))
     rnn = table.loc["SerumRNN", "total ms"] if "SerumRNN" in table.index else table["total ms"].iloc[0]
     print(f"\nSerumRNN step: {rnn:.1f} ms; paper's claim / asp = x{PAPER_MS / rnn:.2f}; "
           f"asp / goal ({GOAL_MS:.0f} ms) = {rnn / GOAL_MS:.2f}")
