@@ -256,7 +256,8 @@ def cmd_infer(args: argparse.Namespace) -> int:
     table = infer(args.audio, args.checkpoint, args.out,
                   InferOptions(synths=synths, batch_size=args.batch_size, device=args.device, note=args.note,
                                write_audio=not args.no_audio, effects=args.effects,
-                               effects_patience=args.effects_patience))
+                               effects_patience=args.effects_patience,
+                               effects_search_classes=args.effects_search_classes))
     print_report(table, args.out)
     return 0 if (table.status == "ok").any() or table.empty else 1
 
@@ -448,6 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="effect-stage models (asp effects train): then infer the effect steps from the best synth's "
                         "patch toward each sound")
     f.add_argument("--effects-patience", type=int, default=1, help="bad effect steps tolerated")
+    f.add_argument("--effects-search-classes", action="store_true", help=f"the effect stage: {SEARCH_HELP}")
     f.set_defaults(fn=cmd_infer)
 
     e = sub.add_parser("eval", help="the paper's tables and plots for trained models (or a sweep), against baselines")

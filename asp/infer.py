@@ -59,6 +59,7 @@ class InferOptions:
         effects: a folder of effect-stage models (``asp effects train``): after the patches, run the effect steps
             (SerumRNN) from the best synth's rendered patch toward the input sound.
         effects_patience: bad effect steps tolerated before the effect stage stops.
+        effects_search_classes: the effect loop's class search (``asp.effects.loop``).
     """
 
     synths: Sequence[str] | None = None
@@ -68,6 +69,7 @@ class InferOptions:
     write_audio: bool = True
     effects: str | Path | None = None
     effects_patience: int = 1
+    effects_search_classes: bool = False
 
 
 @dataclass
@@ -112,7 +114,7 @@ def check_writable(out: Path) -> None:
 
 
 def _fingerprint(checkpoint: Path, synths: Sequence[str], note: int | None, effects: Any = None,
-                 patience: int = 1) -> dict[str, Any]:
+                 patience: int = 1, search_classes: bool = False) -> dict[str, Any]:
     h = hashlib.sha256()
     with open(checkpoint, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -120,6 +122,8 @@ def _fingerprint(checkpoint: Path, synths: Sequence[str], note: int | None, effe
     fp: dict[str, Any] = {"checkpoint_sha256": h.hexdigest()[:16], "synths": list(synths), "note": note}
     if effects is not None:  # the effect stage's models (asp.effects.systems.Models) and rule change the outputs too
         fp["effects"] = {"models": effects.fingerprint(), "patience": patience}
+        if search_classes:  # (outputs made before the option existed still resume)
+            fp["effects"]["search_classes"] = True
     return fp
 
 
@@ -185,7 +189,7 @@ class BatchInference:
             self.effects.selector("rnn")  # fail now, not per file, if the models are incomplete
             self.rack = FaustRack(self.render.sample_rate)
         self.fingerprint = _fingerprint(Path(checkpoint), names, self.options.note, self.effects,
-                                        self.options.effects_patience)
+                                        self.options.effects_patience, self.options.effects_search_classes)
         self.timings = Timings()
 
     # ------------------------------------------------------------------ one file
@@ -253,7 +257,8 @@ class BatchInference:
 
         policy, params = build("serumrnn", self.effects)
         res = EffectLoop(self.rack, policy, params, patience=self.options.effects_patience,
-                         features=EffectFeatures(sample_rate=self.render.sample_rate)).run(dry, target)
+                         features=EffectFeatures(sample_rate=self.render.sample_rate),
+                         search_classes=self.options.effects_search_classes).run(dry, target)
         (tmp / "effects.json").write_text(json.dumps({"synth": synth, "system": "SerumRNN", **res.as_json()},
                                                      indent=1))
         out = {"effects": "; ".join(specs.get(e).describe(v) for e, v in res.chain.items()) or "none",

@@ -11,11 +11,15 @@ SerumRNN, which set the plugin itself; re-derive both from the plugin where it i
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
 from asp.effects import specs
+
+if TYPE_CHECKING:
+    from asp.render.base import Renderer
+    from asp.render.settings import RenderSettings
 
 
 def serum_value(param: specs.EffectParam, value: float) -> float:
@@ -95,10 +99,11 @@ class SerumPatchRack:
         renderer: asp's Serum renderer by default (needs the plugin: ``PluginNotFoundError`` says where asp looked).
     """
 
-    def __init__(self, vector: np.ndarray, note: int, settings, renderer=None) -> None:
+    def __init__(self, vector: np.ndarray, note: int, settings: RenderSettings, renderer: Renderer | None = None
+                 ) -> None:
         self.rack = SerumRack()
         self.vector = self.rack.apply_vector(vector, {})  # checks the shape
-        self.note, self.settings = int(note), settings
+        self.note = int(note)
         self.sample_rate = int(settings.sample_rate)
         if renderer is None:
             from asp.render.factory import get_renderer

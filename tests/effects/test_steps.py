@@ -93,5 +93,9 @@ def test_infer_adds_the_effect_steps_to_the_best_patch(effect_models, tiny_check
     stamp = (tmp_path / "out" / "buzz.wav" / "effects.json").stat().st_mtime_ns
     infer(tmp_path / "in", tiny_checkpoint, tmp_path / "out", InferOptions(effects=effect_models), progress=False)
     assert (tmp_path / "out" / "buzz.wav" / "effects.json").stat().st_mtime_ns == stamp
+    # the class search changes the effect steps: a re-run with it redoes the file
+    infer(tmp_path / "in", tiny_checkpoint, tmp_path / "out",
+          InferOptions(effects=effect_models, effects_search_classes=True), progress=False)
+    assert (tmp_path / "out" / "buzz.wav" / "effects.json").stat().st_mtime_ns != stamp
     infer(tmp_path / "in", tiny_checkpoint, tmp_path / "out", progress=False)
     assert not (tmp_path / "out" / "buzz.wav" / "effects.json").exists()
