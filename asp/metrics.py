@@ -36,6 +36,13 @@ PAPER_POWER_FLOOR = float(np.finfo(np.float32).tiny)
 EFFECT_METRICS = ("mse", "mae", "lsd", "mfccd", "pcc", "mssmae")
 
 
+def check_metric(name: str) -> str:
+    """``name`` if it is one of the six effect metrics; else a ValueError listing them."""
+    if name not in EFFECT_METRICS:
+        raise ValueError(f"unknown metric {name!r}; valid: {', '.join(EFFECT_METRICS)}")
+    return name
+
+
 # ---------------------------------------------------------------------- log-spectral distances
 def lsd(a: np.ndarray, b: np.ndarray, n_fft: int = 2048, hop_length: int = 512, eps: float = EPS_POWER) -> float:
     """Textbook log-spectral distance in dB between two clips of equal length.

@@ -36,7 +36,7 @@ import pandas as pd
 from asp.atomic import atomic_dir, atomic_write_bytes, clean_partial
 from asp.data.splits import SPLITS, split_by_preset
 from asp.effects import specs
-from asp.metrics import EffectFeatures
+from asp.metrics import EffectFeatures, check_metric
 from asp.render.pool import run_pool
 from asp.render.settings import RenderSettings
 from asp.synths import registry
@@ -283,10 +283,9 @@ class EffectDataset:
         """(32, 32): ``metric`` of render x against render t of the family, for x a subset of t (NaN elsewhere), on
         the true audio (the family's dry sound through the rack again; the dataset keeps only features). Computed
         once and kept under ``distances/<metric>/`` beside the families (atomic, one file per family)."""
-        from asp.metrics import EFFECT_METRICS, effect_metrics, spectra
+        from asp.metrics import effect_metrics, spectra
 
-        if metric not in EFFECT_METRICS:
-            raise ValueError(f"unknown metric {metric!r}; valid: {', '.join(EFFECT_METRICS)}")
+        check_metric(metric)
         path = self.root / "distances" / metric / f"{self.families.folder.iloc[int(family)]}.npy"
         if path.is_file():
             return np.load(path)

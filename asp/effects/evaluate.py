@@ -48,7 +48,7 @@ from asp.effects import specs
 from asp.effects.dataset import KINDS, N_SUBSETS, EffectDataset, _rng
 from asp.effects.loop import EffectLoop, Step, replay
 from asp.effects.systems import KNOWING, LABELS, SYSTEMS, Models, build, parse_systems
-from asp.metrics import EFFECT_METRICS, EffectFeatures
+from asp.metrics import EFFECT_METRICS, EffectFeatures, check_metric
 
 SCALE = {"mse": 100.0, "mae": 100.0, "pcc": 100.0, "mssmae": 100.0, "lsd": 1.0, "mfccd": 1.0}
 SELECTING = tuple(s for s in SYSTEMS if s not in KNOWING)  # the systems whose choices can be wrong
@@ -312,8 +312,7 @@ def evaluate(data: str | Path, models: str | Path, out: str | Path, cfg: EvalCon
     m = Models(models)
     systems = parse_systems(cfg.systems)
     check_unseen(ds, m, cfg.split)
-    if cfg.metric not in EFFECT_METRICS:
-        raise ValueError(f"unknown metric {cfg.metric!r}; valid: {', '.join(EFFECT_METRICS)}")
+    check_metric(cfg.metric)
     groups = list(cfg.groups or sorted(ds.families.group.unique()))
     bad = [g for g in groups if g not in set(ds.families.group)]
     if bad:
@@ -353,8 +352,7 @@ def evaluate(data: str | Path, models: str | Path, out: str | Path, cfg: EvalCon
             f.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_bytes(f, runs[system].to_parquet(index=False))
         t = tables(runs, cfg)
-        t["param_errors"] = param_errors(ds, ds.rows(cfg.split, group), lambda e, x: m.params(e).predict(x),
-                                         m.features)
+        t["param_errors"] = param_errors(ds, ds.rows(cfg.split, group), m.predict_settings, m.features)
         counts = pairs.groupby("length").size().to_dict()
         lines += [f"## {group}", "", f"Pairs per chain length: {counts} (test families: "
                   f"{len(ds.rows(cfg.split, group))}).", ""]

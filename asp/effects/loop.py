@@ -32,7 +32,7 @@ from typing import Any, Callable, Protocol, Sequence
 import numpy as np
 
 from asp.effects import specs
-from asp.metrics import EFFECT_METRICS, EffectFeatures, Spectra, effect_metrics, spectra
+from asp.metrics import EffectFeatures, Spectra, check_metric, effect_metrics, spectra
 
 HIGHER_IS_BETTER = {"pcc"}
 
@@ -154,8 +154,7 @@ class EffectLoop:
     def __init__(self, rack: Any, policy: Policy, params: ParamPredictor, metric: str = "mssmae",
                  patience: int = 1, rollback: bool = False, features: EffectFeatures | None = None,
                  search_classes: bool = False) -> None:
-        if metric not in EFFECT_METRICS:
-            raise ValueError(f"unknown metric {metric!r}; valid: {', '.join(EFFECT_METRICS)}")
+        check_metric(metric)
         if patience < 0:
             raise ValueError("patience must be 0 or more")
         self.rack, self.policy, self.params = rack, policy, params

@@ -102,7 +102,7 @@ class SerumPatchRack:
     def __init__(self, vector: np.ndarray, note: int, settings: RenderSettings, renderer: Renderer | None = None
                  ) -> None:
         self.rack = SerumRack()
-        self.vector = self.rack.apply_vector(vector, {})  # checks the shape
+        self.vector = self.rack.apply_vector(vector, {})  # shape checked, the patch's own five effects off
         self.note = int(note)
         self.sample_rate = int(settings.sample_rate)
         if renderer is None:

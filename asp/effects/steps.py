@@ -28,7 +28,7 @@ from asp.effects.dataset import NOTE
 from asp.effects.loop import EffectLoop, LoopResult, Step
 from asp.effects.serum import SerumPatchRack
 from asp.effects.systems import KNOWING, LABELS, Models, build, parse_systems
-from asp.features.audio_io import AudioError, LoadedAudio, load_audio
+from asp.features.audio_io import SILENCE_DBFS, AudioError, LoadedAudio, load_audio
 from asp.metrics import EFFECT_METRICS, EffectFeatures, effect_mel
 
 SAMPLE_RATE = 44100
@@ -103,8 +103,9 @@ def serum_pair(preset_path: str | Path, target_path: str | Path, note: int | Non
     settings = RenderSettings(sample_rate=SAMPLE_RATE, note_seconds=seconds, render_seconds=seconds, notes=(note,))
     rack = SerumPatchRack(preset.vector, note, settings, renderer)
     dry = rack.dry()
-    if not np.any(np.abs(dry) > 1e-4):
-        raise AudioError(f"{preset_path}: the patch is silent at note {note} with its effects off")
+    if not np.max(np.abs(dry), initial=0.0) >= 10 ** (SILENCE_DBFS / 20):
+        raise AudioError(f"{preset_path}: the patch is silent at note {note} with its effects off (peak below "
+                         f"{SILENCE_DBFS:g} dBFS)")
     played = LoadedAudio(dry, SAMPLE_RATE, 1, seconds, 0.0,
                          [f"rendered in Serum at note {note} for {seconds:.2f} s, its five effects off"])
     return Pair(played, target, SAMPLE_RATE), rack

@@ -104,6 +104,12 @@ class Models:
     def selector(self, variant: str) -> EffectSelector:
         return self._load(f"selectors/{variant}")  # type: ignore[return-value]
 
+    def predict_settings(self, effect: str, x: torch.Tensor) -> list[specs.Setting]:
+        """Settings of ``effect`` for a batch of (current, target) features, (B, 2, bins, frames), on the models'
+        device and threads."""
+        with torch_threads(self.threads):
+            return self.params(effect).predict(x.to(self.device))
+
     def tensor(self, observations: Sequence[Observation]) -> torch.Tensor:
         """(1, steps, 2, bins, frames) model input of the observations."""
         x = np.stack([o.pair(self.features) for o in observations])[None].astype(np.float32)
@@ -117,8 +123,7 @@ class ModelParams:
         self.models = models
 
     def predict(self, effect: str, observation: Observation) -> specs.Setting:
-        with torch_threads(self.models.threads):
-            return self.models.params(effect).predict(self.models.tensor([observation])[:, 0])[0]
+        return self.models.predict_settings(effect, self.models.tensor([observation])[:, 0])[0]
 
 
 class SelectorPolicy:

@@ -28,7 +28,7 @@ from asp.atomic import atomic_write_bytes
 from asp.effects import specs
 from asp.effects.dataset import KINDS, ORDERS, EffectDataset, next_label, param_examples, selection_examples
 from asp.effects.models import SELECTORS, EffectParamModel, EffectSelector
-from asp.metrics import EFFECT_METRICS
+from asp.metrics import check_metric
 from asp.tracking import check, finish, make_loggers
 
 
@@ -189,8 +189,7 @@ def train_models(data: str | Path, out: str | Path, features: str = "mel", epoch
     check(logger, wandb_mode)
     if order not in ORDERS:
         raise ValueError(f"unknown order {order!r}; valid: {', '.join(ORDERS)}")
-    if order_metric not in EFFECT_METRICS:
-        raise ValueError(f"unknown metric {order_metric!r}; valid: {', '.join(EFFECT_METRICS)}")
+    check_metric(order_metric)
     if intermediate not in INTERMEDIATE:
         raise ValueError(f"unknown intermediate audio {intermediate!r}; valid: {', '.join(INTERMEDIATE)}")
     for v in selectors:

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
+SILENCE_DBFS = -80.0  # a clip whose peak is below this is silent
 
 
 class AudioError(ValueError):
@@ -44,7 +45,7 @@ class LoadedAudio:
 
 
 def load_audio(path: str | Path, sample_rate: int, n_samples: int, max_lead_seconds: float = 5.0,
-               onset_db: float = -50.0, silence_dbfs: float = -80.0) -> LoadedAudio:
+               onset_db: float = -50.0, silence_dbfs: float = SILENCE_DBFS) -> LoadedAudio:
     """Read, fold, trim, pad and resample one file (see the module docstring).
 
     Raises:

@@ -146,3 +146,19 @@ def test_steps_serum_backend_refuses_bad_input(effect_models, tmp_path, capsys, 
     assert main(["effects", "steps", str(tmp_path / "patch.json"), *base, "--note", "60"]) == 2
     assert "needs --backend serum" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_silent_serum_patch_is_refused(tmp_path):
+    import soundfile as sf
+
+    from asp.effects.steps import serum_pair
+    from asp.features.audio_io import AudioError
+    from asp.synths.presets import write_json_preset
+
+    fake = FaustStandIn()
+    sf.write(tmp_path / "target.wav", fake.tone, 44100)
+    fake.tone = np.zeros_like(fake.tone)  # the patch plays nothing
+    schema = registry.load_schema("serum")
+    write_json_preset(tmp_path / "patch.json", schema, schema.default_vector(), "init")
+    with pytest.raises(AudioError, match="patch.json: the patch is silent at note 48"):
+        serum_pair(tmp_path / "patch.json", tmp_path / "target.wav", renderer=fake)
