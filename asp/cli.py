@@ -217,16 +217,36 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
     ckpt = run_dir / "checkpoints" / "best.ckpt"
     targets = render_targets(args.out / "targets", synths, Predictor(ckpt).render_settings)
     print(f"\n{len(targets)} held-back target sounds (hand-made presets in presets/) in {args.out / 'targets'}")
-    table = infer(args.out / "targets", ckpt, args.out / "inferred", InferOptions())
+    from asp.search import SearchOptions
+
+    refine = None if args.no_refine else SearchOptions(budget=args.budget)
+    table = infer(args.out / "targets", ckpt, args.out / "inferred",
+                  InferOptions(refine=refine, workers=args.workers))
     print_report(table, args.out / "inferred")
-    ok = table[table.status == "ok"].copy()
-    if len(ok):
-        ok["true_synth"] = ok.file.str.split("/").str[0]
-        own = ok[ok.synth == ok.true_synth]
-        best = ok.drop_duplicates("file")
-        print(f"\ntextbook LSD of each target's own synth: mean {own.lsd.mean():.2f} dB over {len(own)} files; "
-              f"best-matching synth is the true one for {(best.best_synth == best.true_synth).sum()} of {len(best)}")
+    print_match_summary(table)
     return 0
+
+
+def print_match_summary(table: Any) -> None:
+    """For targets in ``<true synth>/...`` folders: the own synth's LSD, the best synth's LSD and how often the best
+    synth is the true one, one-shot and (where refined) refined."""
+    ok = table[table.status == "ok"].copy()
+    if not len(ok):
+        return
+    ok["true_synth"] = ok.file.str.split("/").str[0]
+    stages = [("one-shot", "oneshot_lsd"), ("refined", "lsd")] if ok.get("oneshot_lsd") is not None and \
+        ok.oneshot_lsd.notna().any() else [("one-shot", "lsd")]
+    print()
+    for name, col in stages:
+        own = ok[ok.synth == ok.true_synth]
+        best = ok.loc[ok.groupby("file")[col].idxmin()]
+        print(f"{name:9s} LSD of the target's own synth: mean {own[col].mean():.2f} dB over {len(own)} files; "
+              f"best-matching synth: mean {best[col].mean():.2f} dB, the true one for "
+              f"{(best.synth == best.true_synth).sum()} of {len(best)}")
+    if "renders" in ok and ok.renders.notna().any():
+        per_file = ok.groupby("file").agg(renders=("renders", "sum"), seconds=("search_seconds", "sum"))
+        print(f"refinement: {per_file.renders.mean():.0f} renders and {per_file.seconds.mean():.1f} s of search "
+              f"(one core) per file")
 
 
 # ---------------------------------------------------------------------- infer
@@ -238,6 +258,9 @@ def print_report(table: Any, out: Path) -> None:
     with pd.option_context("display.width", 200, "display.max_rows", 500, "display.max_colwidth", 60):
         if len(ok):
             cols = ["file", "synth", "note", "lsd", "paper_lsd", "mfccd", "pcc", "mssmae", "best"]
+            if "renders" in ok and ok.renders.notna().any():
+                cols = ["file", "synth", "oneshot_note", "note", "oneshot_lsd", "lsd", "mssmae", "renders",
+                        "search_seconds", "best"]
             if ok.effects.notna().any():
                 cols += ["mssmae_effects", "effects"]
             print(ok[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
@@ -249,6 +272,34 @@ def print_report(table: Any, out: Path) -> None:
     print(f"\n{files} file(s), {ok.file.nunique()} inferred; report: {out / 'report.csv'} (and .parquet)")
 
 
+def add_refine_args(p: argparse.ArgumentParser) -> None:
+    """The render-in-the-loop refinement options (``asp.search``) of ``asp infer`` and ``asp eval``."""
+    from asp.search import METHODS, OBJECTIVES, SearchOptions
+
+    d = SearchOptions()
+    g = p.add_argument_group("refinement (render-in-the-loop search from the model's prediction)")
+    g.add_argument("--refine", action="store_true", help="refine every synth's preset with the real synth in the loop")
+    g.add_argument("--budget", type=int, default=d.budget, help="renders per sound, all synths together")
+    g.add_argument("--budget-seconds", type=float, default=None,
+                   help="also stop a sound's search after this many seconds (results then depend on the machine)")
+    g.add_argument("--search-method", default=d.method, choices=list(METHODS))
+    g.add_argument("--objective", default=d.objective, choices=list(OBJECTIVES))
+    g.add_argument("--search-rate", type=int, default=d.search_rate, help="sample rate of the search's renders")
+    g.add_argument("--samples", type=int, default=4, help="posterior draws of the model added to the starts")
+    g.add_argument("--workers", type=int, default=2, help="processes searching sounds in parallel")
+    g.add_argument("--search-seed", type=int, default=d.seed)
+
+
+def refine_options(args: argparse.Namespace) -> Any:
+    """``SearchOptions`` from :func:`add_refine_args`'s flags, or None without ``--refine``."""
+    from asp.search import SearchOptions
+
+    if not args.refine:
+        return None
+    return SearchOptions(budget=args.budget, seconds=args.budget_seconds, method=args.search_method,
+                         objective=args.objective, search_rate=args.search_rate, seed=args.search_seed)
+
+
 def cmd_infer(args: argparse.Namespace) -> int:
     from asp.infer import InferOptions, infer
 
@@ -257,7 +308,8 @@ def cmd_infer(args: argparse.Namespace) -> int:
                   InferOptions(synths=synths, batch_size=args.batch_size, device=args.device, note=args.note,
                                write_audio=not args.no_audio, effects=args.effects,
                                effects_patience=args.effects_patience,
-                               effects_search_classes=args.effects_search_classes))
+                               effects_search_classes=args.effects_search_classes, refine=refine_options(args),
+                               samples=args.samples, workers=args.workers))
     print_report(table, args.out)
     return 0 if (table.status == "ok").any() or table.empty else 1
 
@@ -450,6 +502,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "patch toward each sound")
     f.add_argument("--effects-patience", type=int, default=1, help="bad effect steps tolerated")
     f.add_argument("--effects-search-classes", action="store_true", help=f"the effect stage: {SEARCH_HELP}")
+    add_refine_args(f)
     f.set_defaults(fn=cmd_infer)
 
     e = sub.add_parser("eval", help="the paper's tables and plots for trained models (or a sweep), against baselines")
@@ -543,6 +596,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--epochs", type=int, default=4, help="J-S training epochs (0: dataset only)")
     q.add_argument("--logger", default="wandb", choices=LOGGERS, help="wandb runs offline by default")
+    q.add_argument("--budget", type=int, default=450, help="refinement: renders per target sound, all synths")
+    q.add_argument("--no-refine", action="store_true", help="one-shot predictions only")
     q.set_defaults(fn=cmd_quickstart)
     return p
 

@@ -23,25 +23,30 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 
 from asp import atomic
 from asp.features.audio_io import AudioError, LoadedAudio, load_audio
-from asp.features.pitch import estimate_pitch
+from asp.features.pitch import Pitch, estimate_pitch, own_note
 from asp.metrics import audio_metrics, spectra
 from asp.render import get_renderer
 from asp.synths import registry
 from asp.synths.native import write_native
 from asp.synths.presets import write_json_preset
 
+if TYPE_CHECKING:
+    from asp.search import SearchOptions, SynthResult
+
 RESULT = "result.json"
 METRICS = ("lsd", "paper_lsd", "mse", "mae", "mel_lsd", "mfccd", "pcc", "mssmae")
-COLUMNS = ("file", "synth", "status", "error", "best", "best_synth", "note", "pitch_hz", *METRICS, "preset", "native",
-           "audio", "effects", "effects_steps", "mssmae_effects", "effects_audio", "source_rate", "channels",
-           "seconds", "input_notes")
+REFINE_COLUMNS = ("oneshot_lsd", "oneshot_mssmae", "objective", "oneshot_objective", "oneshot_note", "start",
+                  "renders", "search_seconds", "oneshot_audio")
+COLUMNS = ("file", "synth", "status", "error", "best", "best_synth", "note", "pitch_hz", *METRICS, *REFINE_COLUMNS,
+           "preset", "native", "audio", "effects", "effects_steps", "mssmae_effects", "effects_audio", "source_rate",
+           "channels", "seconds", "input_notes")
 
 
 class InferError(RuntimeError):
@@ -60,6 +65,10 @@ class InferOptions:
             (SerumRNN) from the best synth's rendered patch toward the input sound.
         effects_patience: bad effect steps tolerated before the effect stage stops.
         effects_search_classes: the effect loop's class search (``asp.effects.loop``).
+        refine: render-in-the-loop refinement (``asp.search``) of every synth's preset, with these options; None
+            keeps the one-shot prediction.
+        samples: posterior draws of the model added to the search's starting candidates.
+        workers: processes searching files in parallel (0: in this process).
     """
 
     synths: Sequence[str] | None = None
@@ -70,6 +79,9 @@ class InferOptions:
     effects: str | Path | None = None
     effects_patience: int = 1
     effects_search_classes: bool = False
+    refine: "SearchOptions | None" = None
+    samples: int = 4
+    workers: int = 2
 
 
 @dataclass
@@ -114,7 +126,8 @@ def check_writable(out: Path) -> None:
 
 
 def _fingerprint(checkpoint: Path, synths: Sequence[str], note: int | None, effects: Any = None,
-                 patience: int = 1, search_classes: bool = False) -> dict[str, Any]:
+                 patience: int = 1, search_classes: bool = False, refine: Any = None,
+                 samples: int = 0) -> dict[str, Any]:
     h = hashlib.sha256()
     with open(checkpoint, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -124,6 +137,8 @@ def _fingerprint(checkpoint: Path, synths: Sequence[str], note: int | None, effe
         fp["effects"] = {"models": effects.fingerprint(), "patience": patience}
         if search_classes:  # (outputs made before the option existed still resume)
             fp["effects"]["search_classes"] = True
+    if refine is not None:  # (outputs made without refinement still resume)
+        fp["refine"] = {**refine.as_dict(), "samples": samples}
     return fp
 
 
@@ -189,15 +204,19 @@ class BatchInference:
             self.effects.selector("rnn")  # fail now, not per file, if the models are incomplete
             self.rack = FaustRack(self.render.sample_rate)
         self.fingerprint = _fingerprint(Path(checkpoint), names, self.options.note, self.effects,
-                                        self.options.effects_patience, self.options.effects_search_classes)
+                                        self.options.effects_patience, self.options.effects_search_classes,
+                                        self.options.refine, self.options.samples)
         self.timings = Timings()
 
     # ------------------------------------------------------------------ one file
-    def _file(self, rel: str, loaded: LoadedAudio, native: dict[str, np.ndarray], folder: Path) -> list[dict]:
-        """Presets, renders and metrics of one file, written into ``folder`` atomically; its report rows."""
+    def _file(self, rel: str, loaded: LoadedAudio, native: dict[str, np.ndarray], folder: Path,
+              pitch: Pitch | None = None, refined: "dict[str, SynthResult] | None" = None) -> list[dict]:
+        """Presets, renders and metrics of one file, written into ``folder`` atomically; its report rows.
+        ``refined``: the search's result per synth (its preset, note and renders replace the one-shot ones, which
+        are kept as ``<synth>.oneshot.json``/``.wav``)."""
         t = time.perf_counter()
         sr = self.render.sample_rate
-        pitch = estimate_pitch(loaded.audio, sr)
+        pitch = pitch or estimate_pitch(loaded.audio, sr)
         note = self.options.note if self.options.note is not None else pitch.note
         target = spectra(loaded.audio)
         t = self.timings.add("pitch and input features", t)
@@ -213,14 +232,22 @@ class BatchInference:
                 _write_wav(tmp / "input.wav", loaded.audio, sr)
             for synth in self.synths:
                 schema = registry.load_schema(synth)
-                v = native[synth]
-                write_json_preset(tmp / f"{synth}.json", schema, v, stem)
+                res = (refined or {}).get(synth)
+                v = native[synth] if res is None else res.vector.astype(np.float32)
+                at = note if res is None else res.note
+                write_json_preset(tmp / f"{synth}.json", schema, v, stem, note=at)
                 files = write_native(tmp / synth, registry.get(synth).native, schema, v, stem)
-                row = {**base, "synth": synth, "preset": self._rel(folder / f"{synth}.json"),
+                row = {**base, "synth": synth, "note": at, "preset": self._rel(folder / f"{synth}.json"),
                        "native": ";".join(self._rel(folder / p.name) for p in files) or None}
+                if res is not None:
+                    write_json_preset(tmp / f"{synth}.oneshot.json", schema, res.oneshot_vector, stem,
+                                      note=res.oneshot_note)
+                    row.update(self._refine_columns(tmp, folder, synth, res, target))
                 t = self.timings.add("presets", t)
                 try:
-                    audio = get_renderer(synth, self.render).render(v, note)
+                    if res is not None and res.audio is None:
+                        raise RuntimeError("the refined preset did not render at full quality")
+                    audio = res.audio if res is not None else get_renderer(synth, self.render).render(v, at)
                 except Exception as err:  # no plugin here, or the plugin failed on this preset
                     rows.append({**row, "status": "not rendered", "error": f"{synth}: {err}"})
                     continue
@@ -246,6 +273,36 @@ class BatchInference:
             (tmp / RESULT).write_text(json.dumps({"fingerprint": self.fingerprint, "rows": rows}, indent=1))
         self.timings.add("writing", t)
         return rows
+
+    def _refine_columns(self, tmp: Path, folder: Path, synth: str, res: "SynthResult", target: Any) -> dict:
+        """The report's refinement columns of one synth (and its one-shot render as ``<synth>.oneshot.wav``)."""
+        out: dict[str, Any] = {"objective": res.score, "oneshot_objective": res.oneshot_score,
+                               "oneshot_note": res.oneshot_note, "start": res.label, "renders": res.renders,
+                               "search_seconds": round(res.seconds, 3)}
+        if res.oneshot_audio is not None:
+            one = audio_metrics(spectra(res.oneshot_audio), target)
+            out.update(oneshot_lsd=one["lsd"], oneshot_mssmae=one["mssmae"])
+            if self.options.write_audio:
+                _write_wav(tmp / f"{synth}.oneshot.wav", res.oneshot_audio, self.render.sample_rate)
+                out["oneshot_audio"] = self._rel(folder / f"{synth}.oneshot.wav")
+        return out
+
+    def _search_task(self, key: int, loaded: LoadedAudio, pitch: Pitch, native: dict[str, np.ndarray],
+                     draws: dict[str, np.ndarray], priors: dict[str, list[np.ndarray]]) -> dict[str, Any]:
+        """One file's search job (``asp.search.refine.refine_job``): per synth the one-shot preset at the pitch
+        rule's note first, then at the sound's own note, then the model's posterior draws at both."""
+        from asp.search import Candidate
+
+        fixed = self.options.note
+        model_note = fixed if fixed is not None else pitch.note
+        notes = [model_note] if fixed is not None else list(dict.fromkeys([model_note, own_note(pitch.midi)]))
+        starts = {}
+        for s in self.synths:
+            c = [Candidate(native[s], n, "oneshot" if n == model_note else "oneshot at its own note") for n in notes]
+            c += [Candidate(v, n, f"draw {j + 1}") for j, v in enumerate(draws.get(s, ())) for n in notes]
+            starts[s] = c
+        return {"key": key, "target": loaded.audio, "starts": starts, "options": self.options.refine,
+                "settings": self.render, "priors": priors}
 
     def _effect_steps(self, tmp: Path, folder: Path, synth: str, dry: np.ndarray, target: np.ndarray) -> dict:
         """The effect stage from the synth's rendered patch toward the input: ``effects.json`` (every step) and
@@ -310,6 +367,9 @@ class BatchInference:
                 continue
             mels = self.predictor.mels(np.stack([la.audio for la in loaded.values()]))
             t = self.timings.add("input mel", t)
+            if self.options.refine is not None:
+                self._refine_chunk(root, loaded, mels, rows, bar)
+                continue
             preds = self.predictor.predict(mels, self.synths)
             self.timings.add("model", t)
             for i, (f, la) in enumerate(loaded.items()):
@@ -321,6 +381,54 @@ class BatchInference:
                 bar.update()
         bar.close()
         return self.write_report(rows)
+
+    def _refine_chunk(self, root: Path, loaded: dict[Path, LoadedAudio], mels: np.ndarray,
+                      rows: list[dict[str, Any]], bar: Any) -> None:
+        """The model's candidates for a chunk of files, then a search job per file on ``options.workers``
+        processes (``asp.render.pool``); each file is written as its search ends."""
+        import torch
+
+        from asp.render.pool import run_pool
+        from asp.search.refine import refine_job
+
+        t = time.perf_counter()
+        scores = self.predictor.scores(mels, self.synths)
+        preds = {s: registry.load_schema(s).decode(sc) for s, sc in scores.items()}
+        probs = {s: self.predictor.class_probs(sc, s) for s, sc in scores.items()}
+        draws: dict[str, np.ndarray] = {}
+        if self.options.samples > 0:
+            torch.manual_seed(self.options.refine.seed if self.options.refine else 0)
+            draws = self.predictor.predict(mels, self.synths, samples=self.options.samples)
+        t = self.timings.add("model", t)
+        jobs = []
+        for i, (f, la) in enumerate(loaded.items()):
+            pitch = estimate_pitch(la.audio, self.render.sample_rate)
+            native = {s: preds[s][i] for s in self.synths}
+            task = self._search_task(i, la, pitch, native, {s: d[:, i] for s, d in draws.items()},
+                                     {s: [p[i] for p in probs[s]] for s in self.synths})
+            jobs.append((str(f.relative_to(root)), la, native, pitch, task))
+        self.timings.add("pitch and input features", t)
+
+        def done(task: dict[str, Any], result: Any) -> None:
+            rel, la, native, pitch, _ = jobs[task["key"]]
+            self.timings.seconds["search (summed over workers)"] += sum(r.seconds for r in result.values())
+            try:
+                rows.extend(self._file(rel, la, native, self.out / rel, pitch, result))
+            except Exception as err:  # e.g. the disk filled up: this file is reported, the others go on
+                rows.append(_error_row(rel, err))
+            bar.update()
+
+        def failed(task: dict[str, Any], message: str) -> None:
+            rows.append(_error_row(jobs[task["key"]][0], RuntimeError(f"search failed: {message.splitlines()[0]}")))
+            bar.update()
+
+        def crashed(crash: Any) -> None:
+            failed(crash.task, f"the search's worker died ({crash.how})")
+
+        t = time.perf_counter()
+        run_pool([j[4] for j in jobs], refine_job, self.options.workers, on_result=done, on_error=failed,
+                 on_crash=crashed)
+        self.timings.add("search and writing (wall)", t)
 
     def write_report(self, rows: list[dict[str, Any]]) -> pd.DataFrame:
         table = pd.DataFrame(rows).reindex(columns=list(COLUMNS)).sort_values(["file", "synth"], na_position="first")

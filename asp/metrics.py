@@ -5,6 +5,8 @@ Audio (numpy, mono clips of equal length at one sample rate):
 * :func:`lsd`: the textbook log-spectral distance in dB.
 * :func:`paper_lsd`: what the multi-task ASP code (Faronbi et al., ICASSP 2023) reports as "LSD"; kept only to
   compare with the published tables, and always labelled ``paper_lsd``.
+* :func:`match_distance`: the render-in-the-loop search's objective (multi-resolution log spectra plus the loudness
+  envelope, ``asp.search``).
 * :func:`effect_metrics`: the six audio metrics of SerumRNN (Mitcheltree & Koike, EvoMUSART 2021): MSE, MAE, LSD,
   MFCC distance and Pearson correlation on the dB mel spectrogram, and the multi-scale spectral MAE on the audio.
 
@@ -73,6 +75,50 @@ def paper_lsd_from_power(pa: np.ndarray, pb: np.ndarray) -> float:
     """:func:`paper_lsd` from two power spectrograms."""
     pa, pb = np.maximum(pa, PAPER_POWER_FLOOR), np.maximum(pb, PAPER_POWER_FLOOR)
     return float(np.mean((np.log10(pa) - np.log10(pb)) ** 2))
+
+
+# ---------------------------------------------------------------------- the search's spectral distance
+def fft_size(sample_rate: int, seconds: float) -> int:
+    """The power of two nearest ``seconds`` of audio at ``sample_rate`` (window sizes that keep their length in
+    time at any rate: 2048 at 44.1 kHz is 1024 at 22.05 kHz)."""
+    return int(2 ** round(np.log2(max(16.0, sample_rate * seconds))))
+
+
+@dataclass(frozen=True)
+class MatchFeatures:
+    """What :func:`match_distance` reads from one clip (:func:`match_features`): dB power spectrograms per
+    resolution and the frame loudness in dB."""
+
+    db: tuple[np.ndarray, ...]        # per resolution (bins, frames), 10 log10(power + eps)
+    loudness: np.ndarray              # (frames,) of the middle resolution: 10 log10(mean power over bins + eps)
+
+
+MATCH_WINDOWS = (0.0058, 0.0232, 0.0929)   # seconds: 256, 1024 and 4096 points at 44.1 kHz
+
+
+def match_features(audio: np.ndarray, sample_rate: int, windows: Sequence[float] = MATCH_WINDOWS,
+                   eps: float = EPS_POWER) -> MatchFeatures:
+    """:class:`MatchFeatures` of a mono clip; hops are a quarter window."""
+    dbs = []
+    for w in windows:
+        n = fft_size(sample_rate, w)
+        dbs.append((10.0 * np.log10(stft_power(audio, n, n // 4) + eps)).astype(np.float32))
+    mid = dbs[len(dbs) // 2]
+    loud = 10.0 * np.log10(np.mean(10.0 ** (mid / 10.0), axis=0) + eps)
+    return MatchFeatures(tuple(dbs), loud.astype(np.float32))
+
+
+def match_distance(a: MatchFeatures, b: MatchFeatures, loudness_weight: float = 1.0) -> float:
+    """Multi-resolution log-spectral distance plus a loudness-envelope term, in dB.
+
+    Per resolution the mean over bins and frames of ``|dB_a - dB_b|`` (an L1 cousin of the textbook LSD, spread
+    over short, medium and long windows so both onsets and fine pitch structure count; after the multi-resolution
+    STFT losses of Yamamoto et al., ICASSP 2020, on log magnitudes only), averaged over resolutions, plus
+    ``loudness_weight`` times the mean ``|L_a - L_b|`` of the frame loudness envelopes (a patch's level and its
+    envelope over time, which the spectral terms weigh only through many bins at once).
+    """
+    spec = float(np.mean([np.mean(np.abs(x - y)) for x, y in zip(a.db, b.db)]))
+    return spec + loudness_weight * float(np.mean(np.abs(a.loudness - b.loudness)))
 
 
 # ---------------------------------------------------------------------- SerumRNN's audio metrics

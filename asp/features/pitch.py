@@ -6,7 +6,8 @@ The rule: estimate f0 with probabilistic YIN (librosa ``pyin``) on the first ``s
 pitch), or when the median is below ``fmin`` (40 Hz), the bottom of the search range where YIN's errors on noise
 collect. The note to play is that pitch's pitch class in the octave C4-B4 (MIDI 60-71): the models were trained on notes
 C4-B4 with patches that carry their own octave and tuning, so a sound an octave lower is explained by the patch's
-octave, not by the key. A sound without a pitch is played at C4.
+octave, not by the key. A sound without a pitch is played at C4. Render-in-the-loop refinement (``asp.search``)
+plays the sound's own note instead (:func:`own_note`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,21 @@ def note_for(midi: float, low: int = C4) -> int:
     if not math.isfinite(midi):
         return low
     return low + (int(round(midi)) - low) % 12
+
+
+PLAYABLE = (24, 96)  # C1-C7: the notes a search may play a sound at (every built-in synth and amsynth play them)
+
+
+def own_note(midi: float, playable: tuple[int, int] = PLAYABLE) -> int:
+    """The note a sound was played at: ``midi`` rounded, moved by octaves into ``playable``; C4 for NaN."""
+    if not math.isfinite(midi):
+        return C4
+    n = int(round(midi))
+    while n < playable[0]:
+        n += 12
+    while n > playable[1]:
+        n -= 12
+    return n
 
 
 def estimate_pitch(audio: np.ndarray, sample_rate: int, seconds: float = 1.0, fmin: float = 40.0,

@@ -74,9 +74,10 @@ class Predictor:
         return mel_db(np.asarray(audio), self.mel_settings).astype(np.float16)
 
     @torch.no_grad()
-    def predict(self, mel_db: np.ndarray, synths: Sequence[str] | None = None,
-                samples: int = 0) -> dict[str, np.ndarray]:
-        """Mel spectrograms in dB (as stored in asp datasets) -> native parameter vectors per synth.
+    def scores(self, mel_db: np.ndarray, synths: Sequence[str] | None = None,
+               samples: int = 0) -> dict[str, np.ndarray]:
+        """Mel spectrograms in dB (as stored in asp datasets) -> one-hot scores per synth (what
+        ``SynthSchema.decode`` reads: continuous and binary dims in [0, 1], categorical logits or scores).
 
         Args:
             mel_db: (B, n_mels, T) dB mels.
@@ -84,7 +85,7 @@ class Predictor:
             samples: 0 for the posterior mean; K for K posterior samples.
 
         Returns:
-            synth -> (B, n_params) native vectors, or (K, B, n_params) with ``samples``.
+            synth -> (B, onehot_size), or (K, B, onehot_size) with ``samples``.
         """
         names = list(synths or self.synths)
         unknown = [s for s in names if s not in self.synths]
@@ -98,12 +99,42 @@ class Predictor:
         logits = self.module.model.predict(mel, idx, samples=samples)
         out: dict[str, np.ndarray] = {}
         for s, k in zip(names, idx):
-            lay = self.module.layouts[k]
             lg = logits[k]
             flat = lg.reshape(-1, lg.shape[-1])
-            scores = logits_to_scores(flat, lay, self.module.loss_kind).cpu().numpy()
-            native = registry.load_schema(s).decode(scores).reshape(*lg.shape[:-1], -1)
-            out[s] = native
+            scores = logits_to_scores(flat, self.module.layouts[k], self.module.loss_kind).cpu().numpy()
+            out[s] = scores.reshape(*lg.shape[:-1], -1)
+        return out
+
+    def predict(self, mel_db: np.ndarray, synths: Sequence[str] | None = None,
+                samples: int = 0) -> dict[str, np.ndarray]:
+        """Mel spectrograms in dB -> native parameter vectors per synth: :meth:`scores` decoded through the schemas.
+
+        Returns:
+            synth -> (B, n_params) native vectors, or (K, B, n_params) with ``samples``.
+        """
+        out = {}
+        for s, sc in self.scores(mel_db, synths, samples).items():
+            out[s] = registry.load_schema(s).decode(sc.reshape(-1, sc.shape[-1])).reshape(*sc.shape[:-1], -1)
+        return out
+
+    def class_probs(self, scores: np.ndarray, synth: str) -> list[np.ndarray]:
+        """The model's class probabilities per discrete parameter (schema order; binary as [P(0), P(1)]) from the
+        :meth:`scores` (B, onehot_size) of ``synth``: a list of (B, n_classes)."""
+        schema = registry.load_schema(synth)
+        off = schema.onehot_offsets
+        out = []
+        for i, p in enumerate(schema.params):
+            if not p.discrete:
+                continue
+            block = np.asarray(scores[..., off[i]:off[i + 1]], dtype=np.float64)
+            if p.kind == "binary":
+                q = np.clip(block[..., 0], 0.0, 1.0)
+                out.append(np.stack([1.0 - q, q], axis=-1))
+            elif self.module.loss_kind == "paper":
+                out.append(block / np.maximum(block.sum(-1, keepdims=True), 1e-9))
+            else:
+                e = np.exp(block - block.max(-1, keepdims=True))
+                out.append(e / e.sum(-1, keepdims=True))
         return out
 
     def presets(self, mel_db: np.ndarray, synths: Sequence[str] | None = None) -> dict[str, list[dict[str, float]]]:

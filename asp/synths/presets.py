@@ -29,10 +29,12 @@ class Preset:
     source: str = ""
 
 
-def preset_to_json(schema: SynthSchema, vector: np.ndarray, name: str) -> dict[str, Any]:
-    """A JSON-ready preset: natural values and normalised values by parameter name."""
+def preset_to_json(schema: SynthSchema, vector: np.ndarray, name: str, note: int | None = None) -> dict[str, Any]:
+    """A JSON-ready preset: natural values and normalised values by parameter name (and the MIDI note it was matched
+    at, where given)."""
     v = schema.validate(vector)[0]
-    return {
+    extra: dict[str, Any] = {} if note is None else {"note": int(note)}
+    return {**extra,
         "synth": schema.name,
         "name": name,
         "schema_hash": schema.content_hash,
@@ -41,8 +43,9 @@ def preset_to_json(schema: SynthSchema, vector: np.ndarray, name: str) -> dict[s
     }
 
 
-def write_json_preset(path: str | Path, schema: SynthSchema, vector: np.ndarray, name: str) -> None:
-    atomic_write_bytes(path, json.dumps(preset_to_json(schema, vector, name), indent=1).encode())
+def write_json_preset(path: str | Path, schema: SynthSchema, vector: np.ndarray, name: str,
+                      note: int | None = None) -> None:
+    atomic_write_bytes(path, json.dumps(preset_to_json(schema, vector, name, note), indent=1).encode())
 
 
 def read_json_preset(path: str | Path, schema: SynthSchema) -> Preset:

@@ -1,0 +1,158 @@
+"""Optimisers over a :class:`~asp.search.space.SearchSpace`, behind one ask/tell interface.
+
+Each proposes a generation of native vectors (:meth:`Optimizer.ask`) and learns from their distances
+(:meth:`Optimizer.tell`); the driver (``asp.search.refine``) renders and scores them. Chosen by short name:
+
+* ``catcma`` (default): CatCMA with margin (Hamano et al., GECCO 2025; the ``cmaes`` package's ``CatCMAwM``):
+  a Gaussian over the continuous parameters and a categorical distribution per categorical or binary parameter,
+  learnt together; started at the best candidate, with the model's class probabilities as the categorical start.
+* ``cma``: plain CMA-ES (Hansen) over every normalised parameter, discrete ones snapped to their nearest class
+  when rendered: the baseline the issue measured.
+* ``random``: uniform random presets (the synth's sampling spec): the floor any search must beat.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+import numpy as np
+
+from asp.search.space import SearchSpace
+from asp.synths.sampling import SamplingSpec, sample_presets
+
+
+class Optimizer(ABC):
+    """Args:
+        space: the synth's search space.
+        start: (n_params,) the native vector to start from.
+        sigma: initial step size in normalised units.
+        seed: the optimiser's random seed.
+        popsize: vectors per generation (None: the method's default).
+        class_probs: per discrete parameter (space order) the model's class probabilities, or None.
+    """
+
+    popsize: int
+
+    def __init__(self, space: SearchSpace, start: np.ndarray, sigma: float, seed: int, popsize: int | None = None,
+                 class_probs: list[np.ndarray] | None = None) -> None:
+        self.space = space
+
+    @abstractmethod
+    def ask(self) -> list[np.ndarray]:
+        """A generation: ``popsize`` native vectors (discrete parameters on their classes)."""
+
+    @abstractmethod
+    def tell(self, scores: list[float]) -> None:
+        """The distances of the last generation, in the order asked."""
+
+
+class RandomSearch(Optimizer):
+    def __init__(self, space: SearchSpace, start: np.ndarray, sigma: float, seed: int, popsize: int | None = None,
+                 class_probs: list[np.ndarray] | None = None) -> None:
+        super().__init__(space, start, sigma, seed, popsize, class_probs)
+        self.rng = np.random.default_rng(seed)
+        self.popsize = popsize or 8
+
+    def ask(self) -> list[np.ndarray]:
+        return [v.astype(np.float64) for v in sample_presets(self.space.schema, self.popsize, self.rng,
+                                                              SamplingSpec())]
+
+    def tell(self, scores: list[float]) -> None:
+        pass
+
+
+class PlainCMA(Optimizer):
+    def __init__(self, space: SearchSpace, start: np.ndarray, sigma: float, seed: int, popsize: int | None = None,
+                 class_probs: list[np.ndarray] | None = None) -> None:
+        super().__init__(space, start, sigma, seed, popsize, class_probs)
+        from cmaes import CMA
+
+        n = space.schema.n_params
+        self.opt = CMA(mean=np.clip(np.asarray(start, dtype=np.float64), 0.0, 1.0), sigma=sigma,
+                       bounds=np.tile([0.0, 1.0], (n, 1)), seed=seed, population_size=popsize)
+        self.popsize = self.opt.population_size
+        self._asked: list[np.ndarray] = []
+
+    def ask(self) -> list[np.ndarray]:
+        self._asked = [self.opt.ask() for _ in range(self.popsize)]
+        return [self.space.snap(x) for x in self._asked]
+
+    def tell(self, scores: list[float]) -> None:
+        self.opt.tell(list(zip(self._asked, _finite(scores))))
+
+
+class CatCMA(Optimizer):
+    def __init__(self, space: SearchSpace, start: np.ndarray, sigma: float, seed: int, popsize: int | None = None,
+                 class_probs: list[np.ndarray] | None = None) -> None:
+        super().__init__(space, start, sigma, seed, popsize, class_probs)
+        from cmaes import CatCMAwM
+
+        x0, _ = space.split(start)
+        kw: dict[str, Any] = {"seed": seed, "population_size": popsize}
+        if len(space.cont):
+            kw.update(x_space=np.tile([0.0, 1.0], (len(space.cont), 1)), mean=x0, sigma=sigma)
+        if len(space.disc):
+            kw.update(c_space=space.n_classes, cat_param=space.class_prior(start, class_probs))
+        self.opt = CatCMAwM(**kw)
+        self.popsize = self.opt.population_size
+        self._asked: list[Any] = []
+
+    def ask(self) -> list[np.ndarray]:
+        self._asked = [self.opt.ask() for _ in range(self.popsize)]
+        empty = np.zeros(0)
+        return [self.space.join(s.x if s.x is not None else empty,
+                                np.argmax(s.c, axis=1) if s.c is not None else np.zeros(0, dtype=np.int64))
+                for s in self._asked]
+
+    def tell(self, scores: list[float]) -> None:
+        self.opt.tell(list(zip(self._asked, _finite(scores))))
+
+
+class _Restarting(Optimizer):
+    """Wraps a method whose state can degenerate (a covariance that stops being positive definite on a flat
+    landscape, e.g. a noise target where many presets score alike): on a numerical failure in ``tell`` it restarts
+    from the best vector seen, with the initial step."""
+
+    def __init__(self, cls: type[Optimizer], space: SearchSpace, start: np.ndarray, sigma: float, seed: int,
+                 popsize: int | None = None, class_probs: list[np.ndarray] | None = None) -> None:
+        super().__init__(space, start, sigma, seed, popsize, class_probs)
+        self._make = lambda v, s: cls(space, v, sigma, s, popsize, class_probs)
+        self.inner, self.seed = self._make(start, seed), seed
+        self.popsize = self.inner.popsize
+        self._gen: list[np.ndarray] = []
+        self.best: tuple[float, np.ndarray] = (np.inf, np.asarray(start, dtype=np.float64))
+        self.restarts = 0
+
+    def ask(self) -> list[np.ndarray]:
+        self._gen = self.inner.ask()
+        return self._gen
+
+    def tell(self, scores: list[float]) -> None:
+        i = int(np.argmin(scores))
+        if scores[i] < self.best[0]:
+            self.best = (float(scores[i]), self._gen[i])
+        try:
+            with np.errstate(all="ignore"):
+                self.inner.tell(scores)
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+            self.restarts += 1
+            self.inner = self._make(self.best[1], self.seed + self.restarts)
+
+
+def _finite(scores: list[float]) -> list[float]:
+    """Scores with a failed render (inf) replaced by a value worse than every real one."""
+    real = [s for s in scores if np.isfinite(s)]
+    worst = (max(real) if real else 0.0) + 1e3
+    return [s if np.isfinite(s) else worst for s in scores]
+
+
+METHODS: dict[str, type[Optimizer]] = {"catcma": CatCMA, "cma": PlainCMA, "random": RandomSearch}
+
+
+def make_optimizer(method: str, space: SearchSpace, start: np.ndarray, sigma: float, seed: int,
+                   popsize: int | None = None, class_probs: list[np.ndarray] | None = None) -> Optimizer:
+    """The named optimiser; a KeyError lists the valid names."""
+    if method not in METHODS:
+        raise KeyError(f"unknown search method {method!r}; valid: {', '.join(METHODS)}")
+    return _Restarting(METHODS[method], space, start, sigma, seed, popsize, class_probs)

@@ -1,0 +1,51 @@
+"""The distances a search minimises, prepared once per target and rate.
+
+* ``spectral`` (default): :func:`asp.metrics.match_distance`, multi-resolution log spectra plus the loudness
+  envelope; chosen by ``scripts/bench_refine.py`` (docs/RESULTS.md).
+* ``lsd``: the textbook log-spectral distance (:func:`asp.metrics.lsd`, window scaled with the rate), what the
+  reports print.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from asp.features.spectral import stft_power
+from asp.metrics import fft_size, lsd_from_power, match_distance, match_features
+
+
+def _lsd_features(audio: np.ndarray, rate: int) -> np.ndarray:
+    n = fft_size(rate, 2048 / 44100)
+    return stft_power(audio, n, n // 4)
+
+
+OBJECTIVES: dict[str, tuple[Callable[[np.ndarray, int], Any], Callable[[Any, Any], float]]] = {
+    "spectral": (match_features, match_distance),
+    "lsd": (_lsd_features, lsd_from_power),
+}
+
+
+class Objective:
+    """``objective(audio)``: the named distance of a clip to the target (lower is closer).
+
+    Args:
+        name: a key of :data:`OBJECTIVES`.
+        target: (n_samples,) mono target at ``rate``.
+        rate: sample rate of the target and of every clip scored.
+
+    Raises:
+        KeyError: an unknown name, listing the valid ones.
+    """
+
+    def __init__(self, name: str, target: np.ndarray, rate: int) -> None:
+        if name not in OBJECTIVES:
+            raise KeyError(f"unknown objective {name!r}; valid: {', '.join(OBJECTIVES)}")
+        self.name, self.rate = name, rate
+        self._features, self._distance = OBJECTIVES[name]
+        self._target = self._features(np.asarray(target, dtype=np.float32), rate)
+
+    def __call__(self, audio: np.ndarray) -> float:
+        d = self._distance(self._features(audio, self.rate), self._target)
+        return d if np.isfinite(d) else float("inf")

@@ -1,0 +1,248 @@
+"""The multi-synth search: from a model's candidates to the preset of each synth that sounds closest to a target.
+
+Stages, within one render budget per target (every render counts, cheap and full):
+
+1. **Starts.** Every candidate of every synth (the one-shot prediction, posterior draws, each at the target's own
+   note and at the model's note) is rendered cheaply and scored; each synth's search starts from its best one.
+2. **Rounds (successive halving).** The search budget is split into ``ceil(log2 n) + 1`` equal rounds over the
+   surviving synths; after each round the worse half of the synths (by their best distance so far) stops, so the
+   best synth is chosen on refined distances, not one-shot ones, and a losing synth costs little.
+3. **Finals.** Each synth's best distinct cheap results and its one-shot candidate are rendered at full quality
+   and scored there; the closest wins. The one-shot candidate is among the finalists, so the result is never
+   worse than it on the objective at full quality.
+
+Search renders may be cheaper than the finals: a lower ``search_rate`` or a shorter clip (``search_seconds``). By
+default they are the full renders: a synth played at 22.05 kHz is not the 44.1 kHz sound resampled (its
+oscillators alias differently), and on the tiny test synth the true preset scored 5.1 dB at 22.05 kHz, enough to
+steer the search elsewhere (``scripts/bench_refine.py`` measures both options). Deterministic under a seed for deterministic synths; ``seconds``, when
+set, also stops the search by the clock (then the result depends on the machine's speed).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import zlib
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Callable
+
+import numpy as np
+
+from asp.render import RenderSettings, Renderer, get_renderer
+from asp.search.methods import make_optimizer
+from asp.search.objective import Objective
+from asp.search.space import SearchSpace
+from asp.synths import registry
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """Args:
+        budget: renders per target, all synths and stages together (the starts and the finals are always done).
+        seconds: also stop searching once this many seconds have passed for the target (None: renders only).
+        method: the optimiser (``asp.search.methods.METHODS``).
+        objective: the distance minimised (``asp.search.objective.OBJECTIVES``).
+        search_rate: sample rate of the search's renders (Hz); the finals use the full rate.
+        search_seconds: clip length of the search's renders (None: the full length); the note is released no
+            later than the clip ends, so a shortened render is the full render's beginning, sample for sample.
+        sigma: the optimiser's initial step in normalised units.
+        popsize: vectors per generation (None: the method's default).
+        halving: split the budget across synths by successive halving (else equally, one round).
+        finalists: best distinct cheap results per synth re-rendered at full quality.
+        seed: base seed (each synth's is derived from it and the synth's name).
+    """
+
+    budget: int = 450
+    seconds: float | None = None
+    method: str = "catcma"
+    objective: str = "spectral"
+    search_rate: int = 44100
+    search_seconds: float | None = None
+    sigma: float = 0.15
+    popsize: int | None = None
+    halving: bool = True
+    finalists: int = 2
+    seed: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Candidate:
+    """A starting point: a native vector played at a MIDI note, with where it came from."""
+
+    vector: np.ndarray
+    note: int
+    label: str = "oneshot"
+
+
+@dataclass
+class SynthResult:
+    """One synth's outcome. ``score``/``oneshot_score``: the objective at full quality; ``audio``/
+    ``oneshot_audio``: the full-quality renders (None if the render failed); ``trace``: (renders of the target so
+    far, this synth's best cheap distance) after each generation."""
+
+    synth: str
+    vector: np.ndarray
+    note: int
+    label: str
+    score: float
+    oneshot_vector: np.ndarray
+    oneshot_note: int
+    oneshot_score: float
+    renders: int = 0
+    seconds: float = 0.0
+    rounds: int = 0
+    audio: np.ndarray | None = None
+    oneshot_audio: np.ndarray | None = None
+    trace: list[tuple[int, float]] = field(default_factory=list)
+
+
+@dataclass
+class _Seen:
+    score: float
+    vector: np.ndarray
+    note: int
+    label: str
+
+
+class _Synth:
+    """A synth's search state: its renderers, what it has scored, its optimiser."""
+
+    def __init__(self, name: str, starts: list[Candidate], full: RenderSettings, cheap: RenderSettings,
+                 renderer: Callable[[str, RenderSettings], Renderer]) -> None:
+        if not starts:
+            raise ValueError(f"{name}: no starting candidate")
+        self.name, self.starts = name, starts
+        self.space = SearchSpace(registry.load_schema(name))
+        self.full, self.cheap = renderer(name, full), renderer(name, cheap)
+        self.seen: list[_Seen] = []
+        self.renders, self.seconds, self.rounds = 0, 0.0, 0
+        self.trace: list[tuple[int, float]] = []
+        self.opt: Any = None
+        self.note = starts[0].note
+
+    def render(self, vector: np.ndarray, note: int, full: bool = False) -> np.ndarray | None:
+        self.renders += 1
+        try:
+            return (self.full if full else self.cheap).render(vector, note)
+        except Exception:  # a preset the synth cannot render scores as the worst possible
+            return None
+
+    def score(self, objective: Objective, vector: np.ndarray, note: int, label: str) -> float:
+        t = time.perf_counter()
+        audio = self.render(vector, note)
+        s = objective(audio) if audio is not None else math.inf
+        self.seen.append(_Seen(s, vector, note, label))
+        self.seconds += time.perf_counter() - t
+        return s
+
+    @property
+    def best(self) -> float:
+        return min((s.score for s in self.seen), default=math.inf)
+
+
+def _seed(base: int, name: str) -> int:
+    return (base * 1_000_003 + zlib.crc32(name.encode())) % (2 ** 31 - 1)
+
+
+def _resample(audio: np.ndarray, rate: int, to: int, n: int) -> np.ndarray:
+    import soxr
+
+    y = soxr.resample(np.asarray(audio, dtype=np.float32), rate, to) if to != rate else np.asarray(audio)
+    y = np.asarray(y, dtype=np.float32)[:n]
+    return np.pad(y, (0, n - len(y))) if len(y) < n else y
+
+
+def refine(target: np.ndarray, starts: dict[str, list[Candidate]], options: SearchOptions | None = None,
+           settings: RenderSettings | None = None, priors: dict[str, list[np.ndarray]] | None = None,
+           renderer: Callable[[str, RenderSettings], Renderer] = get_renderer) -> dict[str, SynthResult]:
+    """Search every synth of ``starts`` for the preset closest to ``target`` (see the module docstring).
+
+    Args:
+        target: (n_samples,) mono clip at ``settings.sample_rate``, ``settings.n_samples`` long.
+        starts: per synth its candidates, the first one the one-shot prediction.
+        options: budget, method, objective ...
+        settings: how presets are played at full quality (the target's rate and length).
+        priors: per synth the model's class probabilities per discrete parameter (``SearchSpace.disc`` order).
+        renderer: ``(synth, settings) -> Renderer`` (default: this process's cached renderers).
+
+    Returns:
+        synth -> :class:`SynthResult`.
+    """
+    o = options or SearchOptions()
+    full = settings or RenderSettings()
+    seconds = min(o.search_seconds or full.render_seconds, full.render_seconds)
+    cheap = replace(full, sample_rate=min(o.search_rate, full.sample_rate), render_seconds=seconds,
+                    note_seconds=min(full.note_seconds, seconds))
+    t0 = time.perf_counter()
+    obj_full = Objective(o.objective, target, full.sample_rate)
+    obj = obj_full if cheap == full else Objective(
+        o.objective, _resample(target, full.sample_rate, cheap.sample_rate, cheap.n_samples), cheap.sample_rate)
+    synths = {name: _Synth(name, c, full, cheap, renderer) for name, c in starts.items()}
+
+    def total() -> int:
+        return sum(s.renders for s in synths.values())
+
+    def out_of_time() -> bool:
+        return o.seconds is not None and time.perf_counter() - t0 > o.seconds
+
+    for st in synths.values():  # 1. starts
+        for c in st.starts:
+            st.score(obj, np.asarray(c.vector, dtype=np.float64), c.note, c.label)
+        first = min(st.seen, key=lambda s: s.score)
+        st.note = first.note
+        st.opt = make_optimizer(o.method, st.space, first.vector, o.sigma, _seed(o.seed, st.name), o.popsize,
+                                (priors or {}).get(st.name))
+        st.trace.append((total(), st.best))
+
+    n_final = o.finalists if cheap != full else 1  # full-quality search renders need no second opinion
+    reserve = sum(min(n_final, len(st.seen)) + 1 for st in synths.values())
+    left = o.budget - total() - reserve
+    alive = list(synths)
+    rounds = math.ceil(math.log2(len(alive))) + 1 if o.halving and len(alive) > 1 else 1
+    for r in range(rounds):  # 2. rounds
+        share = left // (rounds - r) // len(alive)
+        for name in alive:
+            st = synths[name]
+            st.rounds += 1
+            used = 0
+            while used + st.opt.popsize <= share and not out_of_time():
+                gen = st.opt.ask()
+                st.opt.tell([st.score(obj, v, st.note, "search") for v in gen])
+                used += len(gen)
+                st.trace.append((total(), st.best))
+            left -= used
+        alive = sorted(alive, key=lambda n: synths[n].best)[: max(1, math.ceil(len(alive) / 2))]
+        if out_of_time():
+            break
+
+    results = {}
+    for name, st in synths.items():  # 3. finals at full quality
+        one = st.starts[0]
+        finals: list[_Seen] = [_Seen(math.nan, np.asarray(one.vector, dtype=np.float64), one.note, one.label)]
+        keys = {(finals[0].vector.tobytes(), one.note)}
+        for s in sorted(st.seen, key=lambda s: s.score):
+            if len(finals) > n_final or not math.isfinite(s.score):
+                break
+            if (s.vector.tobytes(), s.note) not in keys:
+                keys.add((s.vector.tobytes(), s.note))
+                finals.append(s)
+        scored = []
+        t = time.perf_counter()
+        for f in finals:
+            audio = st.render(f.vector, f.note, full=True)
+            scored.append((obj_full(audio) if audio is not None else math.inf, f, audio))
+        st.seconds += time.perf_counter() - t
+        best = min(scored, key=lambda x: x[0])
+        results[name] = SynthResult(name, best[1].vector, best[1].note, best[1].label, best[0], finals[0].vector,
+                                    one.note, scored[0][0], st.renders, st.seconds, st.rounds, best[2], scored[0][2],
+                                    st.trace)
+    return results
+
+
+def refine_job(task: dict[str, Any], report: Callable[[Any], None]) -> dict[str, SynthResult]:
+    """:func:`refine` as a job for ``asp.render.pool.run_pool``: ``task`` holds its keyword arguments
+    (``target``, ``starts``, ``options``, ``settings``, ``priors``)."""
+    return refine(task["target"], task["starts"], task["options"], task["settings"], task.get("priors"))

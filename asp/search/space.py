@@ -1,0 +1,73 @@
+"""A synth's parameters as a mixed search space.
+
+Continuous parameters are values in [0, 1] (the normalised plugin value); categorical and binary parameters are
+classes (binary: 2), so a search never proposes a value between two classes. Native vectors (``asp.synths.schema``)
+go in and come out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from asp.synths.schema import SynthSchema
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """Args:
+        schema: the synth's schema.
+    """
+
+    schema: SynthSchema
+
+    @cached_property
+    def cont(self) -> np.ndarray:
+        """Positions of the continuous parameters in the native vector."""
+        return np.array([i for i, p in enumerate(self.schema.params) if not p.discrete], dtype=np.int64)
+
+    @cached_property
+    def disc(self) -> np.ndarray:
+        """Positions of the categorical and binary parameters."""
+        return np.array([i for i, p in enumerate(self.schema.params) if p.discrete], dtype=np.int64)
+
+    @cached_property
+    def n_classes(self) -> np.ndarray:
+        """(n_disc,) classes per discrete parameter."""
+        return np.array([self.schema.params[i].n_classes for i in self.disc], dtype=np.int64)
+
+    def split(self, native: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(n_params,) native -> continuous values (n_cont,) and class indices (n_disc,)."""
+        v = np.asarray(native, dtype=np.float64).reshape(-1)
+        k = np.rint(np.clip(v[self.disc], 0.0, 1.0) * (self.n_classes - 1)).astype(np.int64)
+        return np.clip(v[self.cont], 0.0, 1.0), k
+
+    def join(self, x: np.ndarray, k: np.ndarray) -> np.ndarray:
+        """Continuous values and class indices -> (n_params,) float64 native vector."""
+        v = np.zeros(self.schema.n_params, dtype=np.float64)
+        v[self.cont] = np.clip(np.asarray(x, dtype=np.float64), 0.0, 1.0)
+        k = np.clip(np.asarray(k, dtype=np.int64), 0, self.n_classes - 1)
+        v[self.disc] = k / (self.n_classes - 1)
+        return v
+
+    def snap(self, native: np.ndarray) -> np.ndarray:
+        """A vector of any values in [0, 1] with each discrete parameter snapped to its nearest class."""
+        return self.join(*self.split(native))
+
+    def class_prior(self, start: np.ndarray, probs: list[np.ndarray] | None = None, keep: float = 0.5) -> np.ndarray:
+        """(n_disc, max classes) class distributions to start a categorical search from, rows summing to 1 and
+        zero-padded: the model's class probabilities where given (mixed half and half with ``start``'s class), else
+        ``keep`` on ``start``'s class and the rest spread evenly over the others."""
+        _, k = self.split(start)
+        q = np.zeros((len(self.disc), int(self.n_classes.max(initial=2))), dtype=np.float64)
+        for j, (c, n) in enumerate(zip(k, self.n_classes)):
+            row = np.full(n, (1.0 - keep) / (n - 1))
+            row[c] = keep
+            if probs is not None:
+                p = np.clip(np.asarray(probs[j], dtype=np.float64)[:n], 0.0, None)
+                if p.sum() > 0:
+                    row = 0.5 * row + 0.5 * p / p.sum()
+            q[j, :n] = row / row.sum()
+        return q

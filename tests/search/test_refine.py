@@ -1,0 +1,92 @@
+"""The search on real Faust renders of a tiny registered synth (tests/search/conftest.py)."""
+
+import numpy as np
+import pytest
+
+from asp.metrics import lsd
+from asp.render import RenderSettings, get_renderer
+from asp.search import Candidate, SearchOptions, SearchSpace, refine
+from asp.synths import registry
+
+SETTINGS = RenderSettings(note_seconds=0.6, render_seconds=1.0)
+
+
+def _vector(synth, **natural):
+    schema = registry.load_schema(synth)
+    return schema.from_natural(natural)
+
+
+def _target(synth, vector, note=57):
+    return get_renderer(synth, SETTINGS).render(vector, note)
+
+
+def test_a_known_preset_is_recovered_to_near_zero_distance(tiny_synths):
+    truth = _vector("tiny", wave=1, octave=-1, cutoff=2500.0, level=0.8, decay=0.15)
+    target = _target("tiny", truth)
+    start = _vector("tiny", wave=0, octave=0, cutoff=600.0, level=0.3, decay=0.8)
+    res = refine(target, {"tiny": [Candidate(start, 57)]}, SearchOptions(budget=400, seed=1), SETTINGS)["tiny"]
+    assert res.oneshot_score > 10 * max(res.score, 0.1)
+    assert lsd(res.audio, target) < 2.0 < lsd(res.oneshot_audio, target)
+    space = SearchSpace(registry.load_schema("tiny"))
+    assert list(space.split(res.vector)[1]) == [1, 0]  # the classes found exactly: square, one octave down
+
+
+def test_a_categorical_only_synth_finds_its_classes(tiny_synths):
+    truth = _vector("tinycat", wave=2, octave=1)
+    target = _target("tinycat", truth)
+    start = _vector("tinycat", wave=0, octave=-1)
+    res = refine(target, {"tinycat": [Candidate(start, 57)]}, SearchOptions(budget=60, seed=0), SETTINGS)["tinycat"]
+    np.testing.assert_allclose(res.vector, truth)
+    assert res.score == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("method", ["catcma", "cma", "random"])
+def test_the_budget_is_respected_and_the_result_is_never_worse_than_the_start(tiny_synths, method):
+    truth = _vector("tiny", wave=2, octave=0, cutoff=5000.0, level=0.4, decay=1.0)
+    target = _target("tiny", truth, 50)
+    one = _vector("tiny", wave=2, octave=0, cutoff=4500.0, level=0.45, decay=0.9)  # a good start: hard to beat
+    starts = {"tiny": [Candidate(one, 50), Candidate(_vector("tiny", wave=0), 50, "draw 1")],
+              "tinycat": [Candidate(_vector("tinycat", wave=1), 50)]}
+    for budget in (5, 40, 97):
+        out = refine(target, starts, SearchOptions(budget=budget, method=method, seed=3), SETTINGS)
+        used = sum(r.renders for r in out.values())
+        assert used <= max(budget, 3 + 2 + 2 + 1)  # a budget below the starts and finals still does those
+        for r in out.values():
+            assert r.score <= r.oneshot_score
+            assert r.oneshot_note == 50
+
+
+def test_same_seed_same_result_and_another_seed_differs(tiny_synths):
+    target = _target("tiny", _vector("tiny", wave=1, octave=1, cutoff=300.0, level=0.9, decay=0.05))
+    starts = {"tiny": [Candidate(_vector("tiny"), 57)]}
+    a, b, c = (refine(target, starts, SearchOptions(budget=80, seed=s), SETTINGS)["tiny"] for s in (5, 5, 6))
+    np.testing.assert_array_equal(a.vector, b.vector)
+    assert a.score == b.score and a.trace == b.trace
+    assert a.trace != c.trace
+
+
+def test_successive_halving_stops_the_losing_synth_early(tiny_synths):
+    target = _target("tiny", _vector("tiny", wave=0, octave=0, cutoff=7000.0, level=1.0, decay=0.03))
+    starts = {"tiny": [Candidate(_vector("tiny", wave=0), 57)], "tinycat": [Candidate(_vector("tinycat", wave=2), 57)]}
+    out = refine(target, starts, SearchOptions(budget=200, seed=0, popsize=8), SETTINGS)
+    assert out["tiny"].rounds == 2 and out["tinycat"].rounds == 1
+    assert out["tiny"].renders > 2 * out["tinycat"].renders
+    even = refine(target, starts, SearchOptions(budget=200, seed=0, popsize=8, halving=False), SETTINGS)
+    assert abs(even["tiny"].renders - even["tinycat"].renders) <= 8
+
+
+def test_the_search_plays_the_candidates_note(tiny_synths):
+    truth = _vector("tiny", wave=2, cutoff=6000.0)
+    target = _target("tiny", truth, 45)
+    starts = {"tiny": [Candidate(truth, 57), Candidate(truth, 45, "oneshot at its own note")]}
+    res = refine(target, starts, SearchOptions(budget=30), SETTINGS)["tiny"]
+    assert res.note == 45 and res.oneshot_note == 57 and res.score < 1e-6 < res.oneshot_score
+
+
+def test_unknown_method_and_objective_name_the_valid_ones(tiny_synths):
+    starts = {"tiny": [Candidate(_vector("tiny"), 57)]}
+    target = np.zeros(SETTINGS.n_samples, dtype=np.float32)
+    with pytest.raises(KeyError, match="catcma"):
+        refine(target, starts, SearchOptions(method="nope"), SETTINGS)
+    with pytest.raises(KeyError, match="spectral"):
+        refine(target, starts, SearchOptions(objective="nope"), SETTINGS)
