@@ -233,7 +233,7 @@ class BatchInference:
             for synth in self.synths:
                 schema = registry.load_schema(synth)
                 res = (refined or {}).get(synth)
-                v = native[synth] if res is None else res.vector.astype(np.float32)
+                v = native[synth] if res is None else res.vector
                 at = note if res is None else res.note
                 write_json_preset(tmp / f"{synth}.json", schema, v, stem, note=at)
                 files = write_native(tmp / synth, registry.get(synth).native, schema, v, stem)
@@ -380,7 +380,12 @@ class BatchInference:
                     rows.append(_error_row(rel, err))
                 bar.update()
         bar.close()
-        return self.write_report(rows)
+        table = self.write_report(rows)
+        if self.options.write_audio:
+            from asp.eval.listen import write_listening_report
+
+            write_listening_report(self.out, table)
+        return table
 
     def _refine_chunk(self, root: Path, loaded: dict[Path, LoadedAudio], mels: np.ndarray,
                       rows: list[dict[str, Any]], bar: Any) -> None:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create .venv and install asp with its test and cluster (Ray) extras (idempotent). Installs amsynth from Debian when run as root.
+# Create .venv and install asp with its test and cluster (Ray) extras (idempotent). Installs amsynth and chromium-headless-shell from Debian when run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -18,4 +18,9 @@ python -m pip install -q -e '.[test,cluster]'
 if [ ! -f /usr/lib/vst/amsynth_vst.so ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq amsynth) >/dev/null 2>&1 \
     || echo "warning: could not install amsynth; plugin tests will be skipped" >&2
+fi
+# A headless browser for the test that opens asp infer's report.html (skipped, saying so, where none installs).
+if ! command -v chromium-headless-shell >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell) >/dev/null 2>&1 \
+    || echo "warning: could not install chromium-headless-shell; the report.html browser test will be skipped" >&2
 fi

@@ -179,3 +179,86 @@ def test_cli_prints_the_report(tiny_checkpoint, tmp_path, capsys):
     assert [r["synth"] for r in result["rows"]] == ["vapoly"] and result["rows"][0]["note"] == 65
     with pytest.raises(InferError, match="no such file or folder"):
         infer(tmp_path / "nope", tiny_checkpoint, tmp_path / "out", InferOptions(), progress=False)
+
+
+# ---------------------------------------------------------------------- render-in-the-loop refinement
+@pytest.fixture(scope="module")
+def refined(tiny_checkpoint, tmp_path_factory):
+    """``asp infer --refine`` on two real tones and one bad file, a small budget, searched in 2 worker processes."""
+    from asp.search import SearchOptions
+
+    root = tmp_path_factory.mktemp("refine")
+    (root / "in" / "low").mkdir(parents=True)
+    sf.write(root / "in" / "low" / "bass.wav", tone(44100, 1.0, f=110.0), 44100)  # A2: outside C4-B4
+    sf.write(root / "in" / "tone.flac", tone(48000, 1.0, 2), 48000, format="FLAC")
+    (root / "in" / "broken.wav").write_bytes(b"RIFF-not-really")
+    opts = InferOptions(refine=SearchOptions(budget=60, seed=2), samples=2, workers=2)
+    table = infer(root / "in", tiny_checkpoint, root / "out", opts, progress=False)
+    return root, table, opts
+
+
+def test_refinement_exports_the_refined_preset_with_its_note_and_reports_both_distances(refined, tiny_checkpoint):
+    from asp.models.inference import Predictor
+    from asp.render import get_renderer
+
+    settings = Predictor(tiny_checkpoint).render_settings
+    root, table, opts = refined
+    ok = table[table.status == "ok"]
+    assert sorted(ok.file.unique()) == ["low/bass.wav", "tone.flac"] and len(ok) == 2 * len(SYNTHS)
+    assert table.loc[table.status == "error", "file"].tolist() == ["broken.wav"]
+    assert (ok.objective <= ok.oneshot_objective).all()        # never worse than the one-shot start
+    assert (ok.renders > 0).all() and ok.groupby("file").renders.sum().le(60).all()
+    assert (ok.search_seconds > 0).all() and ok.oneshot_lsd.notna().all()
+    bass = ok[ok.file == "low/bass.wav"]
+    assert (bass.oneshot_note == 69).all()                      # the pitch rule's note for the model (A4)
+    assert set(bass.note) <= {45, 69}                           # refined at its own note (A2) or the model's
+    for _, r in ok.iterrows():
+        folder = root / "out" / r.file
+        blob = json.loads((folder / f"{r.synth}.json").read_text())
+        assert blob["note"] == r.note
+        assert json.loads((folder / f"{r.synth}.oneshot.json").read_text())["note"] == r.oneshot_note
+        audio, _ = sf.read(folder / f"{r.synth}.wav")
+        vec = np.array([blob["normalised"][p.name] for p in load_schema(r.synth).params])
+        rendered = get_renderer(r.synth, settings).render(vec, int(r.note))
+        np.testing.assert_allclose(audio, np.clip(rendered, -1, 1), atol=1e-4)  # the wav is the exported preset
+
+
+def test_refinement_resumes_and_a_changed_budget_redoes_the_files(refined, tiny_checkpoint, monkeypatch):
+    from dataclasses import replace
+
+    root, first, opts = refined
+    done = []
+    real = infer_mod.BatchInference._file
+    monkeypatch.setattr(infer_mod.BatchInference, "_file",
+                        lambda self, rel, *a, **k: done.append(rel) or real(self, rel, *a, **k))
+    again = infer(root / "in", tiny_checkpoint, root / "out", opts, progress=False)
+    assert done == []
+    cols = ["file", "synth", "lsd", "oneshot_lsd", "renders"]
+    pd.testing.assert_frame_equal(again[cols], first[cols])
+    infer(root / "in", tiny_checkpoint, root / "out", replace(opts, refine=replace(opts.refine, budget=61)),
+          progress=False)
+    assert sorted(done) == ["low/bass.wav", "tone.flac"]
+
+
+def _browser() -> str | None:
+    import shutil
+
+    return next((b for b in ("chromium-headless-shell", "chromium", "google-chrome") if shutil.which(b)), None)
+
+
+def test_the_html_report_plays_in_a_real_browser(refined):
+    import subprocess
+
+    root, table, _ = refined
+    page = root / "out" / "report.html"
+    text = page.read_text()
+    players = text.count("<audio")
+    assert players == 2 * (1 + 2 * len(SYNTHS))                 # per file: target, one-shot and refined per synth
+    assert "broken.wav" in text and text.count("<img") == 2
+    browser = _browser()
+    if browser is None:
+        pytest.skip("no headless Chromium here (scripts/setup_env.sh installs chromium-headless-shell as root)")
+    dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--autoplay-policy=no-user-gesture-required",
+                          "--virtual-time-budget=15000", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120).stdout
+    assert f"{players} of {players} players ready, 0 failed" in dom

@@ -91,7 +91,8 @@ def markdown_table(df: pd.DataFrame, digits: int = 3) -> str:
 
 
 # ---------------------------------------------------------------------- plots
-def _plt():
+def pyplot():  # type: ignore[no-untyped-def]
+    """matplotlib's pyplot on the Agg backend (no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -100,13 +101,21 @@ def _plt():
     return plt
 
 
-def _save(fig: object, path: Path) -> None:
+def png_bytes(fig: object, dpi: int = 120) -> bytes:
+    """A figure as PNG bytes; the figure is closed."""
     import io
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
-    _plt().close(fig)
-    atomic_write_bytes(path, buf.getvalue())
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")  # type: ignore[attr-defined]
+    pyplot().close(fig)
+    return buf.getvalue()
+
+
+_plt = pyplot
+
+
+def _save(fig: object, path: Path) -> None:
+    atomic_write_bytes(path, png_bytes(fig))
 
 
 def timbre_boxplot(clips: pd.DataFrame, systems: Sequence[str], path: Path) -> None:

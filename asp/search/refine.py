@@ -55,7 +55,7 @@ class SearchOptions:
     budget: int = 450
     seconds: float | None = None
     method: str = "catcma"
-    objective: str = "spectral"
+    objective: str = "lsd"
     search_rate: int = 44100
     search_seconds: float | None = None
     sigma: float = 0.15

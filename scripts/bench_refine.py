@@ -1,0 +1,128 @@
+"""Render-in-the-loop refinement: distance against budget (renders and seconds), one run, baselines included.
+
+Systems, each on the same target folders, through ``asp infer`` (``BatchInference``, 2 worker processes):
+
+* ``oneshot``: the model's prediction (read from the refined runs' one-shot columns: no extra cost);
+* ``random``: uniform random presets, budget split evenly over the synths, best kept (objective: textbook LSD);
+* ``cma``: plain CMA-ES from the one-shot prediction over every normalised parameter, discrete ones snapped, budget
+  split evenly, objective textbook LSD, no posterior draws (the issue's probe);
+* ``asp``: the default search (``asp.search``: CatCMA with margin, model draws and class probabilities as starts,
+  the sound's own note, successive halving over synths, the default objective).
+
+Target folders: the quickstart's held-back folder (``--targets``) and ``--random N`` random presets per synth
+(a fresh seed, so none is in the dataset), rendered at notes 48-72 as 44.1 kHz wav. Per system and budget it
+prints the mean best-synth LSD, the own synth's LSD, how often the best synth is the true one, renders and wall
+seconds per file, and writes ``refine.csv`` and ``refine_curve.png`` to ``--out``.
+
+Usage: python scripts/bench_refine.py --checkpoint RUN/checkpoints/best.ckpt [--budgets 150,450] [--random 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import asp.render  # noqa: F401  (DawDreamer before librosa)
+import numpy as np
+import pandas as pd
+
+from asp.data.targets import write_target
+from asp.infer import BatchInference, InferOptions
+from asp.models.inference import Predictor
+from asp.render import get_renderer
+from asp.search import SearchOptions
+from asp.synths import load_sampling, load_schema, sample_presets
+
+SYSTEMS = {
+    "random": (SearchOptions(method="random", objective="lsd", halving=False), 0),
+    "cma": (SearchOptions(method="cma", objective="lsd", halving=False, sigma=0.2), 0),
+    "asp": (SearchOptions(), 4),
+}
+
+
+def random_targets(folder: Path, synths: list[str], n: int, settings, seed: int = 12345) -> None:
+    rng = np.random.default_rng(seed)
+    for synth in synths:
+        vs = sample_presets(load_schema(synth), n, rng, load_sampling(synth))
+        for i, v in enumerate(vs):
+            path = folder / synth / f"r{i:03d}.wav"
+            if not path.is_file():
+                audio = get_renderer(synth, settings).render(v, int(rng.integers(48, 73)))
+                write_target(path, audio, settings.sample_rate, settings.sample_rate, 1, "wav")
+
+
+def score(table: pd.DataFrame, col: str) -> dict[str, float]:
+    ok = table[table.status == "ok"].copy()
+    ok["true"] = ok.file.str.split("/").str[0]
+    best = ok.loc[ok.groupby("file")[col].idxmin()]
+    own = ok[ok.synth == ok.true]
+    return {"best_lsd": best[col].mean(), "own_lsd": own[col].mean(),
+            "true_chosen": int((best.synth == best.true).sum()), "files": len(best)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--checkpoint", type=Path, default=Path("runs/quickstart/train-J-S/checkpoints/best.ckpt"))
+    ap.add_argument("--targets", type=Path, default=Path("runs/quickstart/targets"))
+    ap.add_argument("--random", type=int, default=0, help="random presets per synth as a second folder")
+    ap.add_argument("--budgets", default="150,450")
+    ap.add_argument("--systems", default="random,cma,asp")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--out", type=Path, default=Path("runs/bench_refine"))
+    args = ap.parse_args()
+
+    folders = {"held-back": args.targets}
+    settings = Predictor(args.checkpoint).render_settings
+    if args.random:
+        folders["random"] = args.out / "random_targets"
+        random_targets(folders["random"], Predictor(args.checkpoint).synths, args.random, settings)
+    rows = []
+    for fname, folder in folders.items():
+        for system in args.systems.split(","):
+            base, samples = SYSTEMS[system]
+            for budget in (int(b) for b in args.budgets.split(",")):
+                out = args.out / fname / f"{system}-{budget}"
+                opts = InferOptions(refine=replace(base, budget=budget), samples=samples, workers=args.workers,
+                                    write_audio=False)
+                t = time.perf_counter()
+                table = BatchInference(args.checkpoint, out, opts).run(folder, progress=False)
+                wall = time.perf_counter() - t
+                ok = table[table.status == "ok"]
+                n = ok.file.nunique()
+                common = {"folder": fname, "budget": budget, "renders_per_file": ok.renders.sum() / n,
+                          "wall_s_per_file": wall / n, "search_cpu_s_per_file": ok.search_seconds.sum() / n}
+                rows.append({**common, "system": system, **score(table, "lsd")})
+                if system == "asp":
+                    rows.append({**common, "system": "oneshot", "renders_per_file": 0, **score(table, "oneshot_lsd")})
+                print(pd.DataFrame(rows[-1:]).to_string(index=False), flush=True)
+    df = pd.DataFrame(rows)
+    args.out.mkdir(parents=True, exist_ok=True)
+    df.to_csv(args.out / "refine.csv", index=False)
+    print(f"\nmachine: {platform.machine()}, {platform.processor() or '?'}; python {platform.python_version()}")
+    print(df.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+
+    from asp.eval.report import png_bytes, pyplot
+
+    plt = pyplot()
+    fig, axes = plt.subplots(len(folders), 2, figsize=(10, 3.6 * len(folders)), squeeze=False)
+    for row, fname in zip(axes, folders):
+        sub = df[(df.folder == fname) & (df.system != "oneshot")]
+        for system, g in sub.groupby("system"):
+            row[0].plot(g.renders_per_file, g.best_lsd, "o-", label=system)
+            row[1].plot(g.wall_s_per_file, g.best_lsd, "o-", label=system)
+        one = df[(df.folder == fname) & (df.system == "oneshot")].best_lsd.mean()
+        for ax, xl in zip(row, ("renders per file", "wall seconds per file (2 workers)")):
+            ax.axhline(one, color="grey", ls="--", label="one-shot")
+            ax.set_xlabel(xl)
+            ax.set_ylabel("best-synth LSD (dB)")
+            ax.set_title(fname)
+            ax.legend()
+    (args.out / "refine_curve.png").write_bytes(png_bytes(fig))
+    print(f"written: {args.out / 'refine.csv'}, {args.out / 'refine_curve.png'}")
+
+
+if __name__ == "__main__":
+    main()
