@@ -285,9 +285,10 @@ def add_refine_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--search-method", default=d.method, choices=list(METHODS))
     g.add_argument("--objective", default=d.objective, choices=list(OBJECTIVES))
     g.add_argument("--search-rate", type=int, default=d.search_rate, help="sample rate of the search's renders")
-    g.add_argument("--samples", type=int, default=4, help="posterior draws of the model added to the starts")
+    g.add_argument("--samples", type=int, default=0, help="posterior draws of the model added to the starts")
     g.add_argument("--workers", type=int, default=2, help="processes searching sounds in parallel")
     g.add_argument("--search-seed", type=int, default=d.seed)
+    g.add_argument("--halving", action="store_true", help="split the budget across synths by successive halving")
 
 
 def refine_options(args: argparse.Namespace) -> Any:
@@ -297,7 +298,8 @@ def refine_options(args: argparse.Namespace) -> Any:
     if not args.refine:
         return None
     return SearchOptions(budget=args.budget, seconds=args.budget_seconds, method=args.search_method,
-                         objective=args.objective, search_rate=args.search_rate, seed=args.search_seed)
+                         objective=args.objective, search_rate=args.search_rate, seed=args.search_seed,
+                         halving=args.halving)
 
 
 def cmd_infer(args: argparse.Namespace) -> int:

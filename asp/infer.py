@@ -80,7 +80,7 @@ class InferOptions:
     effects_patience: int = 1
     effects_search_classes: bool = False
     refine: "SearchOptions | None" = None
-    samples: int = 4
+    samples: int = 0
     workers: int = 2
 
 

@@ -54,6 +54,27 @@ def random_targets(folder: Path, synths: list[str], n: int, settings, seed: int 
                 write_target(path, audio, settings.sample_rate, settings.sample_rate, 1, "wav")
 
 
+def truth_floor(folder: Path, synths: list[str], settings) -> float:
+    """Mean textbook LSD of each held-back file against its own true preset rendered at its true note: the best any
+    system can score there (the files went through resampling, lossy codecs and silence trimming)."""
+    from asp.data.targets import VARIANTS
+    from asp.features.audio_io import load_audio
+    from asp.metrics import lsd
+    from asp.synths import registry
+    from asp.synths.presets import read_presets
+
+    out, k = [], 0
+    for synth in synths:
+        for p in read_presets(registry.PRESETS_DIR / synth, load_schema(synth)):
+            note, _, _, fmt = VARIANTS[k % len(VARIANTS)]
+            k += 1
+            f = folder / synth / f"{Path(p.source).stem}.{fmt}"
+            if f.is_file():
+                la = load_audio(f, settings.sample_rate, settings.n_samples)
+                out.append(lsd(get_renderer(synth, settings).render(p.vector, note), la.audio))
+    return float(np.mean(out)) if out else float("nan")
+
+
 def score(table: pd.DataFrame, col: str) -> dict[str, float]:
     ok = table[table.status == "ok"].copy()
     ok["true"] = ok.file.str.split("/").str[0]
@@ -80,6 +101,10 @@ def main() -> None:
         folders["random"] = args.out / "random_targets"
         random_targets(folders["random"], Predictor(args.checkpoint).synths, args.random, settings)
     rows = []
+    synths = Predictor(args.checkpoint).synths
+    floor = truth_floor(args.targets, synths, settings)
+    print(f"held-back folder: the true presets at their true notes score {floor:.2f} dB (mean textbook LSD)")
+    rows.append({"folder": "held-back", "system": "true preset", "best_lsd": floor, "own_lsd": floor})
     for fname, folder in folders.items():
         for system in args.systems.split(","):
             base, samples = SYSTEMS[system]
@@ -109,13 +134,15 @@ def main() -> None:
     plt = pyplot()
     fig, axes = plt.subplots(len(folders), 2, figsize=(10, 3.6 * len(folders)), squeeze=False)
     for row, fname in zip(axes, folders):
-        sub = df[(df.folder == fname) & (df.system != "oneshot")]
+        sub = df[(df.folder == fname) & ~df.system.isin(["oneshot", "true preset"])]
         for system, g in sub.groupby("system"):
             row[0].plot(g.renders_per_file, g.best_lsd, "o-", label=system)
             row[1].plot(g.wall_s_per_file, g.best_lsd, "o-", label=system)
         one = df[(df.folder == fname) & (df.system == "oneshot")].best_lsd.mean()
         for ax, xl in zip(row, ("renders per file", "wall seconds per file (2 workers)")):
             ax.axhline(one, color="grey", ls="--", label="one-shot")
+            if fname == "held-back":
+                ax.axhline(floor, color="black", ls=":", label="true preset (floor)")
             ax.set_xlabel(xl)
             ax.set_ylabel("best-synth LSD (dB)")
             ax.set_title(fname)

@@ -68,7 +68,7 @@ def test_notes_parser():
 
 def test_quickstart_runs_the_main_job(capsys, tmp_path):
     assert main(["quickstart", "--out", str(tmp_path / "qs"), "--presets", "10", "--workers", "1", "--epochs", "1",
-                 "--logger", "csv"]) == 0
+                 "--logger", "csv", "--budget", "30"]) == 0
     out = capsys.readouterr().out
     for synth in ("wavetable", "vapoly", "subtractive"):
         assert synth in out
@@ -76,7 +76,8 @@ def test_quickstart_runs_the_main_job(capsys, tmp_path):
     assert (tmp_path / "qs" / "dataset" / "card.json").is_file()
     assert "J-S on the test split" in out and (tmp_path / "qs" / "train-J-S" / "checkpoints" / "best.ckpt").is_file()
     # the held-back targets (the 12 hand-made presets), inferred for every synth, in one report
-    assert "12 held-back target sounds" in out and "best-matching synth is the true one" in out
+    assert "12 held-back target sounds" in out and "best-matching synth: mean" in out
+    assert "one-shot  LSD" in out and "refined   LSD" in out and "renders and" in out
     import pandas as pd
 
     report = pd.read_csv(tmp_path / "qs" / "inferred" / "report.csv")

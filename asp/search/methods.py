@@ -3,11 +3,11 @@
 Each proposes a generation of native vectors (:meth:`Optimizer.ask`) and learns from their distances
 (:meth:`Optimizer.tell`); the driver (``asp.search.refine``) renders and scores them. Chosen by short name:
 
-* ``catcma`` (default): CatCMA with margin (Hamano et al., GECCO 2025; the ``cmaes`` package's ``CatCMAwM``):
+* ``cma`` (default): plain CMA-ES (Hansen) over every normalised parameter, discrete ones snapped to their nearest
+  class when rendered; the best of the three on the quickstart's held-back folder (docs/RESULTS.md).
+* ``catcma``: CatCMA with margin (Hamano et al., GECCO 2025; the ``cmaes`` package's ``CatCMAwM``):
   a Gaussian over the continuous parameters and a categorical distribution per categorical or binary parameter,
   learnt together; started at the best candidate, with the model's class probabilities as the categorical start.
-* ``cma``: plain CMA-ES (Hansen) over every normalised parameter, discrete ones snapped to their nearest class
-  when rendered: the baseline the issue measured.
 * ``random``: uniform random presets (the synth's sampling spec): the floor any search must beat.
 """
 

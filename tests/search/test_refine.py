@@ -69,7 +69,7 @@ def test_successive_halving_stops_the_losing_synth_early(tiny_synths):
     target = _target("tiny", _vector("tiny", wave=0, octave=0, cutoff=7000.0, level=0.08, decay=0.03))
     near = _vector("tiny", wave=0, octave=0, cutoff=6000.0, level=0.09, decay=0.04)  # tinycat cannot get this quiet
     starts = {"tiny": [Candidate(near, 57)], "tinycat": [Candidate(_vector("tinycat", wave=2), 57)]}
-    out = refine(target, starts, SearchOptions(budget=200, seed=0, popsize=8), SETTINGS)
+    out = refine(target, starts, SearchOptions(budget=200, seed=0, popsize=8, halving=True), SETTINGS)
     assert out["tiny"].rounds == 2 and out["tinycat"].rounds == 1
     assert out["tiny"].renders > 2 * out["tinycat"].renders
     even = refine(target, starts, SearchOptions(budget=200, seed=0, popsize=8, halving=False), SETTINGS)
