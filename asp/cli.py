@@ -323,12 +323,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if len(args.runs) != 1:
             raise ValueError("--presets scores one run: give exactly one run folder or checkpoint")
         md = evaluate_presets(args.runs[0], args.presets, args.out, limit=args.limit or 200, seed=args.seed,
-                              cross=not args.no_cross)
+                              cross=not args.no_cross, refine=refine_options(args), workers=args.workers)
     else:
         notes = None if args.notes == "all" else _notes(args.notes)
         md = evaluate(args.runs, args.out, dataset=args.dataset, sweep=args.sweep,
                       options=EvalOptions(split=args.split, notes=notes, limit=args.limit or None,
-                                          cross=not args.no_cross, baselines=not args.no_baselines, seed=args.seed))
+                                          cross=not args.no_cross, baselines=not args.no_baselines, seed=args.seed,
+                                          refine=refine_options(args), workers=args.workers))
     print(md.read_text())
     print(f"\nreport: {md} (tables as CSV, plots as PNG beside it)")
     return 0
@@ -521,6 +522,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--no-cross", action="store_true", help="skip the cross-synth renders")
     e.add_argument("--no-baselines", action="store_true")
     e.add_argument("--seed", type=int, default=0)
+    add_refine_args(e)
     e.set_defaults(fn=cmd_eval)
 
     fx = sub.add_parser("effects", help="the effect stage (SerumRNN): data, models, steps").add_subparsers(

@@ -68,6 +68,8 @@ class InferOptions:
         refine: render-in-the-loop refinement (``asp.search``) of every synth's preset, with these options; None
             keeps the one-shot prediction.
         samples: posterior draws of the model added to the search's starting candidates.
+        own_note: the search also plays every start at the sound's own note (``asp.features.pitch.own_note``), not
+            only at the pitch rule's note in C4-B4.
         workers: processes searching files in parallel (0: in this process).
     """
 
@@ -81,6 +83,7 @@ class InferOptions:
     effects_search_classes: bool = False
     refine: "SearchOptions | None" = None
     samples: int = 0
+    own_note: bool = True
     workers: int = 2
 
 
@@ -127,7 +130,7 @@ def check_writable(out: Path) -> None:
 
 def _fingerprint(checkpoint: Path, synths: Sequence[str], note: int | None, effects: Any = None,
                  patience: int = 1, search_classes: bool = False, refine: Any = None,
-                 samples: int = 0) -> dict[str, Any]:
+                 samples: int = 0, own: bool = True) -> dict[str, Any]:
     h = hashlib.sha256()
     with open(checkpoint, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -139,6 +142,8 @@ def _fingerprint(checkpoint: Path, synths: Sequence[str], note: int | None, effe
             fp["effects"]["search_classes"] = True
     if refine is not None:  # (outputs made without refinement still resume)
         fp["refine"] = {**refine.as_dict(), "samples": samples}
+        if not own:
+            fp["refine"]["own_note"] = False
     return fp
 
 
@@ -205,7 +210,7 @@ class BatchInference:
             self.rack = FaustRack(self.render.sample_rate)
         self.fingerprint = _fingerprint(Path(checkpoint), names, self.options.note, self.effects,
                                         self.options.effects_patience, self.options.effects_search_classes,
-                                        self.options.refine, self.options.samples)
+                                        self.options.refine, self.options.samples, self.options.own_note)
         self.timings = Timings()
 
     # ------------------------------------------------------------------ one file
@@ -295,7 +300,9 @@ class BatchInference:
 
         fixed = self.options.note
         model_note = fixed if fixed is not None else pitch.note
-        notes = [model_note] if fixed is not None else list(dict.fromkeys([model_note, own_note(pitch.midi)]))
+        notes = [model_note]
+        if fixed is None and self.options.own_note:
+            notes = list(dict.fromkeys([model_note, own_note(pitch.midi)]))
         starts = {}
         for s in self.synths:
             c = [Candidate(native[s], n, "oneshot" if n == model_note else "oneshot at its own note") for n in notes]

@@ -4,10 +4,11 @@ Systems, each on the same target folders, through ``asp infer`` (``BatchInferenc
 
 * ``oneshot``: the model's prediction (read from the refined runs' one-shot columns: no extra cost);
 * ``random``: uniform random presets, budget split evenly over the synths, best kept (objective: textbook LSD);
-* ``cma``: plain CMA-ES from the one-shot prediction over every normalised parameter, discrete ones snapped, budget
-  split evenly, objective textbook LSD, no posterior draws (the issue's probe);
-* ``asp``: the default search (``asp.search``: CatCMA with margin, model draws and class probabilities as starts,
-  the sound's own note, successive halving over synths, the default objective).
+* ``cma``: plain CMA-ES from the one-shot prediction at the pitch rule's note, over every normalised parameter,
+  discrete ones snapped, budget split evenly, objective textbook LSD, no posterior draws (the issue's probe);
+* ``asp``: the default search (``asp.search`` with ``asp infer --refine``'s defaults);
+* ``asp-*``: the default with one option changed (shortened search renders, posterior draws, CatCMA with margin,
+  successive halving) or all of the first design's choices together.
 
 Target folders: the quickstart's held-back folder (``--targets``) and ``--random N`` random presets per synth
 (a fresh seed, so none is in the dataset), rendered at notes 48-72 as 44.1 kHz wav. Per system and budget it
@@ -36,10 +37,17 @@ from asp.render import get_renderer
 from asp.search import SearchOptions
 from asp.synths import load_sampling, load_schema, sample_presets
 
+# name -> (search options, posterior draws, also search at the sound's own note)
 SYSTEMS = {
-    "random": (SearchOptions(method="random", objective="lsd", halving=False), 0),
-    "cma": (SearchOptions(method="cma", objective="lsd", halving=False, sigma=0.2), 0),
-    "asp": (SearchOptions(), 4),
+    "random": (SearchOptions(method="random", objective="lsd"), 0, True),
+    "cma": (SearchOptions(method="cma", objective="lsd", sigma=0.2), 0, False),
+    "asp": (SearchOptions(), 0, True),
+    "asp-short": (SearchOptions(search_seconds=2.5, finalists=3), 0, True),
+    "asp-es": (SearchOptions(method="es", sigma=0.15), 0, True),
+    "asp-draws": (SearchOptions(), 4, True),
+    "asp-catcma": (SearchOptions(method="catcma"), 0, True),
+    "asp-halving": (SearchOptions(halving=True), 0, True),
+    "asp-catcma-halving-draws": (SearchOptions(method="catcma", halving=True, sigma=0.15), 4, True),
 }
 
 
@@ -107,11 +115,11 @@ def main() -> None:
     rows.append({"folder": "held-back", "system": "true preset", "best_lsd": floor, "own_lsd": floor})
     for fname, folder in folders.items():
         for system in args.systems.split(","):
-            base, samples = SYSTEMS[system]
+            base, samples, own = SYSTEMS[system]
             for budget in (int(b) for b in args.budgets.split(",")):
                 out = args.out / fname / f"{system}-{budget}"
-                opts = InferOptions(refine=replace(base, budget=budget), samples=samples, workers=args.workers,
-                                    write_audio=False)
+                opts = InferOptions(refine=replace(base, budget=budget), samples=samples, own_note=own,
+                                    workers=args.workers, write_audio=False)
                 t = time.perf_counter()
                 table = BatchInference(args.checkpoint, out, opts).run(folder, progress=False)
                 wall = time.perf_counter() - t
@@ -120,7 +128,7 @@ def main() -> None:
                 common = {"folder": fname, "budget": budget, "renders_per_file": ok.renders.sum() / n,
                           "wall_s_per_file": wall / n, "search_cpu_s_per_file": ok.search_seconds.sum() / n}
                 rows.append({**common, "system": system, **score(table, "lsd")})
-                if system == "asp":
+                if system == args.systems.split(",")[0]:
                     rows.append({**common, "system": "oneshot", "renders_per_file": 0, **score(table, "oneshot_lsd")})
                 print(pd.DataFrame(rows[-1:]).to_string(index=False), flush=True)
     df = pd.DataFrame(rows)

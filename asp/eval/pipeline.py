@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
+import numpy as np
 import pandas as pd
 import yaml
+
+from asp.atomic import atomic_write_bytes
+from asp.render.settings import RenderSettings
 
 from asp.data.store import Dataset
 from asp.eval.evaluate import (Evaluator, baseline_predictions, dataset_train_presets, model_predictions,
                                select_clips)
 from asp.eval.report import write_report
+
+if TYPE_CHECKING:
+    from asp.search import SearchOptions
 
 
 @dataclass
@@ -24,6 +32,9 @@ class EvalOptions:
         cross: render every decoder's preset for every clip (the cross-synth matrix).
         baselines: score the mean-preset and random-preset baselines too.
         seed: for the clip sample and the random baseline.
+        refine: also score each model's predictions refined with the real synth in the loop (a system
+            ``<model> refined``), with these search options; None: one-shot only.
+        workers: processes for the refinement.
     """
 
     split: str = "test"
@@ -32,6 +43,8 @@ class EvalOptions:
     cross: bool = True
     baselines: bool = True
     seed: int = 0
+    refine: "SearchOptions | None" = None
+    workers: int = 2
 
 
 def checkpoint_of(path: Path) -> Path:
@@ -71,6 +84,56 @@ def score_all(ev: Evaluator, systems: dict[str, tuple[dict, str]], progress: boo
     return pd.concat(frames, ignore_index=True)
 
 
+def refined_predictions(preds: dict[str, np.ndarray], target: Callable[[int], np.ndarray], rows: pd.DataFrame,
+                        settings: RenderSettings, options: "SearchOptions", workers: int = 2,
+                        cache: Path | None = None) -> dict[str, np.ndarray]:
+    """Each clip's own-synth prediction refined with the real synth in the loop (``asp.search``), played at the
+    clip's note; decoder synth -> (n_clips, n_params) like ``preds`` (NaN where a clip is another synth's).
+
+    Args:
+        target: ``target(i)`` gives clip i's audio.
+        cache: a file to keep the refined vectors in (keyed by the options and the predictions), so a re-run does
+            not search again.
+    """
+    import hashlib
+
+    from asp.render.pool import run_pool
+    from asp.search import Candidate
+    from asp.search.refine import refine_job
+
+    h = hashlib.sha256(json.dumps(options.as_dict(), sort_keys=True).encode())
+    for s in sorted(preds):
+        h.update(np.nan_to_num(preds[s]).tobytes())
+    key = h.hexdigest()[:16]
+    out = {s: np.full_like(p, np.nan, dtype=np.float64) for s, p in preds.items()}
+    if cache is not None and cache.is_file():
+        blob = np.load(cache, allow_pickle=False)
+        if str(blob["key"]) == key:
+            return {s: blob[s] for s in preds}
+    tasks = []
+    for i, row in enumerate(rows.itertuples(index=False)):
+        v = preds[row.synth][i]
+        if not np.isnan(v).any():
+            tasks.append({"key": i, "synth": row.synth, "target": target(i), "options": options,
+                          "settings": settings, "starts": {row.synth: [Candidate(v, int(row.note))]}})
+    failed: list[str] = []
+
+    def done(task: dict, result: Any) -> None:
+        out[task["synth"]][task["key"]] = result[task["synth"]].vector
+
+    run_pool(tasks, refine_job, workers, on_result=done, on_error=lambda t, m: failed.append(m.splitlines()[0]),
+             on_crash=lambda c: failed.append(f"worker died ({c.how})"))
+    if failed:
+        raise RuntimeError(f"refinement failed on {len(failed)} clip(s): {failed[0]}")
+    if cache is not None:
+        import io
+
+        buf = io.BytesIO()
+        np.savez(buf, key=np.array(key), **out)
+        atomic_write_bytes(cache, buf.getvalue())
+    return out
+
+
 def evaluate(runs: Sequence[Path], out: Path, dataset: Path | None = None, sweep: Path | None = None,
              options: EvalOptions | None = None, progress: bool = True) -> Path:
     """Score every run (and the baselines) and write the report folder. Returns ``out/report.md``."""
@@ -106,8 +169,13 @@ def evaluate(runs: Sequence[Path], out: Path, dataset: Path | None = None, sweep
     ev = Evaluator.from_dataset(ds, rows, cache=out / "cache")
     systems: dict[str, tuple[dict, str]] = {}
     for label, (p, ckpt) in predictors.items():
-        systems[label] = (model_predictions(p, lambda a, b: ds.mels(rows.iloc[a:b]), rows, cross=opt.cross),
-                          str(ckpt.stat().st_mtime_ns))
+        preds = model_predictions(p, lambda a, b: ds.mels(rows.iloc[a:b]), rows, cross=opt.cross)
+        systems[label] = (preds, str(ckpt.stat().st_mtime_ns))
+        if opt.refine is not None:
+            cache = out / "cache" / f"refined-{label.replace('/', '_').replace(' ', '_')}.npz"
+            systems[f"{label} refined"] = (
+                refined_predictions(preds, ev.target, rows, ev.settings, opt.refine, opt.workers, cache),
+                f"{ckpt.stat().st_mtime_ns}-{json.dumps(opt.refine.as_dict(), sort_keys=True)}")
     if opt.baselines:
         for name, preds in baseline_predictions(rows, dataset_train_presets(ds, synths), opt.seed).items():
             systems[name] = (preds, f"seed{opt.seed}")
@@ -126,15 +194,15 @@ def evaluate(runs: Sequence[Path], out: Path, dataset: Path | None = None, sweep
 
 
 def evaluate_presets(run: Path, source: str, out: Path, limit: int | None = 200, note: int = 60, seed: int = 0,
-                     cross: bool = False, progress: bool = True) -> Path:
+                     cross: bool = False, progress: bool = True, refine: "SearchOptions | None" = None,
+                     workers: int = 2) -> Path:
     """Score a model on hand-made presets (``SYNTH`` for its factory presets, or ``SYNTH=PATH``) against a random
     preset (and the mean preset of the model's training data when its dataset is here).
 
     Presets equal to another one or to the schema's default (init patches) are dropped; ``limit`` of the rest are
-    drawn (seeded). Each is rendered at ``note``; the model sees that render's mel.
+    drawn (seeded). Each is rendered at ``note``; the model sees that render's mel. With ``refine``, the model's
+    predictions are also scored refined (``refined_predictions``), as a system ``<model> refined``.
     """
-    import numpy as np
-
     from asp.features.hpss import harmonic_share, timbre_group
     from asp.models.inference import Predictor
     from asp.synths import registry
@@ -172,7 +240,13 @@ def evaluate_presets(run: Path, source: str, out: Path, limit: int | None = 200,
     except (FileNotFoundError, KeyError, OSError):
         pass  # no training data here: only the random-preset baseline
     fp = str(ckpt.stat().st_mtime_ns)
-    systems = {pred.module.hparams.variant: (model_predictions(pred, lambda a, b: mels[a:b], rows, cross=cross), fp)}
+    variant = pred.module.hparams.variant
+    preds = model_predictions(pred, lambda a, b: mels[a:b], rows, cross=cross)
+    systems = {variant: (preds, fp)}
+    if refine is not None:
+        systems[f"{variant} refined"] = (
+            refined_predictions(preds, ev.target, rows, ev.settings, refine, workers, out / "cache" / "refined.npz"),
+            f"{fp}-{json.dumps(refine.as_dict(), sort_keys=True)}")
     for name, preds in baseline_predictions(rows, train, seed).items():
         systems[name] = (preds, f"seed{seed}")
     clips = score_all(ev, systems, progress)

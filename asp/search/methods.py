@@ -8,6 +8,7 @@ Each proposes a generation of native vectors (:meth:`Optimizer.ask`) and learns 
 * ``catcma``: CatCMA with margin (Hamano et al., GECCO 2025; the ``cmaes`` package's ``CatCMAwM``):
   a Gaussian over the continuous parameters and a categorical distribution per categorical or binary parameter,
   learnt together; started at the best candidate, with the model's class probabilities as the categorical start.
+* ``es``: an elitist evolution strategy with sparse mixed mutations (:class:`SparseES`).
 * ``random``: uniform random presets (the synth's sampling spec): the floor any search must beat.
 """
 
@@ -45,6 +46,9 @@ class Optimizer(ABC):
     @abstractmethod
     def tell(self, scores: list[float]) -> None:
         """The distances of the last generation, in the order asked."""
+
+    def start_score(self, score: float) -> None:
+        """The start's own distance (elitist methods keep it until a child beats it)."""
 
 
 class RandomSearch(Optimizer):
@@ -128,6 +132,10 @@ class _Restarting(Optimizer):
         self._gen = self.inner.ask()
         return self._gen
 
+    def start_score(self, score: float) -> None:
+        self.best = (score, self.best[1])
+        self.inner.start_score(score)
+
     def tell(self, scores: list[float]) -> None:
         i = int(np.argmin(scores))
         if scores[i] < self.best[0]:
@@ -140,6 +148,62 @@ class _Restarting(Optimizer):
             self.inner = self._make(self.best[1], self.seed + self.restarts)
 
 
+class SparseES(Optimizer):
+    """An elitist (1+lambda) evolution strategy with sparse mixed mutations, for small budgets in many dimensions.
+
+    Each child changes a few parameters of the best vector so far (each with probability ``rate / n``, at least
+    one): a continuous one by a Gaussian step (``sigma``), a categorical or binary one to another class (drawn from
+    the model's class probabilities where given, else uniformly). The best child replaces the parent only if it is
+    closer. The step and the rate adapt by the one-fifth success rule of Rechenberg (1973), per generation.
+    Sparse changes suit synth parameters: most of them matter little for a given sound, and a Gaussian step on all
+    of them at once (CMA-ES before it has learnt a covariance) moves the few that matter by chance only.
+    """
+
+    def __init__(self, space: SearchSpace, start: np.ndarray, sigma: float, seed: int, popsize: int | None = None,
+                 class_probs: list[np.ndarray] | None = None) -> None:
+        super().__init__(space, start, sigma, seed, popsize, class_probs)
+        self.rng = np.random.default_rng(seed)
+        self.popsize = popsize or 8
+        self.x, self.k = space.split(start)
+        self.best = np.inf
+        self.sigma, self.rate = sigma, 3.0
+        self.probs = class_probs
+        self._gen: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def ask(self) -> list[np.ndarray]:
+        n_c, n_d = len(self.x), len(self.k)
+        n = n_c + n_d
+        self._gen = []
+        for _ in range(self.popsize):
+            mask = self.rng.random(n) < min(1.0, self.rate / n)
+            if not mask.any():
+                mask[self.rng.integers(n)] = True
+            x, k = self.x.copy(), self.k.copy()
+            mc = mask[:n_c]
+            step = x[mc] + self.sigma * self.rng.standard_normal(int(mc.sum()))
+            x[mc] = np.abs(step) - np.maximum(np.abs(step) - 1.0, 0.0) * 2.0  # reflect into [0, 1]
+            for j in np.flatnonzero(mask[n_c:]):
+                c = int(self.space.n_classes[j])
+                p = np.ones(c) if self.probs is None else np.asarray(self.probs[j], dtype=np.float64)[:c] + 0.1 / c
+                p[k[j]] = 0.0
+                k[j] = self.rng.choice(c, p=p / p.sum())
+            self._gen.append((np.clip(x, 0.0, 1.0), k))
+        return [self.space.join(x, k) for x, k in self._gen]
+
+    def start_score(self, score: float) -> None:
+        self.best = score
+
+    def tell(self, scores: list[float]) -> None:
+        i = int(np.argmin(scores))
+        if scores[i] < self.best:
+            if np.isfinite(self.best):
+                self.sigma, self.rate = min(0.5, self.sigma * 1.25), min(8.0, self.rate * 1.1)
+            self.best = float(scores[i])
+            self.x, self.k = self._gen[i]
+        else:
+            self.sigma, self.rate = max(0.01, self.sigma * 0.85), max(1.0, self.rate * 0.9)
+
+
 def _finite(scores: list[float]) -> list[float]:
     """Scores with a failed render (inf) replaced by a value worse than every real one."""
     real = [s for s in scores if np.isfinite(s)]
@@ -147,7 +211,7 @@ def _finite(scores: list[float]) -> list[float]:
     return [s if np.isfinite(s) else worst for s in scores]
 
 
-METHODS: dict[str, type[Optimizer]] = {"catcma": CatCMA, "cma": PlainCMA, "random": RandomSearch}
+METHODS: dict[str, type[Optimizer]] = {"catcma": CatCMA, "cma": PlainCMA, "es": SparseES, "random": RandomSearch}
 
 
 def make_optimizer(method: str, space: SearchSpace, start: np.ndarray, sigma: float, seed: int,

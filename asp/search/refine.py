@@ -198,6 +198,7 @@ def refine(target: np.ndarray, starts: dict[str, list[Candidate]], options: Sear
         st.note = first.note
         st.opt = make_optimizer(o.method, st.space, first.vector, o.sigma, _seed(o.seed, st.name), o.popsize,
                                 (priors or {}).get(st.name))
+        st.opt.start_score(first.score)
         st.trace.append((total(), st.best))
 
     n_final = o.finalists if cheap != full else 1  # full-quality search renders need no second opinion

@@ -96,3 +96,19 @@ def test_asp_eval_on_hand_made_presets(tiny_checkpoint, tmp_path, capsys):
     assert set(c[c.system == "J-S"].decoder) == {"subtractive", "vapoly"}  # and the cross-synth renders
     assert main(["eval", str(tiny_checkpoint), "--presets", "wavetable", "--out", str(out)]) == 2
     assert "it knows: subtractive, vapoly" in capsys.readouterr().err
+
+
+def test_asp_eval_scores_hand_made_presets_refined(tiny_checkpoint, tmp_path, capsys):
+    out = tmp_path / "refined"
+    args = ["eval", str(tiny_checkpoint), "--presets", "subtractive", "--out", str(out), "--no-cross", "--refine",
+            "--budget", "40", "--workers", "2"]
+    assert main(args) == 0
+    c = pd.read_csv(out / "clips.csv")
+    own = c[c.decoder == c.synth].pivot(index="preset_name", columns="system", values="lsd")
+    assert len(own) == 4 and own["J-S refined"].notna().all()
+    assert (own["J-S refined"] <= own["J-S"] + 1e-9).all()     # never worse than the model's own prediction
+    assert (own["J-S refined"] < own["J-S"]).any()             # and the search did find something
+    assert "J-S refined" in capsys.readouterr().out
+    stamp = (out / "cache" / "refined.npz").stat().st_mtime_ns
+    assert main(args) == 0                                      # a re-run reuses the refined presets
+    assert (out / "cache" / "refined.npz").stat().st_mtime_ns == stamp

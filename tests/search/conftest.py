@@ -38,9 +38,10 @@ def _register(tmp, name, dsp, continuous):
     registry.register(SynthEntry(name, str(tmp / f"{name}.yaml"), "faust", str(tmp / f"{name}.dsp")), replace=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def tiny_synths(tmp_path_factory):
-    """Registers ``tiny`` (2 categorical + 3 continuous parameters) and ``tinycat`` (the 2 categorical ones only)."""
+    """Registers ``tiny`` (2 categorical + 3 continuous parameters) and ``tinycat`` (the 2 categorical ones only)
+    for one test module; other modules never see them (``builtin_names`` would list them)."""
     tmp = tmp_path_factory.mktemp("tinysynth")
     _register(tmp, "tiny", DSP, CONTINUOUS)
     fixed = DSP.replace('cutoff = hslider("cutoff[scale:log]", 1000, 100, 8000, 0.01);', "cutoff = 1500;")

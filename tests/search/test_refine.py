@@ -40,7 +40,7 @@ def test_a_categorical_only_synth_finds_its_classes(tiny_synths):
     assert res.score == pytest.approx(0.0, abs=1e-6)
 
 
-@pytest.mark.parametrize("method", ["catcma", "cma", "random"])
+@pytest.mark.parametrize("method", ["catcma", "cma", "es", "random"])
 def test_the_budget_is_respected_and_the_result_is_never_worse_than_the_start(tiny_synths, method):
     truth = _vector("tiny", wave=2, octave=0, cutoff=5000.0, level=0.4, decay=1.0)
     target = _target("tiny", truth, 50)
