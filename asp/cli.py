@@ -285,10 +285,13 @@ def add_refine_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--search-method", default=d.method, choices=list(METHODS))
     g.add_argument("--objective", default=d.objective, choices=list(OBJECTIVES))
     g.add_argument("--search-rate", type=int, default=d.search_rate, help="sample rate of the search's renders")
+    g.add_argument("--search-seconds", type=float, default=d.search_seconds,
+                   help="clip length of the search's renders (the finalists are re-rendered in full); 0: full length")
     g.add_argument("--samples", type=int, default=0, help="posterior draws of the model added to the starts")
     g.add_argument("--workers", type=int, default=2, help="processes searching sounds in parallel")
     g.add_argument("--search-seed", type=int, default=d.seed)
-    g.add_argument("--halving", action="store_true", help="split the budget across synths by successive halving")
+    g.add_argument("--no-halving", dest="halving", action="store_false",
+                   help="split the budget evenly over the synths instead of by successive halving")
 
 
 def refine_options(args: argparse.Namespace) -> Any:
@@ -299,7 +302,7 @@ def refine_options(args: argparse.Namespace) -> Any:
         return None
     return SearchOptions(budget=args.budget, seconds=args.budget_seconds, method=args.search_method,
                          objective=args.objective, search_rate=args.search_rate, seed=args.search_seed,
-                         halving=args.halving)
+                         halving=args.halving, search_seconds=args.search_seconds or None)
 
 
 def cmd_infer(args: argparse.Namespace) -> int:

@@ -6,7 +6,12 @@
 * per synth ``<synth>.json`` (parameter names with natural and normalised values), the synth's native preset
   files where it has any (``asp.synths.native``), and ``<synth>.wav``, the preset rendered at the note chosen by
   the pitch rule (``asp.features.pitch``);
+* with refinement (``InferOptions.refine``, ``asp infer --refine``): the presets above are the refined ones (the
+  JSON says which ``note`` each was matched at), and ``<synth>.oneshot.json``/``.wav`` keep the model's own
+  prediction; each file is searched in a worker process (``asp.search``);
 * ``result.json``: the file's report rows, written last.
+
+``OUT/report.html`` (``asp.eval.listen``) lets a person listen to every file's target and matches.
 
 Each file's folder appears in one rename when the file is done, so a folder that exists is finished, and a re-run
 skips it (unless the checkpoint, the synths or the note option changed). ``OUT/report.csv`` and ``report.parquet``

@@ -3,12 +3,13 @@
 Each proposes a generation of native vectors (:meth:`Optimizer.ask`) and learns from their distances
 (:meth:`Optimizer.tell`); the driver (``asp.search.refine``) renders and scores them. Chosen by short name:
 
-* ``cma`` (default): plain CMA-ES (Hansen) over every normalised parameter, discrete ones snapped to their nearest
-  class when rendered; the best of the three on the quickstart's held-back folder (docs/RESULTS.md).
+* ``es`` (default): an elitist evolution strategy with sparse mixed mutations (:class:`SparseES`); the best measured
+  on the quickstart's held-back folder (docs/RESULTS.md).
+* ``cma``: plain CMA-ES (Hansen) over every normalised parameter, discrete ones snapped to their nearest class when
+  rendered (the issue's baseline).
 * ``catcma``: CatCMA with margin (Hamano et al., GECCO 2025; the ``cmaes`` package's ``CatCMAwM``):
   a Gaussian over the continuous parameters and a categorical distribution per categorical or binary parameter,
   learnt together; started at the best candidate, with the model's class probabilities as the categorical start.
-* ``es``: an elitist evolution strategy with sparse mixed mutations (:class:`SparseES`).
 * ``random``: uniform random presets (the synth's sampling spec): the floor any search must beat.
 """
 

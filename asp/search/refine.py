@@ -4,21 +4,22 @@ Stages, within one render budget per target (every render counts, cheap and full
 
 1. **Starts.** Every candidate of every synth (the one-shot prediction, posterior draws, each at the target's own
    note and at the model's note) is rendered cheaply and scored; each synth's search starts from its best one.
-2. **Rounds.** By default the search budget is split evenly over the synths (one round). With ``halving`` the budget is split into ``ceil(log2 n) + 1`` equal rounds over the
+2. **Rounds (successive halving).** The search budget is split into ``ceil(log2 n) + 1`` equal rounds over the
    surviving synths; after each round the worse half of the synths (by their best distance so far) stops, so the
-   best synth is chosen on refined distances, not one-shot ones, and a losing synth costs little. Measured on the
-   quickstart's held-back folder (docs/RESULTS.md), halving with CatCMA ended worse than plain CMA-ES with an even
-   split: early rounds judged on poor starts stopped the true synth too often. So the defaults are the measured best:
-   plain CMA-ES, step 0.2, even split.
+   best synth is chosen on refined distances, not one-shot ones, and a losing synth costs little. (``halving=False``
+   splits the budget evenly in one round.)
 3. **Finals.** Each synth's best distinct cheap results and its one-shot candidate are rendered at full quality
    and scored there; the closest wins. The one-shot candidate is among the finalists, so the result is never
    worse than it on the objective at full quality.
 
-Search renders may be cheaper than the finals: a lower ``search_rate`` or a shorter clip (``search_seconds``). By
-default they are the full renders: a synth played at 22.05 kHz is not the 44.1 kHz sound resampled (its
-oscillators alias differently), and on the tiny test synth the true preset scored 5.1 dB at 22.05 kHz, enough to
-steer the search elsewhere (``scripts/bench_refine.py`` measures both options). Deterministic under a seed for deterministic synths; ``seconds``, when
-set, also stops the search by the clock (then the result depends on the machine's speed).
+Search renders are cheaper than the finals: by default the first 2.5 s of the clip (``search_seconds``; the
+note is released no later than the clip ends, so a shortened render is the full render's beginning, sample for
+sample), which roughly halves a render's cost. A lower ``search_rate`` is offered but off: a synth played at
+22.05 kHz is not its 44.1 kHz sound resampled (its oscillators alias differently; on the tiny test synth the true
+preset scored 5.1 dB at 22.05 kHz, enough to steer the search elsewhere). The defaults (the sparse evolution
+strategy, 2.5 s search renders, halving) are the best measured in ``scripts/bench_refine.py`` (docs/RESULTS.md).
+Deterministic under a seed for deterministic synths; ``seconds``, when set, also stops the search by the clock
+(then the result depends on the machine's speed).
 """
 
 from __future__ import annotations
@@ -57,14 +58,14 @@ class SearchOptions:
 
     budget: int = 450
     seconds: float | None = None
-    method: str = "cma"
+    method: str = "es"
     objective: str = "lsd"
     search_rate: int = 44100
-    search_seconds: float | None = None
-    sigma: float = 0.2
+    search_seconds: float | None = 2.5
+    sigma: float = 0.15
     popsize: int | None = None
-    halving: bool = False
-    finalists: int = 2
+    halving: bool = True
+    finalists: int = 3
     seed: int = 0
 
     def as_dict(self) -> dict[str, Any]:
