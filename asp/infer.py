@@ -410,7 +410,7 @@ class BatchInference:
 
         t = time.perf_counter()
         scores = self.predictor.scores(mels, self.synths)
-        preds = {s: registry.load_schema(s).decode(sc) for s, sc in scores.items()}
+        preds = {s: self.predictor.decode(sc, s) for s, sc in scores.items()}
         probs = {s: self.predictor.class_probs(sc, s) for s, sc in scores.items()}
         draws: dict[str, np.ndarray] = {}
         if self.options.samples > 0:

@@ -15,6 +15,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from asp.atomic import atomic_write_bytes
@@ -30,31 +31,36 @@ a.forEach(function(x){if(x.readyState>=1){ok++;}else{x.addEventListener('loadedm
 x.addEventListener('error',function(){bad++;show();});}});show();})();"""
 
 
-def _ogg_uri(path: Path) -> str | None:
+def _read(path: Path) -> tuple[np.ndarray, int] | None:
+    """(mono audio, rate) of a wav the inference wrote, or None if it is missing or unreadable."""
     import soundfile as sf
 
     try:
         audio, rate = sf.read(str(path), dtype="float32")
     except (OSError, RuntimeError):
         return None
+    return (audio if audio.ndim == 1 else audio.mean(1)), rate
+
+
+def _ogg_uri(clip: tuple[np.ndarray, int] | None) -> str | None:
+    import soundfile as sf
+
+    if clip is None:
+        return None
     buf = io.BytesIO()
-    sf.write(buf, audio, rate, format="OGG", subtype="VORBIS")
+    sf.write(buf, clip[0], clip[1], format="OGG", subtype="VORBIS")
     return "data:audio/ogg;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def _spectrograms(clips: list[tuple[str, Path]]) -> str | None:
+def _spectrograms(clips: list[tuple[str, tuple[np.ndarray, int] | None]]) -> str | None:
     """One PNG (as a data URI) with the mel spectrogram of each clip side by side, titled."""
     import librosa
-    import soundfile as sf
 
     mels = []
-    for title, path in clips:
-        try:
-            audio, rate = sf.read(str(path), dtype="float32")
-        except (OSError, RuntimeError):
-            continue
-        m = librosa.feature.melspectrogram(y=audio if audio.ndim == 1 else audio.mean(1), sr=rate, n_mels=96)
-        mels.append((title, librosa.power_to_db(m, ref=1.0, top_db=90.0)))
+    for title, clip in clips:
+        if clip is not None:
+            m = librosa.feature.melspectrogram(y=clip[0], sr=clip[1], n_mels=96)
+            mels.append((title, librosa.power_to_db(m, ref=1.0, top_db=90.0)))
     if not mels:
         return None
     plt = pyplot()
@@ -94,28 +100,28 @@ def write_listening_report(out: Path, table: pd.DataFrame, title: str = "asp inf
     for file, rows in ok.groupby("file", sort=True):
         folder = out / str(file)
         parts.append(f"<section><h2>{html.escape(str(file))}</h2>")
-        clips: list[tuple[str, Path]] = [("target", folder / "input.wav")]
+        target = _read(folder / "input.wav")
+        clips: list[tuple[str, tuple[np.ndarray, int] | None]] = [("target", target)]
         head = "<tr><th>synth</th><th>one-shot</th>" + ("<th>refined</th>" if refined else "") + \
             "<th>note</th><th>LSD one-shot</th>" + ("<th>LSD refined</th><th>renders</th><th>search s</th>"
                                                      if refined else "") + "</tr>"
         body = []
         for _, r in rows.sort_values("synth").iterrows():
-            one = folder / f"{r.synth}.oneshot.wav" if refined else folder / f"{r.synth}.wav"
-            fin = folder / f"{r.synth}.wav"
+            one = _read(folder / f"{r.synth}.oneshot.wav" if refined else folder / f"{r.synth}.wav")
             clips.append((f"{r.synth} one-shot", one))
-            if refined:
-                clips.append((f"{r.synth} refined", fin))
-            note = f"{_num(r.get('oneshot_note'), 0)} → {_num(r.note, 0)}" if refined else _num(r.note, 0)
             cells = [f"<td class='l'>{html.escape(str(r.synth))}{' (best)' if r.best else ''}</td>",
                      f"<td>{_player(_ogg_uri(one))}</td>"]
             if refined:
+                fin = _read(folder / f"{r.synth}.wav")
+                clips.append((f"{r.synth} refined", fin))
+                note = f"{_num(r.get('oneshot_note'), 0)} → {_num(r.note, 0)}"
                 cells += [f"<td>{_player(_ogg_uri(fin))}</td>", f"<td>{note}</td>",
                           f"<td>{_num(r.oneshot_lsd)}</td>", f"<td>{_num(r.lsd)}</td>",
                           f"<td>{_num(r.renders, 0)}</td>", f"<td>{_num(r.search_seconds, 1)}</td>"]
             else:
-                cells += [f"<td>{note}</td>", f"<td>{_num(r.lsd)}</td>"]
+                cells += [f"<td>{_num(r.note, 0)}</td>", f"<td>{_num(r.lsd)}</td>"]
             body.append(f"<tr{' class=best' if r.best else ''}>{''.join(cells)}</tr>")
-        parts.append(f"<p>target: {_player(_ogg_uri(folder / 'input.wav'))}</p>")
+        parts.append(f"<p>target: {_player(_ogg_uri(target))}</p>")
         parts.append(f"<table>{head}{''.join(body)}</table>")
         img = _spectrograms(clips)
         if img:

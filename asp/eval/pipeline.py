@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
@@ -101,7 +100,7 @@ def refined_predictions(preds: dict[str, np.ndarray], target: Callable[[int], np
     from asp.search import Candidate
     from asp.search.refine import refine_job
 
-    h = hashlib.sha256(json.dumps(options.as_dict(), sort_keys=True).encode())
+    h = hashlib.sha256(options.key().encode())
     for s in sorted(preds):
         h.update(np.nan_to_num(preds[s]).tobytes())
     key = h.hexdigest()[:16]
@@ -175,7 +174,7 @@ def evaluate(runs: Sequence[Path], out: Path, dataset: Path | None = None, sweep
             cache = out / "cache" / f"refined-{label.replace('/', '_').replace(' ', '_')}.npz"
             systems[f"{label} refined"] = (
                 refined_predictions(preds, ev.target, rows, ev.settings, opt.refine, opt.workers, cache),
-                f"{ckpt.stat().st_mtime_ns}-{json.dumps(opt.refine.as_dict(), sort_keys=True)}")
+                f"{ckpt.stat().st_mtime_ns}-{opt.refine.key()}")
     if opt.baselines:
         for name, preds in baseline_predictions(rows, dataset_train_presets(ds, synths), opt.seed).items():
             systems[name] = (preds, f"seed{opt.seed}")
@@ -246,7 +245,7 @@ def evaluate_presets(run: Path, source: str, out: Path, limit: int | None = 200,
     if refine is not None:
         systems[f"{variant} refined"] = (
             refined_predictions(preds, ev.target, rows, ev.settings, refine, workers, out / "cache" / "refined.npz"),
-            f"{fp}-{json.dumps(refine.as_dict(), sort_keys=True)}")
+            f"{fp}-{refine.key()}")
     for name, preds in baseline_predictions(rows, train, seed).items():
         systems[name] = (preds, f"seed{seed}")
     clips = score_all(ev, systems, progress)

@@ -112,10 +112,13 @@ class Predictor:
         Returns:
             synth -> (B, n_params) native vectors, or (K, B, n_params) with ``samples``.
         """
-        out = {}
-        for s, sc in self.scores(mel_db, synths, samples).items():
-            out[s] = registry.load_schema(s).decode(sc.reshape(-1, sc.shape[-1])).reshape(*sc.shape[:-1], -1)
-        return out
+        return {s: self.decode(sc, s) for s, sc in self.scores(mel_db, synths, samples).items()}
+
+    @staticmethod
+    def decode(scores: np.ndarray, synth: str) -> np.ndarray:
+        """:meth:`scores` (..., onehot_size) of ``synth`` -> native vectors (..., n_params)."""
+        return registry.load_schema(synth).decode(scores.reshape(-1, scores.shape[-1])).reshape(
+            *scores.shape[:-1], -1)
 
     def class_probs(self, scores: np.ndarray, synth: str) -> list[np.ndarray]:
         """The model's class probabilities per discrete parameter (schema order; binary as [P(0), P(1)]) from the

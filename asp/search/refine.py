@@ -24,6 +24,7 @@ Deterministic under a seed for deterministic synths; ``seconds``, when set, also
 
 from __future__ import annotations
 
+import json
 import math
 import time
 import zlib
@@ -33,6 +34,7 @@ from typing import Any, Callable
 import numpy as np
 
 from asp.render import RenderSettings, Renderer, get_renderer
+from asp.render.base import to_mono
 from asp.search.methods import make_optimizer
 from asp.search.objective import Objective
 from asp.search.space import SearchSpace
@@ -70,6 +72,10 @@ class SearchOptions:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def key(self) -> str:
+        """The options as one stable string (for cache and resume keys)."""
+        return json.dumps(self.as_dict(), sort_keys=True)
 
 
 @dataclass
@@ -122,6 +128,7 @@ class _Synth:
         self.space = SearchSpace(registry.load_schema(name))
         self.full, self.cheap = renderer(name, full), renderer(name, cheap)
         self.seen: list[_Seen] = []
+        self.best = math.inf  # the lowest score in ``seen``
         self.renders, self.seconds, self.rounds = 0, 0.0, 0
         self.trace: list[tuple[int, float]] = []
         self.opt: Any = None
@@ -139,12 +146,9 @@ class _Synth:
         audio = self.render(vector, note)
         s = objective(audio) if audio is not None else math.inf
         self.seen.append(_Seen(s, vector, note, label))
+        self.best = min(self.best, s)
         self.seconds += time.perf_counter() - t
         return s
-
-    @property
-    def best(self) -> float:
-        return min((s.score for s in self.seen), default=math.inf)
 
 
 def _seed(base: int, name: str) -> int:
@@ -152,11 +156,10 @@ def _seed(base: int, name: str) -> int:
 
 
 def _resample(audio: np.ndarray, rate: int, to: int, n: int) -> np.ndarray:
+    """(n_samples,) at ``rate`` -> ``n`` samples at ``to`` (cut or zero-padded as renders are)."""
     import soxr
 
-    y = soxr.resample(np.asarray(audio, dtype=np.float32), rate, to) if to != rate else np.asarray(audio)
-    y = np.asarray(y, dtype=np.float32)[:n]
-    return np.pad(y, (0, n - len(y))) if len(y) < n else y
+    return to_mono(soxr.resample(np.asarray(audio, dtype=np.float32), rate, to) if to != rate else audio, n)
 
 
 def refine(target: np.ndarray, starts: dict[str, list[Candidate]], options: SearchOptions | None = None,
