@@ -119,6 +119,7 @@ def _generate_config(args: argparse.Namespace):
         seed=args.seed, workers=args.workers, shard_size=args.shard_size, silence_db=args.silence_db,
         hpss=args.hpss, render=RenderSettings(notes=_notes(args.notes)), save_audio=args.save_audio,
         self_distance_presets=args.floor_presets, backend=args.backend, address=args.address,
+        notes_per_preset=args.notes_per_preset,
     )
 
 
@@ -319,6 +320,19 @@ def cmd_infer(args: argparse.Namespace) -> int:
     return 0 if (table.status == "ok").any() or table.empty else 1
 
 
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from asp.eval.params import analyze
+
+    summary = analyze(args.run, args.out, dataset=args.dataset, split=args.split, limit=args.limit or None,
+                      presets=args.presets, step=args.step, seed=args.seed, workers=args.workers)
+    import pandas as pd
+
+    with pd.option_context("display.width", 200):
+        print(summary.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    print(f"\nreport: {args.out / 'report.md'} (params.csv: every parameter; params.png)")
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from asp.eval.pipeline import EvalOptions, evaluate, evaluate_presets
 
@@ -328,7 +342,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         md = evaluate_presets(args.runs[0], args.presets, args.out, limit=args.limit or 200, seed=args.seed,
                               cross=not args.no_cross, refine=refine_options(args), workers=args.workers)
     else:
-        notes = None if args.notes == "all" else _notes(args.notes)
+        notes = None if args.notes == "all" else "auto" if args.notes == "auto" else _notes(args.notes)
         md = evaluate(args.runs, args.out, dataset=args.dataset, sweep=args.sweep,
                       options=EvalOptions(split=args.split, notes=notes, limit=args.limit or None,
                                           cross=not args.no_cross, baselines=not args.no_baselines, seed=args.seed,
@@ -449,6 +463,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--preset-files", action="append", metavar="SYNTH=PATH",
                    help="read this synth's presets from a file or folder instead of sampling (repeatable)")
     g.add_argument("--notes", default="60-71", help="MIDI notes, e.g. 60-71 or 60,64")
+    g.add_argument("--notes-per-preset", type=int, default=0,
+                   help="render each preset at this many notes drawn from --notes (seeded); 0: at every note")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--out", required=True)
     g.add_argument("--workers", type=int, default=2,
@@ -520,13 +536,28 @@ def build_parser() -> argparse.ArgumentParser:
                    help="score hand-made presets instead of a dataset split: the synth's factory presets (amsynth's "
                         "banks) or the preset files at PATH")
     e.add_argument("--split", default="test")
-    e.add_argument("--notes", default="60", help="notes of the clips to score: '60', '60,64' or 'all'")
+    e.add_argument("--notes", default="auto",
+                   help="notes of the clips to score: '60', '60,64', 'all' or 'auto' (60 where every preset was "
+                        "rendered at 60, else all)")
     e.add_argument("--limit", type=int, default=0, help="clips per synth at most (0: all; 200 with --presets)")
     e.add_argument("--no-cross", action="store_true", help="skip the cross-synth renders")
     e.add_argument("--no-baselines", action="store_true")
     e.add_argument("--seed", type=int, default=0)
     add_refine_args(e)
     e.set_defaults(fn=cmd_eval)
+
+    a = sub.add_parser("analyze", help="per-parameter analysis of a model: its error against the mean preset's, and "
+                                       "each parameter's audible sensitivity")
+    a.add_argument("run", type=Path, help="a run folder or checkpoint")
+    a.add_argument("--out", type=Path, required=True, help="report folder")
+    a.add_argument("--dataset", type=Path, default=None, help="default: the run's dataset")
+    a.add_argument("--split", default="test")
+    a.add_argument("--limit", type=int, default=0, help="clips per synth at most (0: all)")
+    a.add_argument("--presets", type=int, default=16, help="random presets per synth for the sensitivity probe")
+    a.add_argument("--step", type=float, default=0.1, help="the probe's move of a continuous parameter")
+    a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--workers", type=int, default=2)
+    a.set_defaults(fn=cmd_analyze)
 
     fx = sub.add_parser("effects", help="the effect stage (SerumRNN): data, models, steps").add_subparsers(
         dest="verb", required=True)

@@ -35,7 +35,7 @@ import pandas as pd
 
 from asp import atomic
 from asp.features.audio_io import AudioError, LoadedAudio, load_audio
-from asp.features.pitch import Pitch, estimate_pitch, own_note
+from asp.features.pitch import Pitch, estimate_pitch, note_in, own_note
 from asp.metrics import audio_metrics, spectra
 from asp.render import get_renderer
 from asp.synths import registry
@@ -218,6 +218,13 @@ class BatchInference:
                                         self.options.refine, self.options.samples, self.options.own_note)
         self.timings = Timings()
 
+    def model_note(self, pitch: Pitch) -> int:
+        """The note the model's preset is played at: ``--note``, else the sound's pitch moved by octaves into the
+        notes the model was trained on (``asp.features.pitch.note_in``)."""
+        if self.options.note is not None:
+            return self.options.note
+        return note_in(pitch.midi, self.render.notes)
+
     # ------------------------------------------------------------------ one file
     def _file(self, rel: str, loaded: LoadedAudio, native: dict[str, np.ndarray], folder: Path,
               pitch: Pitch | None = None, refined: "dict[str, SynthResult] | None" = None) -> list[dict]:
@@ -227,7 +234,7 @@ class BatchInference:
         t = time.perf_counter()
         sr = self.render.sample_rate
         pitch = pitch or estimate_pitch(loaded.audio, sr)
-        note = self.options.note if self.options.note is not None else pitch.note
+        note = self.model_note(pitch)
         target = spectra(loaded.audio)
         t = self.timings.add("pitch and input features", t)
         base = {"file": rel, "status": "ok", "error": None, "note": note,
@@ -304,7 +311,7 @@ class BatchInference:
         from asp.search import Candidate
 
         fixed = self.options.note
-        model_note = fixed if fixed is not None else pitch.note
+        model_note = self.model_note(pitch)
         notes = [model_note]
         if fixed is None and self.options.own_note:
             notes = list(dict.fromkeys([model_note, own_note(pitch.midi)]))

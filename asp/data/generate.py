@@ -37,7 +37,7 @@ from asp.synths.sampling import sample_presets
 # one compute thread per worker process: the workers are the parallelism (avoids oversubscribing the cores)
 WORKER_ENV = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")}
 PLAN_KEYS = ("synths", "presets_per_synth", "preset_files", "seed", "shard_size", "silence_db", "hpss", "splits",
-             "render", "mel", "save_audio")
+             "render", "mel", "save_audio", "notes_per_preset")
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,9 @@ class GenerateConfig:
         backend: ``local`` (a process pool on this machine) or ``ray`` (Ray actors, one engine each; needs
             ``asp[cluster]``). Not part of the plan: both build the same shards, and either resumes the other's run.
         address: the Ray cluster to join (``auto``, ``HOST:PORT``); None starts a local Ray with ``workers`` CPUs.
+        notes_per_preset: 0 renders every preset at every note of ``render.notes`` (the paper's layout); k > 0
+            draws k distinct notes per preset from them (seeded), so the same rendering time buys more, and more
+            varied, presets.
     """
 
     out: Path
@@ -79,9 +82,17 @@ class GenerateConfig:
     self_distance_presets: int = 4
     backend: str = "local"
     address: str | None = None
+    notes_per_preset: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.notes_per_preset <= len(self.render.notes):
+            raise ValueError(f"notes per preset must be 0 (all) to {len(self.render.notes)} (the notes given), "
+                             f"got {self.notes_per_preset}")
 
     def plan_dict(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in PLAN_KEYS}
+        if not self.notes_per_preset:  # the paper's layout: plans written before the option stay valid
+            del d["notes_per_preset"]
         d["render"] = self.render.as_dict()
         d["mel"] = asdict(self.mel)
         d["synths"] = list(self.synths)
@@ -100,6 +111,7 @@ class ShardTask:
     names: tuple[str, ...]
     vectors: np.ndarray
     splits: tuple[str, ...]
+    notes: tuple[tuple[int, ...], ...]  # per preset, the notes it is rendered at
     render: RenderSettings
     mel: MelSettings
     silence_rms: float
@@ -128,6 +140,15 @@ def plan_presets(cfg: GenerateConfig, synth: str) -> tuple[list[str], np.ndarray
     return [f"random-{i:06d}" for i in range(cfg.presets_per_synth)], vectors
 
 
+def plan_notes(cfg: GenerateConfig, synth: str, n: int) -> list[tuple[int, ...]]:
+    """The notes each of a synth's ``n`` presets is rendered at (sorted), deterministic in the config."""
+    notes = tuple(cfg.render.notes)
+    if not cfg.notes_per_preset:
+        return [notes] * n
+    rng = np.random.default_rng(_synth_seed(cfg.seed, synth, 2))
+    return [tuple(sorted(int(x) for x in rng.choice(notes, cfg.notes_per_preset, replace=False))) for _ in range(n)]
+
+
 def plan_shards(cfg: GenerateConfig) -> list[ShardTask]:
     """Every shard of the dataset, in order."""
     tasks: list[ShardTask] = []
@@ -135,11 +156,13 @@ def plan_shards(cfg: GenerateConfig) -> list[ShardTask]:
     for synth in cfg.synths:
         names, vectors = plan_presets(cfg, synth)
         split = split_by_preset(len(names), cfg.splits, np.random.default_rng(_synth_seed(cfg.seed, synth, 1)))
+        notes = plan_notes(cfg, synth, len(names))
         for shard, start in enumerate(range(0, len(names), cfg.shard_size)):
             ids = tuple(range(start, min(start + cfg.shard_size, len(names))))
             tasks.append(ShardTask(
                 synth=synth, shard=shard, preset_ids=ids, names=tuple(names[i] for i in ids),
-                vectors=vectors[list(ids)], splits=tuple(split[i] for i in ids), render=cfg.render, mel=cfg.mel,
+                vectors=vectors[list(ids)], splits=tuple(split[i] for i in ids), notes=tuple(notes[i] for i in ids),
+                render=cfg.render, mel=cfg.mel,
                 silence_rms=silence, hpss_fast=cfg.hpss == "fast", out=str(cfg.out), save_audio=cfg.save_audio,
             ))
     return tasks
@@ -157,22 +180,22 @@ def render_shard(task: ShardTask, report: Callable[[Any], None]) -> dict[str, An
     audios: list[np.ndarray] = []
     silent = 0
     timings = {"render": 0.0, "features": 0.0, "write": 0.0}
-    for pid, name, vec, split in zip(task.preset_ids, task.names, task.vectors, task.splits):
+    for pid, name, vec, split, notes in zip(task.preset_ids, task.names, task.vectors, task.splits, task.notes):
         if pid in failed:
             continue
         report(("start", pid))
         t0 = time.perf_counter()
         try:
-            clips = renderer.render_notes(vec, task.render.notes)
-            c4 = clips[task.render.notes.index(C4)] if C4 in task.render.notes else renderer.render(vec, C4)
+            clips = renderer.render_notes(vec, notes)
+            c4 = clips[notes.index(C4)] if C4 in notes else renderer.render(vec, C4)
         except Exception as err:  # a preset that fails to render is recorded, the shard goes on
             failed[pid] = f"render failed: {type(err).__name__}: {err}"
             report(("end", pid))
             continue
         t1 = time.perf_counter()
         power = stft_power(clips, task.mel.n_fft, task.mel.hop_length)
-        if C4 in task.render.notes and (task.mel.n_fft, task.mel.hop_length) == (EXACT["n_fft"], EXACT["hop_length"]):
-            share = harmonic_share(None, fast=task.hpss_fast, power=power[task.render.notes.index(C4)])
+        if C4 in notes and (task.mel.n_fft, task.mel.hop_length) == (EXACT["n_fft"], EXACT["hop_length"]):
+            share = harmonic_share(None, fast=task.hpss_fast, power=power[notes.index(C4)])
         else:  # the mel's STFT cannot be reused: HPSS takes its own
             share = harmonic_share(c4, fast=task.hpss_fast)
         level = rms(clips)
@@ -185,7 +208,7 @@ def render_shard(task: ShardTask, report: Callable[[Any], None]) -> dict[str, An
                 audios.append(clips[keep])
             for j in keep:
                 rows.append({
-                    "synth": task.synth, "preset_id": pid, "preset_name": name, "note": task.render.notes[j],
+                    "synth": task.synth, "preset_id": pid, "preset_name": name, "note": notes[j],
                     "split": split, "rms": float(level[j]), "harmonic_share": share,
                     "timbre_group": int(timbre_group(share)), "schema_hash": schema.content_hash,
                     "shard": task.shard, "row": len(rows),
@@ -297,7 +320,7 @@ def generate(cfg: GenerateConfig, progress: bool = True, log: Callable[[str], No
     elapsed = time.perf_counter() - t0
     if errors:
         raise RuntimeError("some shards failed (re-run to retry them):\n" + "\n".join(errors))
-    n_notes = len(cfg.render.notes)
+    n_notes = cfg.notes_per_preset or len(cfg.render.notes)
     throughput = {"wall_seconds": round(elapsed, 3), "presets_rendered": len(ends),
                   "steady_clips_per_second": round((len(ends) - 1) * n_notes / (ends[-1] - ends[0]), 3)
                   if len(ends) > 2 and ends[-1] > ends[0] else None,

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 class EvalOptions:
     """Args:
         split: dataset split to score.
-        notes: MIDI notes of the clips to score (None: all).
+        notes: MIDI notes of the clips to score (None: all; ``"auto"``: C4 in a dataset that renders every preset
+            at C4, the paper's layout, else all, as in a dataset of a few random notes per preset).
         limit: clips per synth at most (a seeded sample; None: all).
         cross: render every decoder's preset for every clip (the cross-synth matrix).
         baselines: score the mean-preset and random-preset baselines too.
@@ -37,13 +38,21 @@ class EvalOptions:
     """
 
     split: str = "test"
-    notes: tuple[int, ...] | None = (60,)
+    notes: "tuple[int, ...] | str | None" = "auto"
     limit: int | None = None
     cross: bool = True
     baselines: bool = True
     seed: int = 0
     refine: "SearchOptions | None" = None
     workers: int = 2
+
+
+def auto_notes(ds: Dataset) -> tuple[int, ...] | None:
+    """The notes ``asp eval`` scores by default: C4 where every preset was rendered at C4, else all."""
+    settings = ds.card.get("settings") or {}
+    if settings.get("notes_per_preset") or 60 not in ((settings.get("render") or {}).get("notes") or [60]):
+        return None
+    return (60,)
 
 
 def checkpoint_of(path: Path) -> Path:
@@ -162,7 +171,8 @@ def evaluate(runs: Sequence[Path], out: Path, dataset: Path | None = None, sweep
     ds = Dataset(ds_path)
     synths = sorted({s for p, _ in predictors.values() for s in p.synths}, key=lambda s: ds.synths.index(s)
                     if s in ds.synths else 99)
-    rows = select_clips(ds, synths, opt.split, opt.notes, opt.limit, opt.seed)
+    notes = auto_notes(ds) if opt.notes == "auto" else opt.notes
+    rows = select_clips(ds, synths, opt.split, notes, opt.limit, opt.seed)
     if rows.empty:
         raise ValueError(f"{ds_path}: no {opt.split} clips at notes {opt.notes}")
     ev = Evaluator.from_dataset(ds, rows, cache=out / "cache")

@@ -4,10 +4,11 @@ The rule: estimate f0 with probabilistic YIN (librosa ``pyin``) on the first ``s
 16 kHz, searching 30-2000 Hz; the pitch is the median f0 of the voiced frames. A sound has none when fewer than
 ``min_voiced`` of its frames are voiced, when fewer than half of those lie within a semitone of the median (no stable
 pitch), or when the median is below ``fmin`` (40 Hz), the bottom of the search range where YIN's errors on noise
-collect. The note to play is that pitch's pitch class in the octave C4-B4 (MIDI 60-71): the models were trained on notes
-C4-B4 with patches that carry their own octave and tuning, so a sound an octave lower is explained by the patch's
-octave, not by the key. A sound without a pitch is played at C4. Render-in-the-loop refinement (``asp.search``)
-plays the sound's own note instead (:func:`own_note`).
+collect. ``Pitch.note`` is that pitch's pitch class in the octave C4-B4 (MIDI 60-71), the notes of the paper's datasets.
+A model plays a sound at :func:`note_in` of the notes it was trained on: the pitch rounded and moved by octaves into
+their range (a model trained on C2-C6 plays a 131 Hz bass at C3; one trained on C4-B4 plays it at C4, its patch
+carrying the octave). A sound without a pitch is played at C4 (or the trained note nearest to it). Render-in-the-loop
+refinement (``asp.search``) also plays the sound's own note (:func:`own_note`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,21 @@ def note_for(midi: float, low: int = C4) -> int:
     if not math.isfinite(midi):
         return low
     return low + (int(round(midi)) - low) % 12
+
+
+def note_in(midi: float, notes: "tuple[int, ...] | list[int]") -> int:
+    """The note a model trained on ``notes`` plays a sound of pitch ``midi`` at: ``midi`` rounded and moved by
+    octaves into [min(notes), max(notes)]; where no octave of it lands there (a range under an octave), or for NaN
+    (C4's place), the trained note nearest to it."""
+    lo, hi = min(notes), max(notes)
+    n = int(round(midi)) if math.isfinite(midi) else C4
+    while n < lo:
+        n += 12
+    while n > hi:
+        n -= 12
+    if n < lo or not math.isfinite(midi):
+        return min(notes, key=lambda k: (abs(k - n), k))
+    return n
 
 
 PLAYABLE = (24, 96)  # C1-C7: the notes a search may play a sound at (every built-in synth and amsynth play them)

@@ -46,7 +46,7 @@ class VAEModule(L.LightningModule):
                  encoder: dict[str, Any] | None = None, decoder_hidden: Sequence[int] = (512, 512),
                  dropout: float = 0.0, condition: str = "mask", loss: dict[str, Any] | None = None,
                  weights: dict[str, float] | None = None, kl_warmup_steps: int = 1000, lr: float = 1e-3,
-                 weight_decay: float = 0.0, n_mels: int = 128, n_frames: int = 431,
+                 weight_decay: float = 0.0, n_mels: int = 128, n_frames: int = 431, time_pool: int = 1,
                  mel_floor_db: float | None = -100.0, schema_hashes: dict[str, str] | None = None,
                  render: dict[str, Any] | None = None, mel: dict[str, Any] | None = None) -> None:
         super().__init__()
@@ -63,14 +63,14 @@ class VAEModule(L.LightningModule):
             "loss": dict(loss or {"kind": "typed"}), "weights": {"param": 1.0, "spec": 1.0, "kl": 1e-3,
                                                                  **(weights or {})},
             "kl_warmup_steps": kl_warmup_steps, "lr": lr, "weight_decay": weight_decay, "n_mels": n_mels,
-            "n_frames": n_frames, "mel_floor_db": mel_floor_db, "schema_hashes": current,
+            "n_frames": n_frames, "time_pool": time_pool, "mel_floor_db": mel_floor_db, "schema_hashes": current,
             "render": dict(render) if render else None, "mel": dict(mel) if mel else None,
         })
         self.synths = list(synths)
         self.schemas = schemas
         self.layouts = [SynthLayout.from_schema(s) for s in schemas]
         self.model = MultiTaskVAE(variant, [s.onehot_size for s in schemas], self.hparams.encoder, z_dim,
-                                  decoder_hidden, dropout, n_mels, n_frames, condition)
+                                  decoder_hidden, dropout, n_mels, n_frames, condition, time_pool)
         lcfg = dict(self.hparams.loss)
         self.loss_kind = lcfg.pop("kind", "typed")
         self.param_loss = ParamLoss(self.layouts, self.loss_kind, **lcfg)
@@ -91,7 +91,7 @@ class VAEModule(L.LightningModule):
         out = self.model(batch["mel"], batch["synth"], sample=sample)
         w = self.hparams.weights
         param = self.param_loss(out["logits"], batch["target"], batch["synth"])
-        spec = F.mse_loss(out["mel_hat"], batch["mel"])
+        spec = F.mse_loss(out["mel_hat"], out["mel_in"])
         kl = kl_divergence(out["mu"], out["logvar"]).mean()
         total = w["param"] * param + w["spec"] * spec + self.kl_beta() * kl
         return total, {"loss": total, "param": param, "spec": spec, "kl": kl, "logits": out["logits"]}

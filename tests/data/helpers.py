@@ -23,6 +23,7 @@ def crashing_render_shard(task: ShardTask, report: Callable[[Any], None]) -> dic
         if before:
             render_shard(replace(task, preset_ids=before, names=task.names[:len(before)],
                                  vectors=task.vectors[:len(before)], splits=task.splits[:len(before)],
+                                 notes=task.notes[:len(before)],
                                  out=task.out + "-scratch"), report)
         report(("start", CRASH_PRESET))
         os.kill(os.getpid(), signal.SIGSEGV)

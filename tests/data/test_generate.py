@@ -139,3 +139,20 @@ def test_presets_from_files_all_of_them_with_presets_0(tmp_path):
     assert sorted(ds.table.preset_name.unique()) == sorted(p.name for p in expected)
     rows = ds.table.drop_duplicates("preset_id").sort_values("preset_id")
     np.testing.assert_allclose(ds.array(rows, "native"), np.stack([p.vector for p in expected]), atol=1e-6)
+
+
+def test_notes_per_preset_draws_that_many_notes_per_preset_reproducibly(tmp_path):
+    wide = RenderSettings(note_seconds=0.5, render_seconds=1.0, notes=tuple(range(36, 85)))
+    out = generate(_cfg(tmp_path / "ds", presets_per_synth=8, render=wide, notes_per_preset=2), progress=False)
+    t = Dataset(out).table
+    per_preset = t.groupby("preset_id").note.agg(list)
+    assert all(len(set(n)) == 2 and set(n) <= set(wide.notes) for n in per_preset)
+    assert t.note.nunique() > 4  # the notes differ between presets, not one fixed pair
+    again = generate(_cfg(tmp_path / "again", presets_per_synth=8, render=wide, notes_per_preset=2), progress=False)
+    assert_same_dataset(out, again, ["subtractive"])
+    plan = json.loads((out / "plan.json").read_text())
+    assert plan["notes_per_preset"] == 2
+    # the paper's layout keeps its old plan (no new key), so datasets made before the option still resume
+    assert "notes_per_preset" not in _cfg(tmp_path).plan_dict()
+    with pytest.raises(ValueError, match="notes per preset"):
+        _cfg(tmp_path, notes_per_preset=3)  # SHORT has 2 notes

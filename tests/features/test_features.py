@@ -63,3 +63,16 @@ def test_mel_equals_librosa_melspectrogram():
     ref = librosa.feature.melspectrogram(y=x, sr=SR, n_fft=2048, hop_length=512, n_mels=128, power=2.0,
                                          pad_mode="constant")
     np.testing.assert_allclose(ours, 10 * np.log10(np.maximum(ref, 1e-10)), atol=1e-3)
+
+
+def test_note_in_moves_a_pitch_by_octaves_into_the_trained_notes():
+    import math
+
+    from asp.features.pitch import note_for, note_in
+
+    for midi in (30.2, 47.6, 48.0, 59.5, 60, 66.4, 71, 72, 90):
+        assert note_in(midi, range(60, 72)) == note_for(midi)  # the paper's C4-B4 rule is the special case
+    assert note_in(48.2, range(36, 85)) == 48  # a 131 Hz bass is a C3 for a model trained on C2-C6
+    assert note_in(30, range(36, 85)) == 42 and note_in(96, range(36, 85)) == 84
+    assert note_in(math.nan, range(36, 85)) == 60
+    assert note_in(61, (48,)) == 48  # a model trained on one note plays that note

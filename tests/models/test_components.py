@@ -93,3 +93,20 @@ def test_typed_loss_scores_decode_to_the_target():
     scores = logits_to_scores(logits, lay)
     assert torch.allclose(torch.from_numpy(s.decode(scores.numpy())), torch.from_numpy(s.default_vector()), atol=1e-3)
     assert categorical_accuracy(scores, target, lay.groups).item() == 1.0
+
+
+@pytest.mark.parametrize("variant", ["J-S", "J-J", "S-S"])
+def test_time_pooled_model_rebuilds_the_pooled_mel(variant):
+    from asp.models.vae import MultiTaskVAE
+
+    sizes = [load_schema(s).onehot_size for s in SYNTHS]
+    b = _batch(frames=87)
+    m = MultiTaskVAE(variant, sizes, {"name": "conv", "channels": [8, 16]}, z_dim=8, n_frames=87, time_pool=4)
+    out = m(b["mel"], b["synth"])
+    assert out["mel_in"].shape == out["mel_hat"].shape == (4, 1, 128, 22)  # ceil(87 / 4)
+    # each pooled frame is the mean of its 4 input frames (the last of the 3 that are left)
+    torch.testing.assert_close(out["mel_in"][..., 0], b["mel"][..., :4].mean(-1))
+    torch.testing.assert_close(out["mel_in"][..., -1], b["mel"][..., 84:].mean(-1))
+    assert m.predict(b["mel"], [0, 1])[1].shape == (4, sizes[1])
+    with pytest.raises(ValueError, match="time_pool"):
+        MultiTaskVAE(variant, sizes, n_frames=87, time_pool=0)
