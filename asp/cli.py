@@ -119,7 +119,7 @@ def _generate_config(args: argparse.Namespace):
         seed=args.seed, workers=args.workers, shard_size=args.shard_size, silence_db=args.silence_db,
         hpss=args.hpss, render=RenderSettings(notes=_notes(args.notes)), save_audio=args.save_audio,
         self_distance_presets=args.floor_presets, backend=args.backend, address=args.address,
-        notes_per_preset=args.notes_per_preset,
+        notes_per_preset=args.notes_per_preset, hpss_train=not args.no_hpss_train,
     )
 
 
@@ -477,6 +477,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--silence-db", type=float, default=-60.0, help="drop clips whose RMS is below this (dBFS)")
     g.add_argument("--hpss", choices=("exact", "fast"), default="exact",
                    help="harmonic share: exact (paper settings) or fast (hop 1024)")
+    g.add_argument("--no-hpss-train", action="store_true",
+                   help="skip the harmonic share (and the extra C4 render) of training presets: evaluation reads it "
+                        "on the valid and test splits only")
     g.add_argument("--save-audio", action="store_true", help="also store the audio of every clip")
     g.add_argument("--floor-presets", type=int, default=4, help="presets per synth for the self-distance floor")
     g.add_argument("--overwrite", action="store_true", help="delete the output folder first")

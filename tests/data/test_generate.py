@@ -156,3 +156,15 @@ def test_notes_per_preset_draws_that_many_notes_per_preset_reproducibly(tmp_path
     assert "notes_per_preset" not in _cfg(tmp_path).plan_dict()
     with pytest.raises(ValueError, match="notes per preset"):
         _cfg(tmp_path, notes_per_preset=3)  # SHORT has 2 notes
+
+
+def test_harmonic_share_can_be_left_to_the_evaluated_splits(tmp_path):
+    out = generate(_cfg(tmp_path / "ds", presets_per_synth=10, hpss_train=False), progress=False)
+    t = Dataset(out).table
+    train, rest = t[t.split == "train"], t[t.split != "train"]
+    assert len(train) and len(rest)
+    assert train.harmonic_share.isna().all() and (train.timbre_group == -1).all()
+    assert rest.harmonic_share.between(0, 1).all() and (rest.timbre_group >= 0).all()
+    full = Dataset(generate(_cfg(tmp_path / "full", presets_per_synth=10), progress=False)).table
+    np.testing.assert_array_equal(full[full.split != "train"].harmonic_share, rest.harmonic_share)
+    assert json.loads((out / "plan.json").read_text())["hpss_train"] is False
