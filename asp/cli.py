@@ -333,6 +333,17 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from asp.eval.reproduce import load_config, reproduce
+
+    out = args.out or Path("runs/reproduce-quick" if args.quick else "runs/reproduce")
+    report = reproduce(out, load_config(args.config, quick=args.quick), main,
+                       log=lambda m: print(m, file=sys.stderr))
+    print(report.read_text())
+    print(f"report: {report}")
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from asp.eval.pipeline import EvalOptions, evaluate, evaluate_presets
 
@@ -561,6 +572,14 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--seed", type=int, default=0)
     a.add_argument("--workers", type=int, default=2)
     a.set_defaults(fn=cmd_analyze)
+
+    r = sub.add_parser("reproduce", help="the multi-task ASP paper's comparisons (S-S/J-S/J-J, ANOVA, latent sizes, "
+                                         "timbre groups) with verdicts against the published findings")
+    r.add_argument("--out", type=Path, default=None,
+                   help="folder (a re-run resumes; default runs/reproduce, or runs/reproduce-quick)")
+    r.add_argument("--config", type=Path, default=None, help="default: configs/reproduce/full.yaml")
+    r.add_argument("--quick", action="store_true", help="configs/reproduce/quick.yaml: the pipeline in minutes")
+    r.set_defaults(fn=cmd_reproduce)
 
     fx = sub.add_parser("effects", help="the effect stage (SerumRNN): data, models, steps").add_subparsers(
         dest="verb", required=True)
