@@ -191,7 +191,8 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
     synths = registry.builtin_names()
     cmd_dataset_generate(build_parser().parse_args([
         "dataset", "generate", "--out", str(args.out / "dataset"), "--presets", str(args.presets),
-        "--seed", str(args.seed), "--workers", str(args.workers), "--shard-size", "8"]))
+        "--notes", args.notes, "--notes-per-preset", "1", "--no-hpss-train",
+        "--seed", str(args.seed), "--workers", str(args.workers), "--shard-size", "32"]))
     if args.epochs <= 0:
         return 0
     from asp.models.training import compose, train
@@ -201,7 +202,7 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
         result = json.loads((run_dir / "results.json").read_text())
         print(f"training already done: {run_dir}")
     else:
-        cfg = compose(["experiment=J-S", f"data.root={args.out / 'dataset'}", f"trainer.max_epochs={args.epochs}",
+        cfg = compose(["experiment=quickstart", f"data.root={args.out / 'dataset'}", f"trainer.max_epochs={args.epochs}",
                        f"run_dir={run_dir}", f"seed={args.seed}", f"logger={args.logger}",
                        f"data.num_workers={min(args.workers, 1)}"])
         result = train(cfg)
@@ -651,10 +652,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     q = sub.add_parser("quickstart", help="the main job on the built-in default")
     q.add_argument("--out", type=Path, default=QUICKSTART_OUT)
-    q.add_argument("--presets", type=int, default=96)
+    q.add_argument("--presets", type=int, default=2000, help="random presets per synth, one note each")
+    q.add_argument("--notes", default="36-84", help="the notes a preset's one note is drawn from (C2-C6)")
     q.add_argument("--workers", type=int, default=2)
     q.add_argument("--seed", type=int, default=0)
-    q.add_argument("--epochs", type=int, default=4, help="J-S training epochs (0: dataset only)")
+    q.add_argument("--epochs", type=int, default=8, help="J-S training epochs (0: dataset only)")
     q.add_argument("--logger", default="wandb", choices=LOGGERS, help="wandb runs offline by default")
     q.add_argument("--budget", type=int, default=450, help="refinement: renders per target sound, all synths")
     q.add_argument("--no-refine", action="store_true", help="one-shot predictions only")

@@ -1,6 +1,7 @@
 """Training throughput (samples/s) and how long the step waits for data (loader wait share), on a dataset.
 
 Usage: python scripts/bench_train.py --dataset DATA [--variant J-S] [--batch-size 32] [--workers 2] [--steps 30]
+       [--time-pool 4]
        [--accelerator cpu|gpu] [--precision 32-true|bf16-mixed]
 
 Also reports the process's peak memory against the size of the dataset's mel arrays on disk: training reads the
@@ -81,6 +82,7 @@ def main() -> None:
     ap.add_argument("--precision", default="32-true")
     ap.add_argument("--encoder", default="conv")
     ap.add_argument("--limit", type=int, default=None, help="use only this many clips per split")
+    ap.add_argument("--time-pool", type=int, default=1, help="model.time_pool: the mel pooled over time by this")
     args = ap.parse_args()
     L.seed_everything(0, verbose=False)
     from asp.data.store import Dataset
@@ -88,7 +90,7 @@ def main() -> None:
     synths = args.synths.split(",") if args.synths else Dataset(args.dataset).synths
     dm = AspDataModule(args.dataset, synths, batch_size=args.batch_size, num_workers=args.workers, limit=args.limit)
     module = VAEModule(synths, args.variant, encoder={"name": args.encoder}, n_mels=dm.n_mels, n_frames=dm.n_frames,
-                       mel_floor_db=dm.floor_db)
+                       mel_floor_db=dm.floor_db, time_pool=args.time_pool)
     timer = Timer()
     trainer = L.Trainer(accelerator=args.accelerator, devices=1, precision=args.precision, max_steps=args.steps,
                         limit_val_batches=0, logger=False, enable_checkpointing=False, callbacks=[timer],
@@ -98,7 +100,8 @@ def main() -> None:
     mel_bytes = sum(p.stat().st_size for p in Path(args.dataset).glob("shards/*/*/mels.npy"))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     device = torch.cuda.get_device_name() if args.accelerator == "gpu" else f"CPU ({torch.get_num_threads()} threads)"
-    print(f"device: {device}; variant {args.variant}, encoder {args.encoder}, batch {args.batch_size}, "
+    print(f"device: {device}; variant {args.variant}, encoder {args.encoder}, time pool {args.time_pool}, "
+          f"batch {args.batch_size}, "
           f"{args.workers} loader workers, precision {args.precision}")
     print(f"training: {timer.samples / total:.1f} samples/s over {timer.steps} steps "
           f"({1000 * total / max(1, timer.steps):.0f} ms/step)")

@@ -177,11 +177,12 @@ def reproduce(out: Path, config: dict[str, Any], main: Callable[[list[str]], int
     step("dataset", ["dataset", "generate", "--out", str(data), "--synths", str(d.get("synths", "builtin")),
                      "--presets", str(d["presets"]), "--notes", str(d.get("notes", "60-71")),
                      "--notes-per-preset", str(d.get("notes_per_preset", 0)), "--seed", str(d.get("seed", 0)),
-                     "--workers", str(d.get("workers", 2)), "--no-progress"]
+                     "--workers", str(d.get("workers", 2)), "--shard-size", str(d.get("shard_size", 16)),
+                     "--no-progress"]
          + (["--no-hpss-train"] if not d.get("hpss_train", True) else []))
     c = config["compare"]
     train = [f"data.root={data}", f"trainer.max_epochs={c['epochs']}", "logger=csv", "data.num_workers=0",
-             *c.get("overrides", [])]
+             *c.get("overrides", [])]  # later overrides win
     step("compare", ["sweep", *train, "--variants", ",".join(VARIANTS), "--latents", str(c["z_dim"]),
                      "--out", str(out / "compare")])
     lat = config.get("latent")

@@ -7,7 +7,7 @@ pitch), or when the median is below ``fmin`` (40 Hz), the bottom of the search r
 collect. ``Pitch.note`` is that pitch's pitch class in the octave C4-B4 (MIDI 60-71), the notes of the paper's datasets.
 A model plays a sound at :func:`note_in` of the notes it was trained on: the pitch rounded and moved by octaves into
 their range (a model trained on C2-C6 plays a 131 Hz bass at C3; one trained on C4-B4 plays it at C4, its patch
-carrying the octave). A sound without a pitch is played at C4 (or the trained note nearest to it). Render-in-the-loop
+carrying the octave). A sound without a pitch is played at C4. Render-in-the-loop
 refinement (``asp.search``) also plays the sound's own note (:func:`own_note`).
 """
 
@@ -40,18 +40,20 @@ def note_for(midi: float, low: int = C4) -> int:
     return low + (int(round(midi)) - low) % 12
 
 
-def note_in(midi: float, notes: "tuple[int, ...] | list[int]") -> int:
+def note_in(midi: float, notes: "tuple[int, ...] | list[int] | range") -> int:
     """The note a model trained on ``notes`` plays a sound of pitch ``midi`` at: ``midi`` rounded and moved by
-    octaves into [min(notes), max(notes)]; where no octave of it lands there (a range under an octave), or for NaN
-    (C4's place), the trained note nearest to it."""
-    lo, hi = min(notes), max(notes)
-    n = int(round(midi)) if math.isfinite(midi) else C4
+    octaves into [min(notes), max(notes)], a window widened to one octave from its lowest note where it is narrower
+    (a model trained on a few notes of C4-B4 keeps the sound's pitch class in C4-B4, as :func:`note_for` does). For
+    NaN (no pitch): C4, or the window's lowest note where C4 is outside it."""
+    lo = min(notes)
+    hi = max(max(notes), lo + 11)
+    if not math.isfinite(midi):
+        return C4 if lo <= C4 <= hi else lo
+    n = int(round(midi))
     while n < lo:
         n += 12
     while n > hi:
         n -= 12
-    if n < lo or not math.isfinite(midi):
-        return min(notes, key=lambda k: (abs(k - n), k))
     return n
 
 

@@ -40,6 +40,8 @@ class VAEModule(L.LightningModule):
         mel_floor_db: the dB floor that maps input mels to [0, 1] (from the dataset card; None: used as stored).
         schema_hashes: the schema hashes trained with (filled from the registry when None).
         render, mel: the dataset's render and mel settings (its card), so inference can prepare audio the same way.
+        sample_train: train through posterior samples of z (a VAE); False trains through the posterior mean, as
+            inference uses it (an autoencoder whose KL term still regularises the means).
     """
 
     def __init__(self, synths: Sequence[str], variant: str = "J-S", z_dim: int = 64,
@@ -47,7 +49,7 @@ class VAEModule(L.LightningModule):
                  dropout: float = 0.0, condition: str = "mask", loss: dict[str, Any] | None = None,
                  weights: dict[str, float] | None = None, kl_warmup_steps: int = 1000, lr: float = 1e-3,
                  weight_decay: float = 0.0, n_mels: int = 128, n_frames: int = 431, time_pool: int = 1,
-                 mel_floor_db: float | None = -100.0, schema_hashes: dict[str, str] | None = None,
+                 mel_floor_db: float | None = -100.0, sample_train: bool = True, schema_hashes: dict[str, str] | None = None,
                  render: dict[str, Any] | None = None, mel: dict[str, Any] | None = None) -> None:
         super().__init__()
         schemas = [registry.load_schema(s) for s in synths]
@@ -63,7 +65,7 @@ class VAEModule(L.LightningModule):
             "loss": dict(loss or {"kind": "typed"}), "weights": {"param": 1.0, "spec": 1.0, "kl": 1e-3,
                                                                  **(weights or {})},
             "kl_warmup_steps": kl_warmup_steps, "lr": lr, "weight_decay": weight_decay, "n_mels": n_mels,
-            "n_frames": n_frames, "time_pool": time_pool, "mel_floor_db": mel_floor_db, "schema_hashes": current,
+            "n_frames": n_frames, "time_pool": time_pool, "mel_floor_db": mel_floor_db, "sample_train": sample_train, "schema_hashes": current,
             "render": dict(render) if render else None, "mel": dict(mel) if mel else None,
         })
         self.synths = list(synths)
@@ -97,7 +99,7 @@ class VAEModule(L.LightningModule):
         return total, {"loss": total, "param": param, "spec": spec, "kl": kl, "logits": out["logits"]}
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        total, parts = self.losses(batch, sample=True)
+        total, parts = self.losses(batch, sample=bool(self.hparams.get("sample_train", True)))
         if not torch.isfinite(total):
             raise NonFiniteLoss(f"non-finite loss at step {self.global_step}: parameter {parts['param'].item():.4g}, "
                                 f"spectrogram {parts['spec'].item():.4g}, KL {parts['kl'].item():.4g}; "

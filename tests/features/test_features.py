@@ -75,4 +75,5 @@ def test_note_in_moves_a_pitch_by_octaves_into_the_trained_notes():
     assert note_in(48.2, range(36, 85)) == 48  # a 131 Hz bass is a C3 for a model trained on C2-C6
     assert note_in(30, range(36, 85)) == 42 and note_in(96, range(36, 85)) == 84
     assert note_in(math.nan, range(36, 85)) == 60
-    assert note_in(61, (48,)) == 48  # a model trained on one note plays that note
+    assert note_in(45, (60, 62)) == 69  # a few notes of one octave: the pitch class in that octave
+    assert note_in(61, (48,)) == 49 and note_in(math.nan, (36, 40)) == 36
