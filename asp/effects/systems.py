@@ -86,11 +86,14 @@ class Models:
     def _load(self, name: str) -> torch.nn.Module:
         if name not in self._nets:
             from asp.effects.training import EffectModule
+            from asp.models.checkpoints import load_checkpoint
 
             ckpt = self.folder / f"{name}.ckpt"
             if not ckpt.is_file():
                 raise FileNotFoundError(f"{ckpt}: not trained (run asp effects train)")
-            self._nets[name] = EffectModule.load_from_checkpoint(str(ckpt), map_location=self.device).net.eval()
+            load_checkpoint(ckpt)  # refuses pickled objects beyond tensors and plain data, naming the file
+            self._nets[name] = EffectModule.load_from_checkpoint(str(ckpt), map_location=self.device,
+                                                                 weights_only=True).net.eval()
         return self._nets[name]
 
     def fingerprint(self, kinds: Sequence[str] = ("params", "selectors")) -> dict[str, int]:

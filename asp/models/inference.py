@@ -14,6 +14,7 @@ import torch
 from asp.features.mel import MelSettings, mel_db
 from asp.render.settings import RenderSettings
 
+from asp.models.checkpoints import load_checkpoint
 from asp.models.losses import logits_to_scores
 from asp.models.module import SchemaMismatch, VAEModule
 from asp.synths import registry
@@ -29,13 +30,12 @@ class Predictor:
     Raises:
         SchemaMismatch: the checkpoint was trained with other schemas than the registry's (naming the synth).
         FileNotFoundError: no such checkpoint.
+        UnsafeCheckpoint: the file holds pickled objects beyond tensors and plain data (it is not loaded).
     """
 
     def __init__(self, checkpoint: str | Path, device: str = "cpu") -> None:
         path = Path(checkpoint)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such checkpoint")
-        blob = torch.load(path, map_location="cpu", weights_only=False)
+        blob = load_checkpoint(path)
         meta = blob.get("asp") or {}
         for synth, h in (meta.get("schema_hashes") or {}).items():
             if synth not in registry.names():

@@ -217,3 +217,33 @@ def test_ddp_on_two_cpu_processes(tiny_dataset, tmp_path):
     result = json.loads((runs[0] / "results.json").read_text())
     assert result["world_size"] == 2 and result["steps"] == 2
     assert (runs[0] / "checkpoints" / "last.ckpt").is_file()
+
+
+class _Payload:
+    """Stands in for a pickled object a hostile checkpoint could carry (unpickling it would call __reduce__)."""
+
+    def __reduce__(self):
+        return (print, ("this ran while loading",))
+
+
+def test_a_checkpoint_carrying_a_pickled_object_is_refused(tiny_checkpoint, tmp_path, capsys):
+    import torch
+
+    from asp.cli import main
+    from asp.models.checkpoints import UnsafeCheckpoint, load_checkpoint
+    from asp.models.inference import Predictor
+
+    blob = torch.load(tiny_checkpoint, map_location="cpu", weights_only=True)  # ours load as plain data
+    assert "state_dict" in blob and "hyper_parameters" in blob
+    blob["extra"] = _Payload()
+    bad = tmp_path / "bad.ckpt"
+    torch.save(blob, bad)
+    with pytest.raises(UnsafeCheckpoint, match="bad.ckpt: refused"):
+        load_checkpoint(bad)
+    with pytest.raises(UnsafeCheckpoint):
+        Predictor(bad)
+    assert "this ran while loading" not in capsys.readouterr().out
+    (tmp_path / "in").mkdir()
+    assert main(["infer", str(tmp_path / "in"), "--checkpoint", str(bad), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr()
+    assert "refused" in err.err and "this ran while loading" not in err.out
