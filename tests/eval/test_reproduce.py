@@ -39,6 +39,10 @@ def test_verdicts_follow_the_rules():
     clips = _clips({"S-S": 10.0, "J-S": 10.0, "J-J": 10.0}, {"S-S": 0.7, "J-S": 0.7, "J-J": 0.7}, seed=3)
     v = verdicts(clips, sat.assign(saturation_z=[None, None, None]))
     assert set(v.verdict) == {"inconclusive"}
+    # models that differ, one (J-J) clearly worse, and S-S ahead of J-S by less than the noise: not a refutation
+    clips = _clips({"S-S": 9.9, "J-S": 10.0, "J-J": 14.0}, {"S-S": 0.7, "J-S": 0.7, "J-J": 0.7}, seed=3)
+    v = _verdict(verdicts(clips, None), "audio")
+    assert v.verdict == "inconclusive" and "Welch" in v.ours
     # too few clips in a timbre group cannot be compared
     few = clips[~((clips.system == "J-S") & (clips.timbre_group == 0))].copy()
     assert _verdict(verdicts(few, None), "20 %").verdict == "inconclusive"
