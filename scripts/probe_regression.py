@@ -18,23 +18,18 @@ from torch import nn
 from torch.nn import functional as F
 
 from asp.data.store import Dataset
+from asp.models.components import conv_blocks
 from asp.synths import registry
 
 
 class Encoder(nn.Module):
-    """Strided conv blocks with batch norm, pooled to an 8 x 8 grid, then a dense layer."""
+    """asp's strided conv blocks, pooled to an 8 x 8 grid, then a dense layer."""
 
     def __init__(self, channels: tuple[int, ...] = (16, 32, 64, 128)) -> None:
         super().__init__()
-        layers: list[nn.Module] = []
-        c0 = 1
-        for c in channels:
-            layers += [nn.Conv2d(c0, c, 3, stride=2, padding=1), nn.BatchNorm2d(c), nn.GELU(),
-                       nn.Conv2d(c, c, 3, padding=1), nn.BatchNorm2d(c), nn.GELU()]
-            c0 = c
-        self.conv = nn.Sequential(*layers)
+        self.conv = conv_blocks(channels)  # asp's conv encoder's blocks
         self.pool = nn.AdaptiveAvgPool2d((8, 8))
-        self.fc = nn.Sequential(nn.Flatten(), nn.Linear(c0 * 64, 256), nn.GELU())
+        self.fc = nn.Sequential(nn.Flatten(), nn.Linear(channels[-1] * 64, 256), nn.GELU())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(self.pool(self.conv(x)))

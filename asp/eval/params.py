@@ -104,6 +104,7 @@ def sensitivity(synth: str, settings: RenderSettings, presets: int = 16, step: f
         presets: random presets probed (each costs n_params + 1 renders).
         notes: each preset is played at one of these (seeded draw; default: the settings' notes).
     """
+    from asp.data.generate import WORKER_ENV
     from asp.render.pool import run_pool
     from asp.synths.sampling import sample_presets
 
@@ -116,8 +117,7 @@ def sensitivity(synth: str, settings: RenderSettings, presets: int = 16, step: f
     errors: list[str] = []
     index = {id(t): k for k, t in enumerate(tasks)}
     run_pool(tasks, probe_preset, workers, on_result=lambda t, r: results.__setitem__(index[id(t)], r),
-             on_error=lambda t, e: errors.append(e), on_crash=lambda c: None,
-             env={k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
+             on_error=lambda t, e: errors.append(e), on_crash=lambda c: None, env=WORKER_ENV)
     if errors or len(results) != len(tasks):
         raise RuntimeError(f"{synth}: the sensitivity probe failed: {'; '.join(errors) or 'a worker crashed'}")
     d = np.stack([results[k] for k in range(len(tasks))])  # (presets, n_params)

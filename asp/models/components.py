@@ -40,6 +40,16 @@ class PaperEncoder(nn.Module):
         return self.dense(self.conv(mel))
 
 
+def conv_blocks(channels: Sequence[int], c_in: int = 1) -> nn.Sequential:
+    """Per channel count: a strided 3x3 conv (halving both axes) and a 3x3 conv, each with batch norm and GELU."""
+    layers: list[nn.Module] = []
+    for c in channels:
+        layers += [nn.Conv2d(c_in, c, 3, stride=2, padding=1), nn.BatchNorm2d(c), nn.GELU(),
+                   nn.Conv2d(c, c, 3, padding=1), nn.BatchNorm2d(c), nn.GELU()]
+        c_in = c
+    return nn.Sequential(*layers)
+
+
 class ConvEncoder(nn.Module):
     """asp's default encoder: strided conv blocks with batch norm, then mean and max pooling over time and a dense
     layer. Its size does not depend on the clip length.
@@ -52,13 +62,8 @@ class ConvEncoder(nn.Module):
     def __init__(self, n_mels: int = 128, n_frames: int = 431, channels: Sequence[int] = (16, 32, 64, 128),
                  hidden: int = 512) -> None:
         super().__init__()
-        layers: list[nn.Module] = []
-        c_in = 1
-        for c in channels:
-            layers += [nn.Conv2d(c_in, c, 3, stride=2, padding=1), nn.BatchNorm2d(c), nn.GELU(),
-                       nn.Conv2d(c, c, 3, padding=1), nn.BatchNorm2d(c), nn.GELU()]
-            c_in = c
-        self.conv = nn.Sequential(*layers)
+        self.conv = conv_blocks(channels)
+        c_in = channels[-1]
         freq = n_mels
         for _ in channels:
             freq = (freq + 1) // 2
