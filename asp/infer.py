@@ -26,17 +26,19 @@ import json
 import math
 import time
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from asp import atomic
-from asp.features.audio_io import AudioError, LoadedAudio, load_audio
+from asp.features.audio_io import AudioError, LoadedAudio, load_audio, write_wav
+from asp.features.effect import spectra
 from asp.features.pitch import Pitch, estimate_pitch, note_in, own_note
-from asp.metrics import audio_metrics, spectra
+from asp.metrics import audio_metrics
 from asp.render import get_renderer
 from asp.synths import registry
 from asp.synths.native import write_native
@@ -47,11 +49,40 @@ if TYPE_CHECKING:
 
 RESULT = "result.json"
 METRICS = ("lsd", "paper_lsd", "mse", "mae", "mel_lsd", "mfccd", "pcc", "mssmae")
-REFINE_COLUMNS = ("oneshot_lsd", "oneshot_mssmae", "objective", "oneshot_objective", "oneshot_note", "start",
-                  "renders", "search_seconds", "oneshot_audio")
-COLUMNS = ("file", "synth", "status", "error", "best", "best_synth", "note", "pitch_hz", *METRICS, *REFINE_COLUMNS,
-           "preset", "native", "audio", "effects", "effects_steps", "mssmae_effects", "effects_audio", "source_rate",
-           "channels", "seconds", "input_notes")
+REFINE_COLUMNS = (
+    "oneshot_lsd",
+    "oneshot_mssmae",
+    "objective",
+    "oneshot_objective",
+    "oneshot_note",
+    "start",
+    "renders",
+    "search_seconds",
+    "oneshot_audio",
+)
+COLUMNS = (
+    "file",
+    "synth",
+    "status",
+    "error",
+    "best",
+    "best_synth",
+    "note",
+    "pitch_hz",
+    *METRICS,
+    *REFINE_COLUMNS,
+    "preset",
+    "native",
+    "audio",
+    "effects",
+    "effects_steps",
+    "mssmae_effects",
+    "effects_audio",
+    "source_rate",
+    "channels",
+    "seconds",
+    "input_notes",
+)
 
 
 class InferError(RuntimeError):
@@ -61,21 +92,21 @@ class InferError(RuntimeError):
 @dataclass
 class InferOptions:
     """Args:
-        synths: synths to infer presets for (None: every synth the model knows).
-        batch_size: files per model call.
-        device: torch device of the model.
-        note: render every preset at this MIDI note instead of the pitch rule's.
-        write_audio: write ``input.wav`` and the rendered ``<synth>.wav``.
-        effects: a folder of effect-stage models (``asp effects train``): after the patches, run the effect steps
-            (SerumRNN) from the best synth's rendered patch toward the input sound.
-        effects_patience: bad effect steps tolerated before the effect stage stops.
-        effects_search_classes: the effect loop's class search (``asp.effects.loop``).
-        refine: render-in-the-loop refinement (``asp.search``) of every synth's preset, with these options; None
-            keeps the one-shot prediction.
-        samples: posterior draws of the model added to the search's starting candidates.
-        own_note: the search also plays every start at the sound's own note (``asp.features.pitch.own_note``), not
-            only at the pitch rule's note in C4-B4.
-        workers: processes searching files in parallel (0: in this process).
+    synths: synths to infer presets for (None: every synth the model knows).
+    batch_size: files per model call.
+    device: torch device of the model.
+    note: render every preset at this MIDI note instead of the pitch rule's.
+    write_audio: write ``input.wav`` and the rendered ``<synth>.wav``.
+    effects: a folder of effect-stage models (``asp effects train``): after the patches, run the effect steps
+        (SerumRNN) from the best synth's rendered patch toward the input sound.
+    effects_patience: bad effect steps tolerated before the effect stage stops.
+    effects_search_classes: the effect loop's class search (``asp.effects.loop``).
+    refine: render-in-the-loop refinement (``asp.search``) of every synth's preset, with these options; None
+        keeps the one-shot prediction.
+    samples: posterior draws of the model added to the search's starting candidates.
+    own_note: the search also plays every start at the sound's own note (``asp.features.pitch.own_note``), not
+        only at the pitch rule's note in C4-B4.
+    workers: processes searching files in parallel (0: in this process).
     """
 
     synths: Sequence[str] | None = None
@@ -86,7 +117,7 @@ class InferOptions:
     effects: str | Path | None = None
     effects_patience: int = 1
     effects_search_classes: bool = False
-    refine: "SearchOptions | None" = None
+    refine: SearchOptions | None = None
     samples: int = 0
     own_note: bool = True
     workers: int = 2
@@ -133,9 +164,17 @@ def check_writable(out: Path) -> None:
         raise InferError(f"{out}: cannot write the output folder ({err.strerror or err})") from None
 
 
-def _fingerprint(checkpoint: Path, synths: Sequence[str], note: int | None, effects: Any = None,
-                 patience: int = 1, search_classes: bool = False, refine: Any = None,
-                 samples: int = 0, own: bool = True) -> dict[str, Any]:
+def _fingerprint(
+    checkpoint: Path,
+    synths: Sequence[str],
+    note: int | None,
+    effects: Any = None,
+    patience: int = 1,
+    search_classes: bool = False,
+    refine: Any = None,
+    samples: int = 0,
+    own: bool = True,
+) -> dict[str, Any]:
     h = hashlib.sha256()
     with open(checkpoint, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -168,13 +207,7 @@ def _error_row(rel: str, err: BaseException) -> dict[str, Any]:
 
 def _batches(items: list[Path], n: int) -> Iterator[list[Path]]:
     for i in range(0, len(items), max(1, n)):
-        yield items[i:i + n]
-
-
-def _write_wav(path: Path, audio: np.ndarray, rate: int) -> None:
-    import soundfile as sf
-
-    sf.write(str(path), np.clip(audio, -1.0, 1.0), rate, subtype="PCM_16")
+        yield items[i : i + n]
 
 
 class BatchInference:
@@ -201,21 +234,30 @@ class BatchInference:
         names = list(self.options.synths or self.predictor.synths)
         unknown = [s for s in names if s not in self.predictor.synths]
         if unknown:
-            raise KeyError(f"the model was not trained for {', '.join(unknown)}; it knows: "
-                           f"{', '.join(self.predictor.synths)}")
+            raise KeyError(
+                f"the model was not trained for {', '.join(unknown)}; it knows: {', '.join(self.predictor.synths)}"
+            )
         self.synths = names
         self.render = self.predictor.render_settings
         self.effects = None
         if self.options.effects is not None:
-            from asp.effects.rack import FaustRack
             from asp.effects.systems import Models
+            from asp.render.effects import FaustRack
 
             self.effects = Models(self.options.effects, device=self.options.device)
             self.effects.selector("rnn")  # fail now, not per file, if the models are incomplete
             self.rack = FaustRack(self.render.sample_rate)
-        self.fingerprint = _fingerprint(Path(checkpoint), names, self.options.note, self.effects,
-                                        self.options.effects_patience, self.options.effects_search_classes,
-                                        self.options.refine, self.options.samples, self.options.own_note)
+        self.fingerprint = _fingerprint(
+            Path(checkpoint),
+            names,
+            self.options.note,
+            self.effects,
+            self.options.effects_patience,
+            self.options.effects_search_classes,
+            self.options.refine,
+            self.options.samples,
+            self.options.own_note,
+        )
         self.timings = Timings()
 
     def model_note(self, pitch: Pitch) -> int:
@@ -226,8 +268,15 @@ class BatchInference:
         return note_in(pitch.midi, self.render.notes)
 
     # ------------------------------------------------------------------ one file
-    def _file(self, rel: str, loaded: LoadedAudio, native: dict[str, np.ndarray], folder: Path,
-              pitch: Pitch | None = None, refined: "dict[str, SynthResult] | None" = None) -> list[dict]:
+    def _file(
+        self,
+        rel: str,
+        loaded: LoadedAudio,
+        native: dict[str, np.ndarray],
+        folder: Path,
+        pitch: Pitch | None = None,
+        refined: dict[str, SynthResult] | None = None,
+    ) -> list[dict]:
         """Presets, renders and metrics of one file, written into ``folder`` atomically; its report rows.
         ``refined``: the search's result per synth (its preset, note and renders replace the one-shot ones, which
         are kept as ``<synth>.oneshot.json``/``.wav``)."""
@@ -237,16 +286,23 @@ class BatchInference:
         note = self.model_note(pitch)
         target = spectra(loaded.audio)
         t = self.timings.add("pitch and input features", t)
-        base = {"file": rel, "status": "ok", "error": None, "note": note,
-                "pitch_hz": None if math.isnan(pitch.hz) else round(pitch.hz, 2), "source_rate": loaded.source_rate,
-                "channels": loaded.channels, "seconds": round(loaded.seconds, 3),
-                "input_notes": "; ".join(loaded.notes)}
+        base = {
+            "file": rel,
+            "status": "ok",
+            "error": None,
+            "note": note,
+            "pitch_hz": None if math.isnan(pitch.hz) else round(pitch.hz, 2),
+            "source_rate": loaded.source_rate,
+            "channels": loaded.channels,
+            "seconds": round(loaded.seconds, 3),
+            "input_notes": "; ".join(loaded.notes),
+        }
         stem = Path(rel).stem
         rows: list[dict[str, Any]] = []
         rendered: dict[str, np.ndarray] = {}
         with atomic.atomic_dir(folder) as tmp:
             if self.options.write_audio:
-                _write_wav(tmp / "input.wav", loaded.audio, sr)
+                write_wav(tmp / "input.wav", loaded.audio, sr)
             for synth in self.synths:
                 schema = registry.load_schema(synth)
                 res = (refined or {}).get(synth)
@@ -254,23 +310,30 @@ class BatchInference:
                 at = note if res is None else res.note
                 write_json_preset(tmp / f"{synth}.json", schema, v, stem, note=at)
                 files = write_native(tmp / synth, registry.get(synth).native, schema, v, stem)
-                row = {**base, "synth": synth, "note": at, "preset": self._rel(folder / f"{synth}.json"),
-                       "native": ";".join(self._rel(folder / p.name) for p in files) or None}
+                row = {
+                    **base,
+                    "synth": synth,
+                    "note": at,
+                    "preset": self._rel(folder / f"{synth}.json"),
+                    "native": ";".join(self._rel(folder / p.name) for p in files) or None,
+                }
                 if res is not None:
-                    write_json_preset(tmp / f"{synth}.oneshot.json", schema, res.oneshot_vector, stem,
-                                      note=res.oneshot_note)
+                    write_json_preset(
+                        tmp / f"{synth}.oneshot.json", schema, res.oneshot_vector, stem, note=res.oneshot_note
+                    )
                     row.update(self._refine_columns(tmp, folder, synth, res, target))
                 t = self.timings.add("presets", t)
                 try:
                     if res is not None and res.audio is None:
                         raise RuntimeError("the refined preset did not render at full quality")
                     audio = res.audio if res is not None else get_renderer(synth, self.render).render(v, at)
+                    assert audio is not None
                 except Exception as err:  # no plugin here, or the plugin failed on this preset
                     rows.append({**row, "status": "not rendered", "error": f"{synth}: {err}"})
                     continue
                 t = self.timings.add("rendering", t)
                 if self.options.write_audio:
-                    _write_wav(tmp / f"{synth}.wav", audio, sr)
+                    write_wav(tmp / f"{synth}.wav", audio, sr)
                     row["audio"] = self._rel(folder / f"{synth}.wav")
                 row.update(audio_metrics(spectra(audio), target))
                 t = self.timings.add("metrics", t)
@@ -291,21 +354,33 @@ class BatchInference:
         self.timings.add("writing", t)
         return rows
 
-    def _refine_columns(self, tmp: Path, folder: Path, synth: str, res: "SynthResult", target: Any) -> dict:
+    def _refine_columns(self, tmp: Path, folder: Path, synth: str, res: SynthResult, target: Any) -> dict:
         """The report's refinement columns of one synth (and its one-shot render as ``<synth>.oneshot.wav``)."""
-        out: dict[str, Any] = {"objective": res.score, "oneshot_objective": res.oneshot_score,
-                               "oneshot_note": res.oneshot_note, "start": res.label, "renders": res.renders,
-                               "search_seconds": round(res.seconds, 3)}
+        out: dict[str, Any] = {
+            "objective": res.score,
+            "oneshot_objective": res.oneshot_score,
+            "oneshot_note": res.oneshot_note,
+            "start": res.label,
+            "renders": res.renders,
+            "search_seconds": round(res.seconds, 3),
+        }
         if res.oneshot_audio is not None:
             one = audio_metrics(spectra(res.oneshot_audio), target)
             out.update(oneshot_lsd=one["lsd"], oneshot_mssmae=one["mssmae"])
             if self.options.write_audio:
-                _write_wav(tmp / f"{synth}.oneshot.wav", res.oneshot_audio, self.render.sample_rate)
+                write_wav(tmp / f"{synth}.oneshot.wav", res.oneshot_audio, self.render.sample_rate)
                 out["oneshot_audio"] = self._rel(folder / f"{synth}.oneshot.wav")
         return out
 
-    def _search_task(self, key: int, loaded: LoadedAudio, pitch: Pitch, native: dict[str, np.ndarray],
-                     draws: dict[str, np.ndarray], priors: dict[str, list[np.ndarray]]) -> dict[str, Any]:
+    def _search_task(
+        self,
+        key: int,
+        loaded: LoadedAudio,
+        pitch: Pitch,
+        native: dict[str, np.ndarray],
+        draws: dict[str, np.ndarray],
+        priors: dict[str, list[np.ndarray]],
+    ) -> dict[str, Any]:
         """One file's search job (``asp.search.refine.refine_job``): per synth the one-shot preset at the pitch
         rule's note first, then at the sound's own note, then the model's posterior draws at both."""
         from asp.search import Candidate
@@ -320,27 +395,41 @@ class BatchInference:
             c = [Candidate(native[s], n, "oneshot" if n == model_note else "oneshot at its own note") for n in notes]
             c += [Candidate(v, n, f"draw {j + 1}") for j, v in enumerate(draws.get(s, ())) for n in notes]
             starts[s] = c
-        return {"key": key, "target": loaded.audio, "starts": starts, "options": self.options.refine,
-                "settings": self.render, "priors": priors}
+        return {
+            "key": key,
+            "target": loaded.audio,
+            "starts": starts,
+            "options": self.options.refine,
+            "settings": self.render,
+            "priors": priors,
+        }
 
     def _effect_steps(self, tmp: Path, folder: Path, synth: str, dry: np.ndarray, target: np.ndarray) -> dict:
         """The effect stage from the synth's rendered patch toward the input: ``effects.json`` (every step) and
         ``<synth>+effects.wav``; the report's effect columns."""
-        from asp.effects import specs
         from asp.effects.loop import EffectLoop
         from asp.effects.systems import build
-        from asp.metrics import EffectFeatures
+        from asp.features.effect import EffectFeatures
+        from asp.synths import effect_specs as specs
 
+        assert self.effects is not None
         policy, params = build("serumrnn", self.effects)
-        res = EffectLoop(self.rack, policy, params, patience=self.options.effects_patience,
-                         features=EffectFeatures(sample_rate=self.render.sample_rate),
-                         search_classes=self.options.effects_search_classes).run(dry, target)
-        (tmp / "effects.json").write_text(json.dumps({"synth": synth, "system": "SerumRNN", **res.as_json()},
-                                                     indent=1))
-        out = {"effects": "; ".join(specs.get(e).describe(v) for e, v in res.chain.items()) or "none",
-               "effects_steps": sum(s.kept for s in res.steps), "mssmae_effects": res.final["mssmae"]}
+        res = EffectLoop(
+            self.rack,
+            policy,
+            params,
+            patience=self.options.effects_patience,
+            features=EffectFeatures(sample_rate=self.render.sample_rate),
+            search_classes=self.options.effects_search_classes,
+        ).run(dry, target)
+        (tmp / "effects.json").write_text(json.dumps({"synth": synth, "system": "SerumRNN", **res.as_json()}, indent=1))
+        out = {
+            "effects": "; ".join(specs.get(e).describe(v) for e, v in res.chain.items()) or "none",
+            "effects_steps": sum(s.kept for s in res.steps),
+            "mssmae_effects": res.final["mssmae"],
+        }
         if self.options.write_audio:
-            _write_wav(tmp / f"{synth}+effects.wav", res.audio, self.render.sample_rate)
+            write_wav(tmp / f"{synth}+effects.wav", res.audio, self.render.sample_rate)
             out["effects_audio"] = self._rel(folder / f"{synth}+effects.wav")
         return out
 
@@ -370,8 +459,13 @@ class BatchInference:
             else:
                 rows.extend(done)
         n_rendered = len(files) - len(todo)
-        bar = tqdm(total=len(files), initial=n_rendered, desc=f"infer ({n_rendered} already done)", unit="file",
-                   disable=not progress)
+        bar = tqdm(
+            total=len(files),
+            initial=n_rendered,
+            desc=f"infer ({n_rendered} already done)",
+            unit="file",
+            disable=not progress,
+        )
         for chunk in _batches(todo, self.options.batch_size):
             t = time.perf_counter()
             loaded: dict[Path, LoadedAudio] = {}
@@ -406,13 +500,14 @@ class BatchInference:
             write_listening_report(self.out, table)
         return table
 
-    def _refine_chunk(self, root: Path, loaded: dict[Path, LoadedAudio], mels: np.ndarray,
-                      rows: list[dict[str, Any]], bar: Any) -> None:
+    def _refine_chunk(
+        self, root: Path, loaded: dict[Path, LoadedAudio], mels: np.ndarray, rows: list[dict[str, Any]], bar: Any
+    ) -> None:
         """The model's candidates for a chunk of files, then a search job per file on ``options.workers``
-        processes (``asp.render.pool``); each file is written as its search ends."""
+        processes (``asp.jobs``); each file is written as its search ends."""
         import torch
 
-        from asp.render.pool import run_pool
+        from asp.jobs import run_pool
         from asp.search.refine import refine_job
 
         t = time.perf_counter()
@@ -428,8 +523,14 @@ class BatchInference:
         for i, (f, la) in enumerate(loaded.items()):
             pitch = estimate_pitch(la.audio, self.render.sample_rate)
             native = {s: preds[s][i] for s in self.synths}
-            task = self._search_task(i, la, pitch, native, {s: d[:, i] for s, d in draws.items()},
-                                     {s: [p[i] for p in probs[s]] for s in self.synths})
+            task = self._search_task(
+                i,
+                la,
+                pitch,
+                native,
+                {s: d[:, i] for s, d in draws.items()},
+                {s: [p[i] for p in probs[s]] for s in self.synths},
+            )
             jobs.append((str(f.relative_to(root)), la, native, pitch, task))
         self.timings.add("pitch and input features", t)
 
@@ -450,20 +551,27 @@ class BatchInference:
             failed(crash.task, f"the search's worker died ({crash.how})")
 
         t = time.perf_counter()
-        run_pool([j[4] for j in jobs], refine_job, self.options.workers, on_result=done, on_error=failed,
-                 on_crash=crashed)
+        run_pool(
+            [j[4] for j in jobs], refine_job, self.options.workers, on_result=done, on_error=failed, on_crash=crashed
+        )
         self.timings.add("search and writing (wall)", t)
 
     def write_report(self, rows: list[dict[str, Any]]) -> pd.DataFrame:
         table = pd.DataFrame(rows).reindex(columns=list(COLUMNS)).sort_values(["file", "synth"], na_position="first")
         table = table.reset_index(drop=True)
         atomic.atomic_write_bytes(self.out / "report.csv", table.to_csv(index=False).encode())
-        atomic.atomic_write_bytes(self.out / "report.parquet", table.astype({"best": "boolean"}).to_parquet(
-            index=False))
+        atomic.atomic_write_bytes(
+            self.out / "report.parquet", table.astype({"best": "boolean"}).to_parquet(index=False)
+        )
         return table
 
 
-def infer(audio_dir: str | Path, checkpoint: str | Path, out: str | Path, options: InferOptions | None = None,
-          progress: bool = True) -> pd.DataFrame:
+def infer(
+    audio_dir: str | Path,
+    checkpoint: str | Path,
+    out: str | Path,
+    options: InferOptions | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
     """``asp infer``: see :class:`BatchInference`."""
     return BatchInference(checkpoint, out, options).run(audio_dir, progress=progress)

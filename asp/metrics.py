@@ -22,12 +22,13 @@ This module sits with ``asp.features`` in the layering (numpy and librosa only),
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from asp.features.mel import MelSettings, filterbank
+from asp.features.effect import EffectFeatures, Spectra, effect_mfcc, magnitudes, spectra
 from asp.features.spectral import stft_power
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def lsd(a: np.ndarray, b: np.ndarray, n_fft: int = 2048, hop_length: int = 512, 
 def lsd_from_power(pa: np.ndarray, pb: np.ndarray, eps: float = EPS_POWER) -> float:
     """:func:`lsd` from two (..., bins, frames) power spectrograms."""
     d = 10.0 * (np.log10(pa + eps) - np.log10(pb + eps))
-    return float(np.mean(np.sqrt(np.mean(d ** 2, axis=-2))))
+    return float(np.mean(np.sqrt(np.mean(d**2, axis=-2))))
 
 
 def paper_lsd(a: np.ndarray, b: np.ndarray, n_fft: int = 2048, hop_length: int = 512) -> float:
@@ -89,15 +90,16 @@ class MatchFeatures:
     """What :func:`match_distance` reads from one clip (:func:`match_features`): dB power spectrograms per
     resolution and the frame loudness in dB."""
 
-    db: tuple[np.ndarray, ...]        # per resolution (bins, frames), 10 log10(power + eps)
-    loudness: np.ndarray              # (frames,) of the middle resolution: 10 log10(mean power over bins + eps)
+    db: tuple[np.ndarray, ...]  # per resolution (bins, frames), 10 log10(power + eps)
+    loudness: np.ndarray  # (frames,) of the middle resolution: 10 log10(mean power over bins + eps)
 
 
-MATCH_WINDOWS = (0.0058, 0.0232, 0.0929)   # seconds: 256, 1024 and 4096 points at 44.1 kHz
+MATCH_WINDOWS = (0.0058, 0.0232, 0.0929)  # seconds: 256, 1024 and 4096 points at 44.1 kHz
 
 
-def match_features(audio: np.ndarray, sample_rate: int, windows: Sequence[float] = MATCH_WINDOWS,
-                   eps: float = EPS_POWER) -> MatchFeatures:
+def match_features(
+    audio: np.ndarray, sample_rate: int, windows: Sequence[float] = MATCH_WINDOWS, eps: float = EPS_POWER
+) -> MatchFeatures:
     """:class:`MatchFeatures` of a mono clip; hops are a quarter window."""
     dbs = []
     for w in windows:
@@ -122,34 +124,6 @@ def match_distance(a: MatchFeatures, b: MatchFeatures, loudness_weight: float = 
 
 
 # ---------------------------------------------------------------------- SerumRNN's audio metrics
-@dataclass(frozen=True)
-class EffectFeatures:
-    """SerumRNN's feature settings: a 128-bin mel (20 Hz-16 kHz, n_fft 2048, hop 512) in dB re 1, clipped 80 dB below
-    the clip's peak and divided by 80; 30 MFCCs from that mel; spectral scales 64-2048 with 75 % overlap."""
-
-    sample_rate: int = 44100
-    n_fft: int = 2048
-    hop_length: int = 512
-    n_mels: int = 128
-    fmin: float = 20.0
-    fmax: float = 16000.0
-    top_db: float = 80.0
-    n_mfcc: int = 30
-    scales: tuple[int, ...] = (64, 128, 256, 512, 1024, 2048)
-    log_weight: float = 0.1
-
-
-def effect_mel(audio: np.ndarray | None, f: EffectFeatures = EffectFeatures(),
-               power: np.ndarray | None = None) -> np.ndarray:
-    """(n_samples,) -> (n_mels, n_frames) normalised dB mel: ``power_to_db(mel, ref=1, top_db) / top_db``.
-
-    ``power``: the clip's ``stft_power`` with ``f.n_fft``/``f.hop_length``, if already computed.
-    """
-    import librosa
-
-    p = stft_power(audio, f.n_fft, f.hop_length) if power is None else power
-    fb = filterbank(MelSettings(f.sample_rate, f.n_fft, f.hop_length, f.n_mels, f.fmin, f.fmax))
-    return (librosa.power_to_db(np.asarray(fb @ p), ref=1.0, top_db=f.top_db) / f.top_db).astype(np.float32)
 
 
 def mel_mse(ma: np.ndarray, mb: np.ndarray) -> float:
@@ -165,14 +139,7 @@ def mel_mae(ma: np.ndarray, mb: np.ndarray) -> float:
 def mel_lsd(ma: np.ndarray, mb: np.ndarray, top_db: float = 80.0) -> float:
     """LSD in dB on the mel: per frame the RMS over mel bins of the dB difference, averaged over frames."""
     d = (ma - mb) * top_db
-    return float(np.mean(np.sqrt(np.mean(d ** 2, axis=0))))
-
-
-def effect_mfcc(mel: np.ndarray, f: EffectFeatures = EffectFeatures()) -> np.ndarray:
-    """(n_mfcc, n_frames) MFCCs of a normalised dB mel (``effect_mel``), as SerumRNN computes them."""
-    import librosa
-
-    return librosa.feature.mfcc(S=np.asarray(mel) * f.top_db, sr=f.sample_rate, n_mfcc=f.n_mfcc).astype(np.float32)
+    return float(np.mean(np.sqrt(np.mean(d**2, axis=0))))
 
 
 def mfcc_distance(ma: np.ndarray, mb: np.ndarray, f: EffectFeatures = EffectFeatures()) -> float:
@@ -199,16 +166,9 @@ def mssmae(a: np.ndarray, b: np.ndarray, f: EffectFeatures = EffectFeatures()) -
     return mssmae_from_magnitudes(magnitudes(a, f), magnitudes(b, f), f)
 
 
-def magnitudes(audio: np.ndarray, f: EffectFeatures = EffectFeatures(),
-               power: np.ndarray | None = None) -> dict[int, np.ndarray]:
-    """Magnitude spectrograms per scale of :func:`mssmae` (``power``: the clip's n_fft/hop power, reused at the
-    scale where they coincide)."""
-    return {n: np.sqrt(power if power is not None and (n, n // 4) == (f.n_fft, f.hop_length)
-                       else stft_power(audio, n, n // 4)) for n in f.scales}
-
-
-def mssmae_from_magnitudes(ma: dict[int, np.ndarray], mb: dict[int, np.ndarray],
-                           f: EffectFeatures = EffectFeatures()) -> float:
+def mssmae_from_magnitudes(
+    ma: dict[int, np.ndarray], mb: dict[int, np.ndarray], f: EffectFeatures = EffectFeatures()
+) -> float:
     """:func:`mssmae` from two clips' :func:`magnitudes`."""
     total = 0.0
     for n in f.scales:
@@ -217,34 +177,26 @@ def mssmae_from_magnitudes(ma: dict[int, np.ndarray], mb: dict[int, np.ndarray],
     return total / len(f.scales)
 
 
-@dataclass
-class Spectra:
-    """Everything the audio metrics read from one clip, computed once (``spectra``), compared many times."""
-
-    power: np.ndarray                 # (1 + n_fft/2, frames) STFT power, n_fft 2048, hop 512
-    mel: np.ndarray                   # effect_mel
-    mags: dict[int, np.ndarray]       # magnitudes per mssmae scale
-    mfcc: np.ndarray                  # effect_mfcc of the mel
-
-
-def spectra(audio: np.ndarray, f: EffectFeatures = EffectFeatures()) -> Spectra:
-    power = stft_power(audio, f.n_fft, f.hop_length)
-    mel = effect_mel(None, f, power=power)
-    return Spectra(power, mel, magnitudes(audio, f, power=power), effect_mfcc(mel, f))
-
-
-def effect_metrics(a: np.ndarray | Spectra, b: np.ndarray | Spectra,
-                   f: EffectFeatures = EffectFeatures()) -> dict[str, float]:
+def effect_metrics(
+    a: np.ndarray | Spectra, b: np.ndarray | Spectra, f: EffectFeatures = EffectFeatures()
+) -> dict[str, float]:
     """The six SerumRNN metrics of clip ``a`` against clip ``b`` (audio, or their :func:`spectra`)."""
     sa = a if isinstance(a, Spectra) else spectra(a, f)
     sb = b if isinstance(b, Spectra) else spectra(b, f)
     ma, mb = sa.mel, sb.mel
-    return {"mse": mel_mse(ma, mb), "mae": mel_mae(ma, mb), "lsd": mel_lsd(ma, mb, f.top_db),
-            "mfccd": mfcc_distance_from_mfccs(sa.mfcc, sb.mfcc), "pcc": pcc(ma, mb), "mssmae": mssmae_from_magnitudes(sa.mags, sb.mags, f)}
+    return {
+        "mse": mel_mse(ma, mb),
+        "mae": mel_mae(ma, mb),
+        "lsd": mel_lsd(ma, mb, f.top_db),
+        "mfccd": mfcc_distance_from_mfccs(sa.mfcc, sb.mfcc),
+        "pcc": pcc(ma, mb),
+        "mssmae": mssmae_from_magnitudes(sa.mags, sb.mags, f),
+    }
 
 
-def audio_metrics(a: np.ndarray | Spectra, b: np.ndarray | Spectra,
-                  f: EffectFeatures = EffectFeatures()) -> dict[str, float]:
+def audio_metrics(
+    a: np.ndarray | Spectra, b: np.ndarray | Spectra, f: EffectFeatures = EffectFeatures()
+) -> dict[str, float]:
     """Every audio metric of ``a`` against ``b``: ``lsd`` and ``paper_lsd`` (STFT 2048/512) and the six SerumRNN
     metrics, the mel LSD named ``mel_lsd``."""
     sa = a if isinstance(a, Spectra) else spectra(a, f)
@@ -293,15 +245,18 @@ def categorical_accuracy(pred: Any, target: Any, groups: Sequence[tuple[int, int
     """
     if not groups:
         return _rows_full(pred, float("nan"))
-    hits = sum((pred[..., s:s + n].argmax(-1) == target[..., s:s + n].argmax(-1)) * 1.0 for s, n in groups)
+    hits = sum((pred[..., s : s + n].argmax(-1) == target[..., s : s + n].argmax(-1)) * 1.0 for s, n in groups)
     return hits / len(groups)
 
 
-def preset_metrics(schema: "SynthSchema", pred: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
+def preset_metrics(schema: SynthSchema, pred: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
     """Parameter metrics of native vectors (N, n_params) or (n_params,) against the targets, per row:
     ``param_mse`` (mean over continuous), ``paper_param_mse`` (sum over continuous) and ``cat_acc``."""
     p, t = schema.encode(np.atleast_2d(pred)), schema.encode(np.atleast_2d(target))
     cont = np.flatnonzero(schema.onehot_kinds == 0)
     groups = [(start, n) for _, start, n in schema.categorical_groups]
-    return {"param_mse": continuous_mse(p, t, cont), "paper_param_mse": continuous_mse(p, t, cont, "sum"),
-            "cat_acc": categorical_accuracy(p, t, groups)}
+    return {
+        "param_mse": continuous_mse(p, t, cont),
+        "paper_param_mse": continuous_mse(p, t, cont, "sum"),
+        "cat_acc": categorical_accuracy(p, t, groups),
+    }

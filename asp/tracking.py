@@ -7,8 +7,9 @@ it later), ``mode="online"`` to stream, ``"disabled"`` to build the logger witho
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 LOGGERS = ("csv", "wandb")
 WANDB_MODES = ("offline", "online", "disabled")
@@ -22,9 +23,17 @@ def check(kind: str, mode: str = "offline") -> None:
         raise ValueError(f"unknown wandb mode {mode!r}; valid: {', '.join(WANDB_MODES)}")
 
 
-def make_loggers(save_dir: str | Path, kind: str = "csv", *, csv_name: str = "", run_name: str | None = None,
-                 project: str = "asp", mode: str = "offline", group: str | None = None,
-                 config: Mapping[str, Any] | None = None) -> list[Any]:
+def make_loggers(
+    save_dir: str | Path,
+    kind: str = "csv",
+    *,
+    csv_name: str = "",
+    run_name: str | None = None,
+    project: str = "asp",
+    mode: str = "offline",
+    group: str | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> list[Any]:
     """Lightning loggers of one run: a ``CSVLogger`` writing ``save_dir/csv_name/metrics.csv``, and for ``wandb`` a
     ``WandbLogger`` (files under ``save_dir/wandb``) named ``run_name`` in ``project`` and ``group``, with ``config``.
 
@@ -38,8 +47,17 @@ def make_loggers(save_dir: str | Path, kind: str = "csv", *, csv_name: str = "",
     if kind == "wandb":
         from lightning.pytorch.loggers import WandbLogger
 
-        loggers.append(WandbLogger(project=project, save_dir=str(save_dir), name=run_name, group=group,
-                                   offline=mode == "offline", mode=mode, config=dict(config or {})))
+        loggers.append(
+            WandbLogger(
+                project=project,
+                save_dir=str(save_dir),
+                name=run_name,
+                group=group,
+                offline=mode == "offline",
+                mode=mode,
+                config=dict(config or {}),
+            )
+        )
     return loggers
 
 

@@ -20,10 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import asp.render  # noqa: F401  (DawDreamer first)
 import dawdreamer as daw
 import numpy as np
 
+import asp.render  # noqa: F401  (DawDreamer first)
 from asp.data.generate import GenerateConfig, generate, plan_presets
 from asp.data.layout import read_card
 from asp.features.hpss import harmonic_share, timbre_group
@@ -57,6 +57,7 @@ def naive_rate(synth: str, vectors: np.ndarray, settings: RenderSettings) -> flo
         def set_params(v: np.ndarray) -> None:
             for p, x in zip(schema.params, v):
                 proc.set_parameter(p.index, float(x))
+
     engine.load_graph([(proc, [])])
     t0 = time.perf_counter()
     n = 0
@@ -80,8 +81,16 @@ def asp_rate(synth: str, vectors: np.ndarray, settings: RenderSettings) -> tuple
 
 def dataset_rate(synth: str, presets: int, workers: int, hpss: str, root: Path) -> dict:
     out = root / f"{synth}-w{workers}-{hpss}"
-    cfg = GenerateConfig(out=out, synths=(synth,), presets_per_synth=presets, seed=0, workers=workers,
-                         shard_size=4, hpss=hpss, self_distance_presets=0)
+    cfg = GenerateConfig(
+        out=out,
+        synths=(synth,),
+        presets_per_synth=presets,
+        seed=0,
+        workers=workers,
+        shard_size=4,
+        hpss=hpss,
+        self_distance_presets=0,
+    )
     t0 = time.perf_counter()
     generate(cfg, progress=False, log=lambda m: None)
     wall = time.perf_counter() - t0
@@ -139,15 +148,20 @@ def main() -> None:
     args = ap.parse_args()
     settings = RenderSettings()
     results = {}
-    print(f"machine: {platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores, "
-          f"python {platform.python_version()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {__import__('os').cpu_count()} cores, "
+        f"python {platform.python_version()}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for synth in args.synths.split(","):
             if not registry.render_status(synth)[0]:
                 print(f"{synth}: cannot render here, skipped")
                 continue
-            probe_rate, _ = asp_rate(synth, plan_presets(GenerateConfig(out=Path(tmp), synths=(synth,),
-                                                                        presets_per_synth=1), synth)[1], settings)
+            probe_rate, _ = asp_rate(
+                synth,
+                plan_presets(GenerateConfig(out=Path(tmp), synths=(synth,), presets_per_synth=1), synth)[1],
+                settings,
+            )
             presets = max(8, int(args.seconds * probe_rate / len(NOTES)))
             _, vectors = plan_presets(GenerateConfig(out=Path(tmp), synths=(synth,), presets_per_synth=presets), synth)
             naive = naive_rate(synth, vectors, settings)
@@ -156,42 +170,60 @@ def main() -> None:
             w1 = dataset_rate(synth, presets, 1, args.hpss, Path(tmp))
             w2 = dataset_rate(synth, presets, 2, args.hpss, Path(tmp))
             res = {
-                "presets": presets, "clips": presets * len(NOTES), "raw_naive_clips_s": naive, "raw_asp_clips_s": ours,
-                "w1": w1, "w2": w2,
+                "presets": presets,
+                "clips": presets * len(NOTES),
+                "raw_naive_clips_s": naive,
+                "raw_asp_clips_s": ours,
+                "w1": w1,
+                "w2": w2,
                 "overhead_w1_vs_raw_asp": ours / w1["steady"] - 1,
                 "overhead_w1_vs_raw_naive": naive / w1["steady"] - 1,
                 "overhead_w1_end_to_end_vs_raw_asp": ours / w1["end_to_end"] - 1,
                 "speedup_w2_over_w1": w2["steady"] / w1["steady"],
                 "speedup_w2_over_raw_asp": w2["steady"] / ours,
                 "speedup_w2_end_to_end_over_w1": w2["end_to_end"] / w1["end_to_end"],
-                "render_s_per_clip": 1 / ours, "hpss": hp,
+                "render_s_per_clip": 1 / ours,
+                "hpss": hp,
                 "hpss_exact_per_clip_over_render": hp["exact"] / len(NOTES) * ours,
                 "hpss_fast_per_clip_over_render": hp["fast"] / len(NOTES) * ours,
             }
             results[synth] = res
             print(f"\n{synth}: {presets} presets x {len(NOTES)} notes")
-            print(f"  raw DawDreamer loop      {naive:7.2f} clips/s   asp renderer {ours:7.2f} clips/s "
-                  f"({1000 / ours:.1f} ms/clip)")
-            print(f"  dataset, 1 worker        {w1['steady']:7.2f} clips/s steady ({w1['end_to_end']:.2f} end to end)"
-                  f"  overhead vs asp renderer {100 * res['overhead_w1_vs_raw_asp']:+.1f} % "
-                  f"(vs bare loop {100 * res['overhead_w1_vs_raw_naive']:+.1f} %)")
-            print("  inside the 1-worker run, ms per clip (features include the worker's one-time librosa warm-up): "
-                  + ", ".join(f"{k} {v:.1f}" for k, v in w1["worker_ms_per_clip"].items()))
-            print(f"  dataset, 2 workers       {w2['steady']:7.2f} clips/s steady ({w2['end_to_end']:.2f} end to end)"
-                  f"  x{res['speedup_w2_over_w1']:.2f} over 1 worker (x{res['speedup_w2_over_raw_asp']:.2f} over "
-                  f"the raw renderer)")
-            print(f"  HPSS per preset: exact {1000 * hp['exact']:.0f} ms, fast {1000 * hp['fast']:.0f} ms; per clip "
-                  f"{100 * res['hpss_exact_per_clip_over_render']:.0f} % / {100 * res['hpss_fast_per_clip_over_render']:.0f} %"
-                  f" of a render; fast groups agree with exact on {100 * hp['group_agreement']:.1f} % of "
-                  f"{hp['n']} presets")
+            print(
+                f"  raw DawDreamer loop      {naive:7.2f} clips/s   asp renderer {ours:7.2f} clips/s "
+                f"({1000 / ours:.1f} ms/clip)"
+            )
+            print(
+                f"  dataset, 1 worker        {w1['steady']:7.2f} clips/s steady ({w1['end_to_end']:.2f} end to end)"
+                f"  overhead vs asp renderer {100 * res['overhead_w1_vs_raw_asp']:+.1f} % "
+                f"(vs bare loop {100 * res['overhead_w1_vs_raw_naive']:+.1f} %)"
+            )
+            print(
+                "  inside the 1-worker run, ms per clip (features include the worker's one-time librosa warm-up): "
+                + ", ".join(f"{k} {v:.1f}" for k, v in w1["worker_ms_per_clip"].items())
+            )
+            print(
+                f"  dataset, 2 workers       {w2['steady']:7.2f} clips/s steady ({w2['end_to_end']:.2f} end to end)"
+                f"  x{res['speedup_w2_over_w1']:.2f} over 1 worker (x{res['speedup_w2_over_raw_asp']:.2f} over "
+                f"the raw renderer)"
+            )
+            print(
+                f"  HPSS per preset: exact {1000 * hp['exact']:.0f} ms, fast {1000 * hp['fast']:.0f} ms; per clip "
+                f"{100 * res['hpss_exact_per_clip_over_render']:.0f} % / "
+                f"{100 * res['hpss_fast_per_clip_over_render']:.0f} %"
+                f" of a render; fast groups agree with exact on {100 * hp['group_agreement']:.1f} % of "
+                f"{hp['n']} presets"
+            )
         if results:
             first = next(iter(results))
             _, vectors = plan_presets(GenerateConfig(out=Path(tmp), synths=(first,), presets_per_synth=1), first)
             clips = make_renderer(first, settings).render_notes(vectors[0], NOTES)
             fb = features_breakdown(clips, Path(tmp))
             results["features_ms_per_clip"] = fb
-            print("\nfeature steps, ms per clip (12 notes of one preset; HPSS runs once per preset, at C4): "
-                  + ", ".join(f"{k} {v:.2f}" for k, v in fb.items()))
+            print(
+                "\nfeature steps, ms per clip (12 notes of one preset; HPSS runs once per preset, at C4): "
+                + ", ".join(f"{k} {v:.2f}" for k, v in fb.items())
+            )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
 

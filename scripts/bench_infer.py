@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import asp.render  # noqa: F401  (DawDreamer before librosa)
 import numpy as np
 
+import asp.render  # noqa: F401  (DawDreamer before librosa)
 from asp.data.targets import VARIANTS, write_target
 from asp.infer import BatchInference, InferOptions
 from asp.render import get_renderer
@@ -50,16 +50,22 @@ def main() -> None:
         table = job.run(Path(tmp) / "in", progress=False)
         wall = time.perf_counter() - t0
     ok = table[table.status == "ok"]
-    print(f"machine: {platform.machine()}, {platform.processor() or ''} {__import__('os').cpu_count()} CPUs; "
-          f"checkpoint {args.checkpoint}; synths {', '.join(job.synths)}")
-    print(f"{ok.file.nunique()} files x {len(job.synths)} synths in {wall:.1f} s: "
-          f"{ok.file.nunique() / wall:.2f} files/s, {len(ok) / wall:.2f} presets/s")
+    print(
+        f"machine: {platform.machine()}, {platform.processor() or ''} {__import__('os').cpu_count()} CPUs; "
+        f"checkpoint {args.checkpoint}; synths {', '.join(job.synths)}"
+    )
+    print(
+        f"{ok.file.nunique()} files x {len(job.synths)} synths in {wall:.1f} s: "
+        f"{ok.file.nunique() / wall:.2f} files/s, {len(ok) / wall:.2f} presets/s"
+    )
     total = sum(job.timings.seconds.values())
     print(f"{'stage':28s} {'s/file':>8s} {'share':>7s}")
     for stage, sec in sorted(job.timings.seconds.items(), key=lambda kv: -kv[1]):
         print(f"{stage:28s} {sec / max(1, ok.file.nunique()):8.3f} {sec / total:7.1%}")
-    print(f"{'untimed (bookkeeping)':28s} {(wall - total) / max(1, ok.file.nunique()):8.3f} {(wall - total) / wall:7.1%}"
-          f" of wall")
+    print(
+        f"{'untimed (bookkeeping)':28s} {(wall - total) / max(1, ok.file.nunique()):8.3f} {(wall - total) / wall:7.1%}"
+        f" of wall"
+    )
 
 
 if __name__ == "__main__":

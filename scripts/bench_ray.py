@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 import asp.render  # noqa: F401  (DawDreamer first)
-
 from asp.data.generate import GenerateConfig, generate
 from asp.data.layout import read_card
 from asp.render import RenderSettings
@@ -30,16 +29,29 @@ NOTES = tuple(range(60, 72))
 
 def run(backend: str, workers: int, synths: tuple[str, ...], presets: int, root: Path) -> dict:
     out = root / f"{backend}-w{workers}-{time.monotonic_ns()}"
-    cfg = GenerateConfig(out=out, synths=synths, presets_per_synth=presets, workers=workers, shard_size=4,
-                         render=RenderSettings(notes=NOTES), self_distance_presets=0, backend=backend)
+    cfg = GenerateConfig(
+        out=out,
+        synths=synths,
+        presets_per_synth=presets,
+        workers=workers,
+        shard_size=4,
+        render=RenderSettings(notes=NOTES),
+        self_distance_presets=0,
+        backend=backend,
+    )
     t0 = time.perf_counter()
     generate(cfg, progress=False, log=lambda m: None)
     wall = time.perf_counter() - t0
     card = read_card(out)
     clips = len(synths) * presets * len(NOTES)
-    return {"backend": backend, "workers": workers, "clips": clips,
-            "steady": card["throughput"]["steady_clips_per_second"], "end_to_end": round(clips / wall, 3),
-            "wall_s": round(wall, 2)}
+    return {
+        "backend": backend,
+        "workers": workers,
+        "clips": clips,
+        "steady": card["throughput"]["steady_clips_per_second"],
+        "end_to_end": round(clips / wall, 3),
+        "wall_s": round(wall, 2),
+    }
 
 
 def main() -> None:
@@ -60,8 +72,10 @@ def main() -> None:
                 key = (backend, workers)
                 if key not in best or r["steady"] > best[key]["steady"]:
                     best[key] = r
-    print(f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; synths {synths}, "
-          f"{args.presets} presets each, {len(NOTES)} notes")
+    print(
+        f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; synths {synths}, "
+        f"{args.presets} presets each, {len(NOTES)} notes"
+    )
     print("| backend | workers | steady clips/s | end-to-end clips/s | wall s |")
     print("|---|---|---|---|---|")
     for (backend, workers), r in best.items():
@@ -69,10 +83,14 @@ def main() -> None:
     for what in ("steady", "end_to_end"):
         for w in (1, 2):
             ratio = best[("ray", w)][what] / best[("local", w)][what]
-            print(f"Ray / local pool, {w} worker(s), {what}: x{ratio:.3f}, overhead {100 * (1 - ratio):+.1f} % "
-                  "(target: at most 20 %; negative: Ray was faster)")
-        print(f"Ray scaling 1 -> 2 workers, {what}: x{best[('ray', 2)][what] / best[('ray', 1)][what]:.2f} "
-              f"(local pool: x{best[('local', 2)][what] / best[('local', 1)][what]:.2f})")
+            print(
+                f"Ray / local pool, {w} worker(s), {what}: x{ratio:.3f}, overhead {100 * (1 - ratio):+.1f} % "
+                "(target: at most 20 %; negative: Ray was faster)"
+            )
+        print(
+            f"Ray scaling 1 -> 2 workers, {what}: x{best[('ray', 2)][what] / best[('ray', 1)][what]:.2f} "
+            f"(local pool: x{best[('local', 2)][what] / best[('local', 1)][what]:.2f})"
+        )
 
 
 if __name__ == "__main__":

@@ -25,10 +25,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import asp.render  # noqa: F401  (DawDreamer before librosa)
 import numpy as np
 import pandas as pd
 
+import asp.render  # noqa: F401  (DawDreamer before librosa)
 from asp.data.targets import write_target
 from asp.infer import BatchInference, InferOptions
 from asp.models.inference import Predictor
@@ -39,19 +39,32 @@ from asp.synths import load_sampling, load_schema, sample_presets
 # name -> (search options, posterior draws, also search at the sound's own note)
 SYSTEMS = {
     "random": (SearchOptions(method="random", objective="lsd", search_seconds=None, halving=False), 0, True),
-    "cma": (SearchOptions(method="cma", objective="lsd", sigma=0.2, search_seconds=None, halving=False, finalists=2),
-            0, False),
+    "cma": (
+        SearchOptions(method="cma", objective="lsd", sigma=0.2, search_seconds=None, halving=False, finalists=2),
+        0,
+        False,
+    ),
     "asp": (SearchOptions(), 0, True),
     # the variants measured on the way to the defaults (docs/RESULTS.md), each spelled out
     "cma-own-note": (SearchOptions(method="cma", sigma=0.2, halving=False, search_seconds=None, finalists=2), 0, True),
     "asp-es": (SearchOptions(method="es", sigma=0.15, halving=False, search_seconds=None, finalists=2), 0, True),
     "asp-es-short": (SearchOptions(method="es", sigma=0.15, halving=False, search_seconds=2.5, finalists=3), 0, True),
     "asp-es-halving": (SearchOptions(method="es", sigma=0.15, halving=True, search_seconds=None, finalists=2), 0, True),
-    "asp-es-short-halving": (SearchOptions(method="es", sigma=0.15, halving=True, search_seconds=2.5, finalists=3),
-                             0, True),
-    "asp-es-short15-halving": (SearchOptions(method="es", sigma=0.15, halving=True, search_seconds=1.5,
-                                             finalists=3), 0, True),
-    "catcma-halving-draws": (SearchOptions(method="catcma", sigma=0.15, halving=True, search_seconds=None, finalists=2), 4, True),
+    "asp-es-short-halving": (
+        SearchOptions(method="es", sigma=0.15, halving=True, search_seconds=2.5, finalists=3),
+        0,
+        True,
+    ),
+    "asp-es-short15-halving": (
+        SearchOptions(method="es", sigma=0.15, halving=True, search_seconds=1.5, finalists=3),
+        0,
+        True,
+    ),
+    "catcma-halving-draws": (
+        SearchOptions(method="catcma", sigma=0.15, halving=True, search_seconds=None, finalists=2),
+        4,
+        True,
+    ),
 }
 
 
@@ -92,8 +105,12 @@ def score(table: pd.DataFrame, col: str) -> dict[str, float]:
     ok["true"] = ok.file.str.split("/").str[0]
     best = ok.loc[ok.groupby("file")[col].idxmin()]
     own = ok[ok.synth == ok.true]
-    return {"best_lsd": best[col].mean(), "own_lsd": own[col].mean(),
-            "true_chosen": int((best.synth == best.true).sum()), "files": len(best)}
+    return {
+        "best_lsd": best[col].mean(),
+        "own_lsd": own[col].mean(),
+        "true_chosen": int((best.synth == best.true).sum()),
+        "files": len(best),
+    }
 
 
 def main() -> None:
@@ -126,15 +143,25 @@ def main() -> None:
             base, samples, own = SYSTEMS[system]
             for budget in (int(b) for b in args.budgets.split(",")):
                 out = args.out / fname / f"{system}-{budget}"
-                opts = InferOptions(refine=replace(base, budget=budget), samples=samples, own_note=own,
-                                    workers=args.workers, write_audio=False)
+                opts = InferOptions(
+                    refine=replace(base, budget=budget),
+                    samples=samples,
+                    own_note=own,
+                    workers=args.workers,
+                    write_audio=False,
+                )
                 t = time.perf_counter()
                 table = BatchInference(args.checkpoint, out, opts).run(folder, progress=False)
                 wall = time.perf_counter() - t
                 ok = table[table.status == "ok"]
                 n = ok.file.nunique()
-                common = {"folder": fname, "budget": budget, "renders_per_file": ok.renders.sum() / n,
-                          "wall_s_per_file": wall / n, "search_cpu_s_per_file": ok.search_seconds.sum() / n}
+                common = {
+                    "folder": fname,
+                    "budget": budget,
+                    "renders_per_file": ok.renders.sum() / n,
+                    "wall_s_per_file": wall / n,
+                    "search_cpu_s_per_file": ok.search_seconds.sum() / n,
+                }
                 rows.append({**common, "system": system, **score(table, "lsd")})
                 if system == args.systems.split(",")[0]:
                     rows.append({**common, "system": "oneshot", "renders_per_file": 0, **score(table, "oneshot_lsd")})
@@ -145,7 +172,7 @@ def main() -> None:
     print(f"\nmachine: {platform.machine()}, {platform.processor() or '?'}; python {platform.python_version()}")
     print(df.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
 
-    from asp.eval.report import png_bytes, pyplot
+    from asp.plotting import png_bytes, pyplot
 
     plt = pyplot()
     fig, axes = plt.subplots(len(folders), 2, figsize=(10, 3.6 * len(folders)), squeeze=False)

@@ -89,27 +89,49 @@ def main() -> None:
 
     synths = args.synths.split(",") if args.synths else Dataset(args.dataset).synths
     dm = AspDataModule(args.dataset, synths, batch_size=args.batch_size, num_workers=args.workers, limit=args.limit)
-    module = VAEModule(synths, args.variant, encoder={"name": args.encoder}, n_mels=dm.n_mels, n_frames=dm.n_frames,
-                       mel_floor_db=dm.floor_db, time_pool=args.time_pool)
+    module = VAEModule(
+        synths,
+        args.variant,
+        encoder={"name": args.encoder},
+        n_mels=dm.n_mels,
+        n_frames=dm.n_frames,
+        mel_floor_db=dm.floor_db,
+        time_pool=args.time_pool,
+    )
     timer = Timer()
-    trainer = L.Trainer(accelerator=args.accelerator, devices=1, precision=args.precision, max_steps=args.steps,
-                        limit_val_batches=0, logger=False, enable_checkpointing=False, callbacks=[timer],
-                        enable_progress_bar=False, enable_model_summary=False)
+    trainer = L.Trainer(
+        accelerator=args.accelerator,
+        devices=1,
+        precision=args.precision,
+        max_steps=args.steps,
+        limit_val_batches=0,
+        logger=False,
+        enable_checkpointing=False,
+        callbacks=[timer],
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
     trainer.fit(module, datamodule=dm)
     total = timer.wait + timer.compute
     mel_bytes = sum(p.stat().st_size for p in Path(args.dataset).glob("shards/*/*/mels.npy"))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     device = torch.cuda.get_device_name() if args.accelerator == "gpu" else f"CPU ({torch.get_num_threads()} threads)"
-    print(f"device: {device}; variant {args.variant}, encoder {args.encoder}, time pool {args.time_pool}, "
-          f"batch {args.batch_size}, "
-          f"{args.workers} loader workers, precision {args.precision}")
-    print(f"training: {timer.samples / total:.1f} samples/s over {timer.steps} steps "
-          f"({1000 * total / max(1, timer.steps):.0f} ms/step)")
+    print(
+        f"device: {device}; variant {args.variant}, encoder {args.encoder}, time pool {args.time_pool}, "
+        f"batch {args.batch_size}, "
+        f"{args.workers} loader workers, precision {args.precision}"
+    )
+    print(
+        f"training: {timer.samples / total:.1f} samples/s over {timer.steps} steps "
+        f"({1000 * total / max(1, timer.steps):.0f} ms/step)"
+    )
     print(f"loader wait: {100 * timer.wait / total:.1f} % of step time")
     n_train = len(dm.split("train"))
     print(f"train clips {n_train}; mel arrays of the dataset on disk: {mel_bytes / 2**20:.0f} MiB")
-    print(f"peak private memory (RssAnon, trainer + loader workers): {timer.peak_anon:.0f} MiB; "
-          f"peak RSS of the trainer incl. mapped file pages: {peak / 2**20:.0f} MiB")
+    print(
+        f"peak private memory (RssAnon, trainer + loader workers): {timer.peak_anon:.0f} MiB; "
+        f"peak RSS of the trainer incl. mapped file pages: {peak / 2**20:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

@@ -65,7 +65,7 @@ def main() -> None:
         perm = torch.randperm(len(xtr))
         t0 = time.time()
         for i in range(0, len(xtr), 32):
-            b = perm[i:i + 32]
+            b = perm[i : i + 32]
             loss = F.mse_loss(torch.sigmoid(model(xtr[b])), ytr[b])
             opt.zero_grad()
             loss.backward()
@@ -74,11 +74,16 @@ def main() -> None:
         with torch.no_grad():
             pv = torch.sigmoid(model(xva))
         val = ((pv - yva) ** 2).mean().item()
-        print(f"epoch {epoch}: validation MSE {val:.4f} ({val / base:.0%} of the mean preset's), "
-              f"{time.time() - t0:.1f} s", flush=True)
+        print(
+            f"epoch {epoch}: validation MSE {val:.4f} ({val / base:.0%} of the mean preset's), "
+            f"{time.time() - t0:.1f} s",
+            flush=True,
+        )
     per = ((pv - yva) ** 2).mean(0) / ((yva - ytr.mean(0)) ** 2).mean(0)
-    print("per parameter (share of the mean preset's MSE): " +
-          ", ".join(f"{schema.params[c].name} {float(r):.2f}" for c, r in zip(cont, per)))
+    print(
+        "per parameter (share of the mean preset's MSE): "
+        + ", ".join(f"{schema.params[c].name} {float(r):.2f}" for c, r in zip(cont, per))
+    )
 
 
 if __name__ == "__main__":

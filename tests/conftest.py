@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import asp.render  # noqa: F401  (DawDreamer before librosa/numba)
 import pytest
 
+import asp.render  # noqa: F401  (DawDreamer before librosa/numba)
 from asp.data.generate import GenerateConfig, generate
 from asp.render import RenderSettings
 from asp.synths import registry
@@ -41,14 +41,32 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def tiny_dataset(tmp_path_factory):
     """A tiny real dataset (Faust renders): 2 synths x 10 presets x 2 notes, 1 s clips."""
     out = tmp_path_factory.mktemp("tiny") / "ds"
-    return generate(GenerateConfig(out=out, synths=TINY_SYNTHS, presets_per_synth=10, workers=0, shard_size=5, seed=1,
-                                   render=RenderSettings(note_seconds=0.5, render_seconds=1.0, notes=(60, 62)),
-                                   self_distance_presets=0), progress=False)
+    return generate(
+        GenerateConfig(
+            out=out,
+            synths=TINY_SYNTHS,
+            presets_per_synth=10,
+            workers=0,
+            shard_size=5,
+            seed=1,
+            render=RenderSettings(note_seconds=0.5, render_seconds=1.0, notes=(60, 62)),
+            self_distance_presets=0,
+        ),
+        progress=False,
+    )
 
 
 def overrides(root, run_dir, *extra):
-    return [f"data.root={root}", "data.synths=[subtractive,vapoly]", "trainer=debug", "logger=csv",
-            "data.num_workers=0", "data.batch_size=4", f"run_dir={run_dir}", *extra]
+    return [
+        f"data.root={root}",
+        "data.synths=[subtractive,vapoly]",
+        "trainer=debug",
+        "logger=csv",
+        "data.num_workers=0",
+        "data.batch_size=4",
+        f"run_dir={run_dir}",
+        *extra,
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -75,8 +93,23 @@ def ray_cluster():
     env = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # for the head, the CLI runs and this process
-    subprocess.run([RAY_CLI, "start", "--head", "--num-cpus", "2", "--port", str(port), "--include-dashboard", "false",
-                    "--node-ip-address", "127.0.0.1"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            RAY_CLI,
+            "start",
+            "--head",
+            "--num-cpus",
+            "2",
+            "--port",
+            str(port),
+            "--include-dashboard",
+            "false",
+            "--node-ip-address",
+            "127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
         yield f"127.0.0.1:{port}"
     finally:

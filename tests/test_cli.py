@@ -1,8 +1,10 @@
 import json
+from pathlib import Path
 
 import pytest
 
 from asp.cli import _notes, main
+from asp.paths import config_dir
 
 
 def test_synths_list(capsys):
@@ -27,10 +29,12 @@ def test_unknown_synth_lists_valid_names(capsys):
 
 def test_draft_from_faust(tmp_path, capsys):
     dsp = tmp_path / "tiny.dsp"
-    dsp.write_text('import("stdfaust.lib");\n'
-                   'w = nentry("wave[style:menu{\'saw\':0;\'sq\':1;\'tri\':2}]", 0, 0, 2, 1);\n'
-                   'c = hslider("cutoff[scale:log][unit:Hz]", 1000, 20, 20000, 1);\n'
-                   'b = checkbox("on");\nprocess = 0;\n')
+    dsp.write_text(
+        'import("stdfaust.lib");\n'
+        "w = nentry(\"wave[style:menu{'saw':0;'sq':1;'tri':2}]\", 0, 0, 2, 1);\n"
+        'c = hslider("cutoff[scale:log][unit:Hz]", 1000, 20, 20000, 1);\n'
+        'b = checkbox("on");\nprocess = 0;\n'
+    )
     assert main(["synths", "draft", str(dsp), "--out", str(tmp_path / "tiny.yaml")]) == 0
     from asp.synths.schema_io import load_schema_file
 
@@ -52,8 +56,30 @@ def test_generate_missing_plugin_says_how(capsys, tmp_path, monkeypatch):
 
 def test_generate_and_info(capsys, tmp_path):
     out = tmp_path / "ds"
-    assert main(["dataset", "generate", "--synths", "subtractive", "--presets", "3", "--notes", "60", "--workers", "0",
-                 "--hpss", "fast", "--floor-presets", "1", "--no-progress", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "dataset",
+                "generate",
+                "--synths",
+                "subtractive",
+                "--presets",
+                "3",
+                "--notes",
+                "60",
+                "--workers",
+                "0",
+                "--hpss",
+                "fast",
+                "--floor-presets",
+                "1",
+                "--no-progress",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert "subtractive" in capsys.readouterr().out
     assert main(["dataset", "info", str(out), "--json"]) == 0
     card = json.loads(capsys.readouterr().out)
@@ -67,8 +93,26 @@ def test_notes_parser():
 
 
 def test_quickstart_runs_the_main_job(capsys, tmp_path):
-    assert main(["quickstart", "--out", str(tmp_path / "qs"), "--presets", "10", "--workers", "1", "--epochs", "1",
-                 "--logger", "csv", "--budget", "30"]) == 0
+    assert (
+        main(
+            [
+                "quickstart",
+                "--out",
+                str(tmp_path / "qs"),
+                "--presets",
+                "10",
+                "--workers",
+                "1",
+                "--epochs",
+                "1",
+                "--logger",
+                "csv",
+                "--budget",
+                "30",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     for synth in ("wavetable", "vapoly", "subtractive"):
         assert synth in out
@@ -83,3 +127,26 @@ def test_quickstart_runs_the_main_job(capsys, tmp_path):
     report = pd.read_csv(tmp_path / "qs" / "inferred" / "report.csv")
     assert report.file.nunique() == 12 and (report.status == "ok").all() and len(report) == 36
     assert set(report.file.str.rsplit(".", n=1).str[1]) == {"wav", "flac", "ogg", "mp3", "aiff"}
+
+
+def test_effect_stage_settings_come_from_a_config_file_and_flags_win(tmp_path, monkeypatch, capsys):
+    from asp.cli import effects
+
+    seen = {}
+    monkeypatch.setattr(effects, "cmd_effects_train", lambda args: seen.update(vars(args)) or 0)
+    recipe = tmp_path / "train.yaml"
+    recipe.write_text("epochs: 3\nselector-epochs: 2\nselectors: [rnn, cnn]\nlimit: 100\n")
+    argv = ["effects", "train", "--data", "d", "--out", "o", "--config", str(recipe), "--limit", "7"]
+    assert main(argv) == 0
+    assert (seen["epochs"], seen["selector_epochs"], seen["selectors"], seen["limit"]) == (3, 2, "rnn,cnn", 7)
+    assert seen["batch_size"] == 32 and seen["data"] == Path("d")  # not in the file: the built-in default
+    # the shipped recipe is the one docs/RESULTS.md used
+    shipped = str(config_dir() / "effects" / "train.yaml")
+    assert main(["effects", "train", "--data", "d", "--out", "o", "--config", shipped]) == 0
+    assert (seen["epochs"], seen["selector_epochs"], seen["limit"]) == (8, 4, 6000)
+    recipe.write_text("epoch: 3\n")
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert str(recipe) in err and "unknown setting 'epoch'" in err and "selector-epochs" in err
+    recipe.write_text("intermediate: sometimes\n")
+    assert main(argv) == 2 and "not one of true, model, both" in capsys.readouterr().err

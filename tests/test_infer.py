@@ -15,10 +15,24 @@ from asp.synths import load_schema
 from asp.synths.presets import read_json_preset
 
 SYNTHS = ("subtractive", "vapoly")
-GOOD = ["tone.wav", "tone.flac", "tone.ogg", "tone.mp3", "tone.aiff", "deep/low_8k.wav", "deep/high_96k.wav",
-        "deep/six_channels.wav", "deep/hour.wav"]
-BAD = {"bad/corrupt.wav": "cannot decode audio", "bad/empty.wav": "empty file", "bad/zero.wav": "zero-length",
-       "bad/silent.wav": "silent", "bad/readme.txt": "not an audio file"}
+GOOD = [
+    "tone.wav",
+    "tone.flac",
+    "tone.ogg",
+    "tone.mp3",
+    "tone.aiff",
+    "deep/low_8k.wav",
+    "deep/high_96k.wav",
+    "deep/six_channels.wav",
+    "deep/hour.wav",
+]
+BAD = {
+    "bad/corrupt.wav": "cannot decode audio",
+    "bad/empty.wav": "empty file",
+    "bad/zero.wav": "zero-length",
+    "bad/silent.wav": "silent",
+    "bad/readme.txt": "not an audio file",
+}
 
 
 def tone(rate, seconds, channels=1, f=220.0):
@@ -30,8 +44,13 @@ def tone(rate, seconds, channels=1, f=220.0):
 def make_folder(root):
     (root / "deep").mkdir(parents=True)
     (root / "bad").mkdir()
-    for name, fmt, sub in [("wav", "WAV", "PCM_16"), ("flac", "FLAC", "PCM_16"), ("ogg", "OGG", "VORBIS"),
-                           ("mp3", "MP3", "MPEG_LAYER_III"), ("aiff", "AIFF", "PCM_16")]:
+    for name, fmt, sub in [
+        ("wav", "WAV", "PCM_16"),
+        ("flac", "FLAC", "PCM_16"),
+        ("ogg", "OGG", "VORBIS"),
+        ("mp3", "MP3", "MPEG_LAYER_III"),
+        ("aiff", "AIFF", "PCM_16"),
+    ]:
         sf.write(root / f"tone.{name}", tone(48000, 1.5, 2), 48000, format=fmt, subtype=sub)
     sf.write(root / "deep/low_8k.wav", tone(8000, 2.0), 8000)
     sf.write(root / "deep/high_96k.wav", tone(96000, 0.5), 96000, subtype="PCM_24")
@@ -113,8 +132,9 @@ def test_rerun_skips_finished_files_and_redoes_missing_ones(inferred, tiny_check
     (out / "deep" / ".tmp-hour.wav-killed").mkdir()  # a killed run's half-written folder
     done = []
     real = infer_mod.BatchInference._file
-    monkeypatch.setattr(infer_mod.BatchInference, "_file",
-                        lambda self, rel, *a: done.append(rel) or real(self, rel, *a))
+    monkeypatch.setattr(
+        infer_mod.BatchInference, "_file", lambda self, rel, *a: done.append(rel) or real(self, rel, *a)
+    )
     table = infer(root / "in", tiny_checkpoint, out, progress=False)
     assert done == ["tone.flac"]
     assert (out / "tone.wav" / "result.json").stat().st_mtime_ns == stamp
@@ -127,14 +147,14 @@ def test_a_failure_while_writing_leaves_no_finished_looking_folder(tiny_checkpoi
     (tmp_path / "in").mkdir()
     for name in ("a.wav", "b.wav", "c.wav"):
         sf.write(tmp_path / "in" / name, tone(44100, 1.0), 44100)
-    real = infer_mod._write_wav
+    real = infer_mod.write_wav
 
     def disk_full(path, audio, rate):
         if path.parent.name.startswith(".tmp-b.wav"):
             raise OSError(28, "No space left on device")
         real(path, audio, rate)
 
-    monkeypatch.setattr(infer_mod, "_write_wav", disk_full)
+    monkeypatch.setattr(infer_mod, "write_wav", disk_full)
     table = infer(tmp_path / "in", tiny_checkpoint, tmp_path / "out", progress=False)
     assert table.loc[table.file == "b.wav", "error"].str.contains("No space left").all()
     assert not (tmp_path / "out" / "b.wav").exists() and not list((tmp_path / "out").glob(".tmp-*"))
@@ -160,19 +180,58 @@ def test_cli_reports_a_checkpoint_for_other_schemas_and_unknown_synths(tiny_chec
     blob["asp"]["schema_hashes"]["vapoly"] = "ffffffffffffffff"
     torch.save(blob, tmp_path / "other.ckpt")
     (tmp_path / "in").mkdir()
-    assert main(["infer", str(tmp_path / "in"), "--checkpoint", str(tmp_path / "other.ckpt"), "--out",
-                 str(tmp_path / "out")]) == 2
+    assert (
+        main(
+            [
+                "infer",
+                str(tmp_path / "in"),
+                "--checkpoint",
+                str(tmp_path / "other.ckpt"),
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 2
+    )
     assert "'vapoly' was trained with schema hash ffffffffffffffff" in capsys.readouterr().err
-    assert main(["infer", str(tmp_path / "in"), "--checkpoint", str(tiny_checkpoint), "--out", str(tmp_path / "out"),
-                 "--synth", "wavetable"]) == 2
+    assert (
+        main(
+            [
+                "infer",
+                str(tmp_path / "in"),
+                "--checkpoint",
+                str(tiny_checkpoint),
+                "--out",
+                str(tmp_path / "out"),
+                "--synth",
+                "wavetable",
+            ]
+        )
+        == 2
+    )
     assert "it knows: subtractive, vapoly" in capsys.readouterr().err
 
 
 def test_cli_prints_the_report(tiny_checkpoint, tmp_path, capsys):
     (tmp_path / "in").mkdir()
     sf.write(tmp_path / "in" / "a.wav", tone(44100, 1.0), 44100)
-    assert main(["infer", str(tmp_path / "in"), "--checkpoint", str(tiny_checkpoint), "--out", str(tmp_path / "out"),
-                 "--synth", "vapoly", "--note", "65"]) == 0
+    assert (
+        main(
+            [
+                "infer",
+                str(tmp_path / "in"),
+                "--checkpoint",
+                str(tiny_checkpoint),
+                "--out",
+                str(tmp_path / "out"),
+                "--synth",
+                "vapoly",
+                "--note",
+                "65",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "a.wav" in out and "vapoly" in out and "report:" in out
     result = json.loads((tmp_path / "out" / "a.wav" / "result.json").read_text())
@@ -206,12 +265,12 @@ def test_refinement_exports_the_refined_preset_with_its_note_and_reports_both_di
     ok = table[table.status == "ok"]
     assert sorted(ok.file.unique()) == ["low/bass.wav", "tone.flac"] and len(ok) == 2 * len(SYNTHS)
     assert table.loc[table.status == "error", "file"].tolist() == ["broken.wav"]
-    assert (ok.objective <= ok.oneshot_objective).all()        # never worse than the one-shot start
+    assert (ok.objective <= ok.oneshot_objective).all()  # never worse than the one-shot start
     assert (ok.renders > 0).all() and ok.groupby("file").renders.sum().le(60).all()
     assert (ok.search_seconds > 0).all() and ok.oneshot_lsd.notna().all()
     bass = ok[ok.file == "low/bass.wav"]
-    assert (bass.oneshot_note == 69).all()                      # the pitch rule's note for the model (A4)
-    assert set(bass.note) <= {45, 69}                           # refined at its own note (A2) or the model's
+    assert (bass.oneshot_note == 69).all()  # the pitch rule's note for the model (A4)
+    assert set(bass.note) <= {45, 69}  # refined at its own note (A2) or the model's
     for _, r in ok.iterrows():
         folder = root / "out" / r.file
         blob = json.loads((folder / f"{r.synth}.json").read_text())
@@ -229,14 +288,20 @@ def test_refinement_resumes_and_a_changed_budget_redoes_the_files(refined, tiny_
     root, first, opts = refined
     done = []
     real = infer_mod.BatchInference._file
-    monkeypatch.setattr(infer_mod.BatchInference, "_file",
-                        lambda self, rel, *a, **k: done.append(rel) or real(self, rel, *a, **k))
+    monkeypatch.setattr(
+        infer_mod.BatchInference, "_file", lambda self, rel, *a, **k: done.append(rel) or real(self, rel, *a, **k)
+    )
     again = infer(root / "in", tiny_checkpoint, root / "out", opts, progress=False)
     assert done == []
     cols = ["file", "synth", "lsd", "oneshot_lsd", "renders"]
     pd.testing.assert_frame_equal(again[cols], first[cols])
-    infer(root / "in", tiny_checkpoint, root / "out", replace(opts, refine=replace(opts.refine, budget=61)),
-          progress=False)
+    infer(
+        root / "in",
+        tiny_checkpoint,
+        root / "out",
+        replace(opts, refine=replace(opts.refine, budget=61)),
+        progress=False,
+    )
     assert sorted(done) == ["low/bass.wav", "tone.flac"]
 
 
@@ -253,12 +318,24 @@ def test_the_html_report_plays_in_a_real_browser(refined):
     page = root / "out" / "report.html"
     text = page.read_text()
     players = text.count("<audio")
-    assert players == 2 * (1 + 2 * len(SYNTHS))                 # per file: target, one-shot and refined per synth
+    assert players == 2 * (1 + 2 * len(SYNTHS))  # per file: target, one-shot and refined per synth
     assert "broken.wav" in text and text.count("<img") == 2
     browser = _browser()
     if browser is None:
         pytest.skip("no headless Chromium here (scripts/setup_env.sh installs chromium-headless-shell as root)")
-    dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--autoplay-policy=no-user-gesture-required",
-                          "--virtual-time-budget=15000", "--dump-dom", page.as_uri()],
-                         capture_output=True, text=True, timeout=120).stdout
+    dom = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--autoplay-policy=no-user-gesture-required",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
     assert f"{players} of {players} players ready, 0 failed" in dom

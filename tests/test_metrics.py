@@ -4,16 +4,36 @@ import numpy as np
 import pytest
 import torch
 
-from asp.metrics import (EffectFeatures, categorical_accuracy, continuous_mse, effect_metrics, effect_mel, lsd,
-                         lsd_from_power, mel_lsd, mel_mae, mel_mse, mfcc_distance, mssmae,
-                         paper_lsd, pcc, preset_metrics)
+from asp.features.effect import EffectFeatures, effect_mel
 from asp.features.spectral import stft_power
+from asp.metrics import (
+    categorical_accuracy,
+    continuous_mse,
+    effect_metrics,
+    lsd,
+    lsd_from_power,
+    mel_lsd,
+    mel_mae,
+    mel_mse,
+    mfcc_distance,
+    mssmae,
+    paper_lsd,
+    pcc,
+    preset_metrics,
+)
 from asp.synths.schema import schema_from_records
 
 SR = 44100
-TOY = schema_from_records("toy", [{"name": "x"}, {"name": "c", "kind": "categorical", "n_classes": 3},
-                                  {"name": "y"}, {"name": "b", "kind": "binary"},
-                                  {"name": "d", "kind": "categorical", "n_classes": 2}])
+TOY = schema_from_records(
+    "toy",
+    [
+        {"name": "x"},
+        {"name": "c", "kind": "categorical", "n_classes": 3},
+        {"name": "y"},
+        {"name": "b", "kind": "binary"},
+        {"name": "d", "kind": "categorical", "n_classes": 2},
+    ],
+)
 
 
 def noise(seconds=1.0, seed=1):
@@ -80,10 +100,15 @@ def test_mssmae_of_a_doubled_signal():
     assert mssmae(x, 2 * x, f) == pytest.approx(s.mean() + 0.1 * np.log(2), rel=1e-4)
 
 
-def test_effect_mel_is_normalised_db_within_top_db():
-    m = effect_mel(noise(0.5))
+def test_effect_mel_is_absolute_db_over_top_db_clipped_at_top_db():
+    x = noise(0.5)
+    x[len(x) // 2 :] *= 1e-6  # a 120 dB drop: the quiet half lies below the top_db floor
+    m = effect_mel(x)
     assert m.shape[0] == 128
-    assert m.max() - m.min() <= 1.0 + 1e-6  # top_db 80 / 80
+    assert m.max() - m.min() == pytest.approx(1.0, abs=1e-5)  # clipped exactly top_db (80 dB) below the peak, / 80
+    assert (m[:, -5:] == m.min()).all()  # the quiet frames sit on the floor
+    # ref=1 (absolute dB, not relative to the clip's peak): 20 dB quieter is 20 / 80 lower everywhere
+    np.testing.assert_allclose(effect_mel(0.1 * x), m - 0.25, atol=1e-4)
 
 
 def test_effect_metrics_zero_for_identical_clips_and_grow_with_difference():
@@ -142,6 +167,12 @@ def test_spectra_reuse_gives_the_same_numbers():
     assert m["mel_lsd"] == em["lsd"] and m["pcc"] == em["pcc"]
     # the effect mel from a reused STFT equals librosa's melspectrogram -> power_to_db(top_db 80) / 80
     f = EffectFeatures()
-    ref = librosa.power_to_db(librosa.feature.melspectrogram(y=x, sr=SR, n_fft=2048, hop_length=512, n_mels=128,
-                                                             fmin=20, fmax=16000), ref=1.0, top_db=80) / 80
+    ref = (
+        librosa.power_to_db(
+            librosa.feature.melspectrogram(y=x, sr=SR, n_fft=2048, hop_length=512, n_mels=128, fmin=20, fmax=16000),
+            ref=1.0,
+            top_db=80,
+        )
+        / 80
+    )
     np.testing.assert_allclose(effect_mel(x, f), ref, atol=1e-4)

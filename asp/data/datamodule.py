@@ -108,7 +108,7 @@ class AspDataModule(L.LightningDataModule):
         if train and self.balance and len(ds):
             counts = np.bincount(ds.synth, minlength=len(self.synths)).astype(np.float64)
             weights = 1.0 / counts[ds.synth]
-            sampler = WeightedRandomSampler(torch.as_tensor(weights), num_samples=len(ds), replacement=True,
+            sampler = WeightedRandomSampler(weights.tolist(), num_samples=len(ds), replacement=True,
                                             generator=torch.Generator().manual_seed(self.seed))
         return DataLoader(ds, batch_size=self.batch_size, shuffle=train and sampler is None, sampler=sampler,
                           num_workers=self.num_workers, persistent_workers=self.num_workers > 0,

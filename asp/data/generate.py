@@ -28,7 +28,7 @@ from asp.features.mel import MelSettings, mel_db
 from asp.features.spectral import rms, stft_power
 from asp.metrics import lsd
 from asp.render.factory import get_renderer, make_renderer
-from asp.render.pool import BACKENDS, TaskCrash, run_pool
+from asp.jobs import BACKENDS, TaskCrash, run_pool
 from asp.render.settings import C4, RenderSettings
 from asp.synths import registry
 from asp.synths.presets import read_presets
@@ -207,7 +207,7 @@ def render_shard(task: ShardTask, report: Callable[[Any], None]) -> dict[str, An
             share = harmonic_share(None, fast=task.hpss_fast, power=power[notes.index(C4)])
         else:  # the mel's STFT cannot be reused: HPSS takes its own
             share = harmonic_share(c4, fast=task.hpss_fast)
-        level = rms(clips)
+        level = np.atleast_1d(rms(clips))
         keep = np.nonzero(level >= task.silence_rms)[0]
         silent += len(clips) - len(keep)
         if len(keep):
@@ -279,7 +279,7 @@ def generate(cfg: GenerateConfig, progress: bool = True, log: Callable[[str], No
     if cfg.backend not in BACKENDS:
         raise ValueError(f"unknown backend {cfg.backend!r}; valid: {', '.join(BACKENDS)}")
     if cfg.backend == "ray":
-        from asp.render.ray_pool import import_ray
+        from asp.jobs.ray_actors import import_ray
 
         import_ray()  # fails early, with the install hint
     out = Path(cfg.out)

@@ -99,7 +99,7 @@ def import_multitask(src: Path, out: Path, shard_size: int = 4096) -> Path:
                     "schema_hash": schemas[pub].content_hash, "shard": shard_counter[synth],
                     "row": np.arange(len(idx)),
                 })
-                arrays = {"mels": m, "native": native.astype(np.float32),
+                arrays: dict[str, np.ndarray] = {"mels": m, "native": native.astype(np.float32),
                           "onehot": np.asarray(params[pub][idx], dtype=np.float32)}
                 meta = {"synth": synth, "shard": shard_counter[synth], "source_rows": [split, int(idx[0]), int(idx[-1])],
                         "clips": len(idx), "failed": {}, "silent_clips": 0, "schema_hash": schemas[pub].content_hash}

@@ -26,7 +26,7 @@ import hashlib
 import json
 import platform
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -77,20 +77,24 @@ def write_table(out: Path, table: pd.DataFrame) -> None:
     atomic_write_bytes(out / "table.parquet", table.to_parquet(index=False))
 
 
-def check_or_write_plan(out: Path, plan: dict[str, Any]) -> None:
-    """First run: record the plan. Later runs: refuse to mix a dataset with other settings.
+def check_or_write_plan(out: Path, plan: dict[str, Any], what: str = "a dataset",
+                        hint: str = "use another output folder or --overwrite", free: Sequence[str] = ()) -> None:
+    """The one plan check of every resumable output (datasets, effect datasets, rollouts, evaluations): the first run
+    records ``out/plan.json``; a later run whose settings differ is refused, naming them. Keys in ``free`` may change
+    (e.g. the groups of an evaluation whose runs are files of their own); the plan is then rewritten.
 
     Raises:
-        ValueError: naming the settings that differ.
+        ValueError: ``"OUT holds WHAT made with other settings (a, b); HINT"``.
     """
-    path = out / "plan.json"
+    path = Path(out) / "plan.json"
+    plan = json.loads(json.dumps(plan))  # as it reads back (tuples as lists)
     if path.is_file():
         old = json.loads(path.read_text())
-        diff = sorted(k for k in set(old) | set(plan) if old.get(k) != plan.get(k))
+        diff = sorted(k for k in set(old) | set(plan) if k not in free and old.get(k) != plan.get(k))
         if diff:
-            raise ValueError(f"{out} holds a dataset made with other settings ({', '.join(diff)}); "
-                             f"use another output folder or --overwrite")
-        return
+            raise ValueError(f"{out} holds {what} made with other settings ({', '.join(diff)}); {hint}")
+        if old == plan:
+            return
     atomic_write_bytes(path, json.dumps(plan, indent=1).encode())
 
 

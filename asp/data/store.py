@@ -67,6 +67,7 @@ class Dataset:
             if out is None:
                 out = np.empty((len(rows), *part.shape[1:]), dtype=part.dtype)
             out[pos[idx][order]] = part
+        assert out is not None, "no rows"
         return out
 
     def mels(self, rows: pd.DataFrame) -> np.ndarray:

@@ -26,13 +26,18 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from asp.effects import specs
-from asp.metrics import EffectFeatures, Spectra, check_metric, effect_metrics, spectra
+from asp.features.effect import EffectFeatures, Spectra, spectra
+from asp.metrics import check_metric, effect_metrics
+from asp.synths import effect_specs as specs
+
+if TYPE_CHECKING:
+    from asp.render.effects import Rack
 
 HIGHER_IS_BETTER = {"pcc"}
 
@@ -73,14 +78,22 @@ class Step:
 
     def describe(self, metric: str = "mssmae") -> str:
         verdict = "" if self.kept else "  (worse again: not applied, stopped)"
-        return (f"Step {self.index}: {specs.get(self.effect).describe(self.setting)} "
-                f"({metric} {self.before[metric]:.4g} -> {self.metrics[metric]:.4g}){verdict}")
+        return (
+            f"Step {self.index}: {specs.get(self.effect).describe(self.setting)} "
+            f"({metric} {self.before[metric]:.4g} -> {self.metrics[metric]:.4g}){verdict}"
+        )
 
     def as_json(self, metric: str = "mssmae") -> dict[str, Any]:
-        return {"step": self.index, "effect": self.effect,
-                "setting": specs.as_jsonable({self.effect: self.setting})[self.effect],
-                "described": self.describe(metric), "kept": self.kept, "before": self.before, "after": self.metrics,
-                "ms": {k: round(v * 1000, 2) for k, v in self.seconds.items()}}
+        return {
+            "step": self.index,
+            "effect": self.effect,
+            "setting": specs.as_jsonable({self.effect: self.setting})[self.effect],
+            "described": self.describe(metric),
+            "kept": self.kept,
+            "before": self.before,
+            "after": self.metrics,
+            "ms": {k: round(v * 1000, 2) for k, v in self.seconds.items()},
+        }
 
 
 @dataclass
@@ -96,8 +109,14 @@ class LoopResult:
     def as_json(self) -> dict[str, Any]:
         """What a run did, for a JSON file: the rule's metric, why it stopped, start and final metrics, the chain
         applied, every step (``Step.as_json``)."""
-        return {"metric": self.metric, "stopped": self.stopped, "start": self.start, "final": self.final,
-                "chain": specs.as_jsonable(self.chain), "steps": [s.as_json(self.metric) for s in self.steps]}
+        return {
+            "metric": self.metric,
+            "stopped": self.stopped,
+            "start": self.start,
+            "final": self.final,
+            "chain": specs.as_jsonable(self.chain),
+            "steps": [s.as_json(self.metric) for s in self.steps],
+        }
 
 
 def observe(audio: np.ndarray, target: Spectra, f: EffectFeatures) -> tuple[Spectra, Observation]:
@@ -122,8 +141,9 @@ class StopRule:
         return not (is_bad and self.bad > self.patience)
 
 
-def replay(start: dict[str, float], steps: Sequence[Step], metric: str, patience: int,
-           rollback: bool = False) -> tuple[dict[str, float], int]:
+def replay(
+    start: dict[str, float], steps: Sequence[Step], metric: str, patience: int, rollback: bool = False
+) -> tuple[dict[str, float], int]:
     """What a run with another stopping rule would have ended with: (final metrics, steps applied), from the steps
     of a run that tolerated at least as many bad steps. A run's steps do not depend on its patience until it stops
     (the policies see only kept states), so one run with a large patience answers every smaller one."""
@@ -139,7 +159,8 @@ def replay(start: dict[str, float], steps: Sequence[Step], metric: str, patience
 
 
 class EffectLoop:
-    """Runs a policy and a parameter predictor on the built-in rack (or any object with ``apply(dry, chain)``).
+    """Runs a policy and a parameter predictor on a rack (``asp.render.effects.Rack``: the built-in Faust rack,
+    Serum's own FX, or any object with ``apply(dry, chain)``).
 
     Args:
         rack: where chains become sound.
@@ -151,9 +172,17 @@ class EffectLoop:
         features: SerumRNN's feature settings.
     """
 
-    def __init__(self, rack: Any, policy: Policy, params: ParamPredictor, metric: str = "mssmae",
-                 patience: int = 1, rollback: bool = False, features: EffectFeatures | None = None,
-                 search_classes: bool = False) -> None:
+    def __init__(
+        self,
+        rack: Rack,
+        policy: Policy,
+        params: ParamPredictor,
+        metric: str = "mssmae",
+        patience: int = 1,
+        rollback: bool = False,
+        features: EffectFeatures | None = None,
+        search_classes: bool = False,
+    ) -> None:
         check_metric(metric)
         if patience < 0:
             raise ValueError("patience must be 0 or more")
@@ -171,8 +200,13 @@ class EffectLoop:
         out = [{**setting, **{p.name: float(k) for p, k in zip(spec.categorical, combo)}} for combo in combos]
         return sorted(out, key=lambda c: c != setting)  # the prediction first: it wins ties
 
-    def run(self, dry: np.ndarray, target: np.ndarray, max_steps: int = len(specs.rack_order()),
-            on_step: Callable[[Step, np.ndarray], None] | None = None) -> LoopResult:
+    def run(
+        self,
+        dry: np.ndarray,
+        target: np.ndarray,
+        max_steps: int = len(specs.rack_order()),
+        on_step: Callable[[Step, np.ndarray], None] | None = None,
+    ) -> LoopResult:
         """Move ``dry`` toward ``target`` (same length and rate). ``on_step(step, audio)`` sees each step's
         audio (for writing intermediate files)."""
         f = self.features
@@ -183,7 +217,7 @@ class EffectLoop:
         observations = [obs]
         steps: list[Step] = []
         current, current_metrics = np.asarray(dry, np.float32), start
-        best = (start[self.metric], {}, current, start)
+        best: tuple[float, specs.Chain, np.ndarray, dict[str, float]] = (start[self.metric], {}, current, start)
         rule = StopRule(self.metric, self.patience)
         stopped = "every effect used"
         for i in range(1, max_steps + 1):
@@ -214,8 +248,15 @@ class EffectLoop:
             sign = -1.0 if self.metric in HIGHER_IS_BETTER else 1.0
             metrics, setting, trial, audio, new_obs = min(tried, key=lambda c: sign * c[0][self.metric])
             keep = rule.keep(metrics[self.metric], current_metrics[self.metric])
-            step = Step(i, spec.name, setting, metrics, current_metrics, keep,
-                        {"select": t1 - t0, "params": t2 - t1, "render": render_s, "features": features_s})
+            step = Step(
+                i,
+                spec.name,
+                setting,
+                metrics,
+                current_metrics,
+                keep,
+                {"select": t1 - t0, "params": t2 - t1, "render": render_s, "features": features_s},
+            )
             steps.append(step)
             if on_step is not None:
                 on_step(step, audio)

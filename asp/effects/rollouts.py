@@ -15,31 +15,34 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from asp.atomic import atomic_dir, atomic_write_bytes, clean_partial
-from asp.effects import specs
-from asp.effects.dataset import KINDS, N_SUBSETS, EffectDataset, _rng, next_label
+from asp.atomic import atomic_dir, clean_partial
+from asp.data.effects import KINDS, N_SUBSETS, EffectDataset, _rng, next_label
+from asp.data.layout import check_or_write_plan
 from asp.effects.systems import Models
-from asp.metrics import EffectFeatures, effect_mel, effect_mfcc
+from asp.features.effect import EffectFeatures, effect_mel, effect_mfcc
+from asp.synths import effect_specs as specs
 
 # examples per family: a rollout toward each of the 31 targets, one per effect of it, and a stop at its end (111)
 PER_FAMILY = sum(bin(t).count("1") + 1 for t in range(1, N_SUBSETS))
 
 
-def rollout_family(data: EffectDataset, family: int, models: Models, rack: object, seed: int,
-                   f: EffectFeatures) -> dict[str, np.ndarray | list]:
+def rollout_family(
+    data: EffectDataset, family: int, models: Models, rack: object, seed: int, f: EffectFeatures
+) -> dict[str, np.ndarray | list]:
     """The states and examples of one family (see the module docstring)."""
     dry = data.dry(family)
     targets = {k: data.features(family, k) for k in KINDS.values()}
     rng = _rng(seed, "rollout", data.families.family.iloc[int(family)])
-    orders = {t: [e for e in rng.permutation(specs.rack_order()) if specs.mask_of((e,)) & t]
-              for t in range(1, N_SUBSETS)}
+    orders = {
+        t: [e for e in rng.permutation(specs.rack_order()) if specs.mask_of((e,)) & t] for t in range(1, N_SUBSETS)
+    }
     mel = effect_mel(dry, f)
     states = {"mels": [mel], "mfccs": [effect_mfcc(mel, f)]}
     state_of = {t: 0 for t in orders}  # the current state of each rollout
@@ -70,20 +73,26 @@ def rollout_family(data: EffectDataset, family: int, models: Models, rack: objec
     return {"mels": np.stack(states["mels"]), "mfccs": np.stack(states["mfccs"]), "examples": examples}
 
 
-def build(data: EffectDataset, models: Models, rows: Sequence[int], out: str | Path, seed: int = 0,
-          log: Callable[[str], None] = print) -> Path:
+def build(
+    data: EffectDataset,
+    models: Models,
+    rows: Sequence[int] | np.ndarray,
+    out: str | Path,
+    seed: int = 0,
+    log: Callable[[str], None] = print,
+) -> Path:
     """Roll out the families ``rows`` into ``out`` (resumable). Refuses a folder made with other models."""
-    from asp.effects.rack import FaustRack
+    from asp.render.effects import FaustRack
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    wanted = {"data_plan_crc32": zlib.crc32((data.root / "plan.json").read_bytes()), "seed": seed,
-              "examples_per_family": PER_FAMILY,
-              "params": models.fingerprint(("params",))}
-    plan = out / "plan.json"
-    if plan.is_file() and json.loads(plan.read_text()) != wanted:
-        raise ValueError(f"{out} holds rollouts of other parameter models or data; delete it to rebuild")
-    atomic_write_bytes(plan, json.dumps(wanted, indent=1).encode())
+    wanted = {
+        "data_plan_crc32": zlib.crc32((data.root / "plan.json").read_bytes()),
+        "seed": seed,
+        "examples_per_family": PER_FAMILY,
+        "params": models.fingerprint(("params",)),
+    }
+    check_or_write_plan(out, wanted, "rollouts", "delete it to rebuild")
     f = EffectFeatures(sample_rate=data.sample_rate)
     rack = FaustRack(data.sample_rate)
     done = 0
@@ -97,7 +106,7 @@ def build(data: EffectDataset, models: Models, rows: Sequence[int], out: str | P
         r = rollout_family(data, int(fam), models, rack, seed, f)
         with atomic_dir(folder) as tmp:
             for k in KINDS.values():
-                np.save(tmp / f"{k}.npy", r[k].astype(np.float16))
+                np.save(tmp / f"{k}.npy", np.asarray(r[k]).astype(np.float16))
             (tmp / "examples.json").write_text(json.dumps(r["examples"]))
         if (n + 1) % 20 == 0:
             log(f"rollouts: {n + 1}/{len(rows)} families")
@@ -111,8 +120,16 @@ class RolloutExamples(Dataset):
     only the first step of each rollout, as SerumCNN 1S trains; ``order="greedy"``: the label is the missing effect
     that brings the true audio of the effects used so far closest to the target, as ``SelectionExamples``)."""
 
-    def __init__(self, data: EffectDataset, folder: str | Path, rows: Sequence[int], features: str = "mel",
-                 one_shot: bool = False, order: str = "any", metric: str = "mssmae") -> None:
+    def __init__(
+        self,
+        data: EffectDataset,
+        folder: str | Path,
+        rows: Sequence[int] | np.ndarray,
+        features: str = "mel",
+        one_shot: bool = False,
+        order: str = "any",
+        metric: str = "mssmae",
+    ) -> None:
         self.data, self.folder, self.metric = data, Path(folder), metric
         self.order = "any" if one_shot else order  # (labels on first use, as SelectionExamples)
         self.kind = KINDS[features]
@@ -121,8 +138,11 @@ class RolloutExamples(Dataset):
             path = self.folder / data.families.folder.iloc[int(fam)] / "examples.json"
             if not path.is_file():
                 raise FileNotFoundError(f"{path}: missing rollouts (run the training again to build them)")
-            self.index += [(int(fam), ex) for ex in json.loads(path.read_text())
-                           if not one_shot or (len(ex["path"]) == 1 and ex["label"])]  # 1S: from the dry sound
+            self.index += [
+                (int(fam), ex)
+                for ex in json.loads(path.read_text())
+                if not one_shot or (len(ex["path"]) == 1 and ex["label"])
+            ]  # 1S: from the dry sound
         self._cache: dict[int, np.ndarray] = {}
 
     def __len__(self) -> int:
@@ -131,8 +151,9 @@ class RolloutExamples(Dataset):
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         fam, ex = self.index[i]
         if fam not in self._cache:
-            self._cache[fam] = np.load(self.folder / self.data.families.folder.iloc[fam] / f"{self.kind}.npy",
-                                       mmap_mode="r")
+            self._cache[fam] = np.load(
+                self.folder / self.data.families.folder.iloc[fam] / f"{self.kind}.npy", mmap_mode="r"
+            )
         states = self._cache[fam]
         target = self.data.features(fam, self.kind)[ex["target"]]
         steps = np.stack([np.stack([states[s], target]) for s in ex["path"]]).astype(np.float32)

@@ -10,26 +10,29 @@ step's sound beside the target's) per step, ``final.wav`` and ``steps.json`` (se
 
 With the Serum backend (``serum_pair``) the input is a Serum patch instead of audio: it is played for the target's
 length with its five effects off, and each step sets the chosen effect on Serum's own FX rack and renders the patch
-again (``asp.effects.serum.SerumPatchRack``). The models are the same; they only see the audio.
+again (``asp.render.serum_rack.SerumPatchRack``). The models are the same; they only see the audio.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from asp.atomic import atomic_dir
-from asp.effects import specs
-from asp.effects.dataset import NOTE
+from asp.data.effects import NOTE
 from asp.effects.loop import EffectLoop, LoopResult, Step
-from asp.effects.serum import SerumPatchRack
 from asp.effects.systems import KNOWING, LABELS, Models, build, parse_systems
-from asp.features.audio_io import SILENCE_DBFS, AudioError, LoadedAudio, load_audio
-from asp.metrics import EFFECT_METRICS, EffectFeatures, effect_mel
+from asp.features.audio_io import SILENCE_DBFS, AudioError, LoadedAudio, load_audio, write_wav
+from asp.features.effect import EffectFeatures, effect_mel
+from asp.metrics import EFFECT_METRICS
+from asp.render.base import Renderer
+from asp.render.effects import Rack
+from asp.render.serum_rack import SerumPatchRack
+from asp.synths import effect_specs as specs
 
 SAMPLE_RATE = 44100
 MAX_SECONDS = 5.0
@@ -47,8 +50,9 @@ class Pair:
         return [f"{name}: {n}" for name, la in (("input", self.input), ("target", self.target)) for n in la.notes]
 
 
-def load_target(target_path: str | Path, sample_rate: int = SAMPLE_RATE,
-                max_seconds: float = MAX_SECONDS) -> LoadedAudio:
+def load_target(
+    target_path: str | Path, sample_rate: int = SAMPLE_RATE, max_seconds: float = MAX_SECONDS
+) -> LoadedAudio:
     """The target at ``sample_rate``, mono, its own length up to ``max_seconds``.
 
     Raises:
@@ -69,8 +73,9 @@ def load_target(target_path: str | Path, sample_rate: int = SAMPLE_RATE,
     return load_audio(path, sample_rate, int(round(min(seconds, max_seconds) * sample_rate)))
 
 
-def load_pair(input_path: str | Path, target_path: str | Path, sample_rate: int = SAMPLE_RATE,
-              max_seconds: float = MAX_SECONDS) -> Pair:
+def load_pair(
+    input_path: str | Path, target_path: str | Path, sample_rate: int = SAMPLE_RATE, max_seconds: float = MAX_SECONDS
+) -> Pair:
     """Both files at one rate, mono, the target's length (at most ``max_seconds``).
 
     Raises:
@@ -81,8 +86,13 @@ def load_pair(input_path: str | Path, target_path: str | Path, sample_rate: int 
     return Pair(load_audio(input_path, sample_rate, len(target.audio)), target, sample_rate)
 
 
-def serum_pair(preset_path: str | Path, target_path: str | Path, note: int | None = None,
-               max_seconds: float = MAX_SECONDS, renderer: object | None = None) -> tuple[Pair, SerumPatchRack]:
+def serum_pair(
+    preset_path: str | Path,
+    target_path: str | Path,
+    note: int | None = None,
+    max_seconds: float = MAX_SECONDS,
+    renderer: Renderer | None = None,
+) -> tuple[Pair, SerumPatchRack]:
     """The Serum backend's input: a Serum preset (asp JSON) played at ``note`` for the target's length, its five
     effects switched off; and the rack that sets them on the patch (``SerumPatchRack``).
 
@@ -104,33 +114,48 @@ def serum_pair(preset_path: str | Path, target_path: str | Path, note: int | Non
     rack = SerumPatchRack(preset.vector, note, settings, renderer)
     dry = rack.dry()
     if not np.max(np.abs(dry), initial=0.0) >= 10 ** (SILENCE_DBFS / 20):
-        raise AudioError(f"{preset_path}: the patch is silent at note {note} with its effects off (peak below "
-                         f"{SILENCE_DBFS:g} dBFS)")
-    played = LoadedAudio(dry, SAMPLE_RATE, 1, seconds, 0.0,
-                         [f"rendered in Serum at note {note} for {seconds:.2f} s, its five effects off"])
+        raise AudioError(
+            f"{preset_path}: the patch is silent at note {note} with its effects off (peak below {SILENCE_DBFS:g} dBFS)"
+        )
+    played = LoadedAudio(
+        dry,
+        SAMPLE_RATE,
+        1,
+        seconds,
+        0.0,
+        [f"rendered in Serum at note {note} for {seconds:.2f} s, its five effects off"],
+    )
     return Pair(played, target, SAMPLE_RATE), rack
 
 
 def spectrogram_png(path: Path, audio: np.ndarray, target_mel: np.ndarray, title: str, f: EffectFeatures) -> None:
     """The step's mel spectrogram beside the target's (SerumRNN's normalised dB mel, ``effect_mel``)."""
-    from asp.eval.report import _plt, _save
+    from asp.plotting import pyplot, save_png
 
-    fig, ax = _plt().subplots(1, 2, figsize=(9, 3.2), sharey=True)
+    fig, ax = pyplot().subplots(1, 2, figsize=(9, 3.2), sharey=True)
     seconds = len(audio) / f.sample_rate
     for a, mel, name in ((ax[0], effect_mel(audio, f), title), (ax[1], target_mel, "target")):
         a.imshow(mel, origin="lower", aspect="auto", vmin=-1, vmax=0, cmap="magma", extent=(0, seconds, 0, f.n_mels))
         a.set(title=name, xlabel="seconds")
     ax[0].set_ylabel("mel bin")
-    _save(fig, path)
+    save_png(fig, path)
 
 
-def run_steps(pair: Pair, models: Models, out: str | Path, system: str = "serumrnn", patience: int = 1,
-              rollback: bool = False, metric: str = "mssmae", rack: object | None = None,
-              search_classes: bool = False, log: Callable[[str], None] = print) -> LoopResult:
+def run_steps(
+    pair: Pair,
+    models: Models,
+    out: str | Path,
+    system: str = "serumrnn",
+    patience: int = 1,
+    rollback: bool = False,
+    metric: str = "mssmae",
+    rack: Rack | None = None,
+    search_classes: bool = False,
+    log: Callable[[str], None] = print,
+) -> LoopResult:
     """Run a system from the input toward the target and write the output folder (see the module docstring).
     ``search_classes``: the loop's class search (``asp.effects.loop``)."""
-    from asp.effects.rack import FaustRack
-    from asp.infer import _write_wav
+    from asp.render.effects import FaustRack
 
     (system,) = parse_systems([system])
     if system in KNOWING:
@@ -144,23 +169,42 @@ def run_steps(pair: Pair, models: Models, out: str | Path, system: str = "serumr
         audio_of[step.index] = audio
         log(step.describe(metric))
 
-    res = EffectLoop(rack, policy, params, metric=metric, patience=patience, rollback=rollback, features=f,
-                     search_classes=search_classes).run(pair.input.audio, pair.target.audio, on_step=keep_audio)
+    res = EffectLoop(
+        rack,
+        policy,
+        params,
+        metric=metric,
+        patience=patience,
+        rollback=rollback,
+        features=f,
+        search_classes=search_classes,
+    ).run(pair.input.audio, pair.target.audio, on_step=keep_audio)
     with atomic_dir(out) as tmp:
         sr = pair.sample_rate
-        _write_wav(tmp / "input.wav", pair.input.audio, sr)
-        _write_wav(tmp / "target.wav", pair.target.audio, sr)
+        write_wav(tmp / "input.wav", pair.input.audio, sr)
+        write_wav(tmp / "target.wav", pair.target.audio, sr)
         target_mel = effect_mel(pair.target.audio, f)
-        doc = {"system": LABELS[system], "models": str(models.folder),
-               "backend": "serum" if isinstance(rack, SerumPatchRack) else "faust", "patience": patience,
-               "rollback": rollback, "search_classes": search_classes,
-               "notes": pair.notes(), **res.as_json()}
+        doc = {
+            "system": LABELS[system],
+            "models": str(models.folder),
+            "backend": "serum" if isinstance(rack, SerumPatchRack) else "faust",
+            "patience": patience,
+            "rollback": rollback,
+            "search_classes": search_classes,
+            "notes": pair.notes(),
+            **res.as_json(),
+        }
         for s, entry in zip(res.steps, doc["steps"]):
             entry["files"] = stem = f"step_{s.index}_{s.effect}"
-            _write_wav(tmp / f"{stem}.wav", audio_of[s.index], sr)
-            spectrogram_png(tmp / f"{stem}.png", audio_of[s.index], target_mel,
-                            f"step {s.index}: {specs.get(s.effect).label}" + ("" if s.kept else " (not applied)"), f)
-        _write_wav(tmp / "final.wav", res.audio, sr)
+            write_wav(tmp / f"{stem}.wav", audio_of[s.index], sr)
+            spectrogram_png(
+                tmp / f"{stem}.png",
+                audio_of[s.index],
+                target_mel,
+                f"step {s.index}: {specs.get(s.effect).label}" + ("" if s.kept else " (not applied)"),
+                f,
+            )
+        write_wav(tmp / "final.wav", res.audio, sr)
         (tmp / "steps.json").write_text(json.dumps(doc, indent=1))
     return res
 

@@ -16,7 +16,7 @@ Oracle and Random keep the parameter models, as in the paper, so that they isola
 not in the paper: a reference that needs no model at all, it shows what the metrics do when every step is perfect
 (its last step reaches the target exactly), and so how much of the Oracle's remaining error is the parameter
 models'. Every system runs under the same loop and stopping rule (``asp.effects.loop``). The three sequential
-selectors may also choose to stop (``asp.effects.models``); the Oracle and Exact stop when the target's effects are
+selectors may also choose to stop (``asp.models.effects``); the Oracle and Exact stop when the target's effects are
 used, Random never does.
 """
 
@@ -24,21 +24,35 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 import torch
 
-from asp.effects import specs
-from asp.effects.loop import Observation, OraclePolicy, RandomPolicy, TrueParams
-from asp.effects.models import STOP, EffectParamModel, EffectSelector
+from asp.effects.loop import Observation, OraclePolicy, ParamPredictor, Policy, RandomPolicy, TrueParams
+from asp.models.effects import STOP, EffectParamModel, EffectSelector
+from asp.synths import effect_specs as specs
 
-SYSTEMS = {"serumrnn": "rnn", "serumrnn_ni": "rnn_ni", "serumcnn": "cnn", "serumcnn_1s": "cnn_1s",
-           "oracle": None, "random": None, "exact": None}
-LABELS = {"serumrnn": "SerumRNN", "serumrnn_ni": "SerumRNN NI", "serumcnn": "SerumCNN", "serumcnn_1s": "SerumCNN 1S",
-          "oracle": "Oracle", "random": "Random", "exact": "Exact"}
+SYSTEMS = {
+    "serumrnn": "rnn",
+    "serumrnn_ni": "rnn_ni",
+    "serumcnn": "cnn",
+    "serumcnn_1s": "cnn_1s",
+    "oracle": None,
+    "random": None,
+    "exact": None,
+}
+LABELS = {
+    "serumrnn": "SerumRNN",
+    "serumrnn_ni": "SerumRNN NI",
+    "serumcnn": "SerumCNN",
+    "serumcnn_1s": "SerumCNN 1S",
+    "oracle": "Oracle",
+    "random": "Random",
+    "exact": "Exact",
+}
 KNOWING = ("oracle", "exact")  # the systems told the target's true effects (evaluation only)
 
 
@@ -85,21 +99,25 @@ class Models:
 
     def _load(self, name: str) -> torch.nn.Module:
         if name not in self._nets:
-            from asp.effects.training import EffectModule
             from asp.models.checkpoints import load_checkpoint
+            from asp.models.effect_training import EffectModule
 
             ckpt = self.folder / f"{name}.ckpt"
             if not ckpt.is_file():
                 raise FileNotFoundError(f"{ckpt}: not trained (run asp effects train)")
             load_checkpoint(ckpt)  # refuses pickled objects beyond tensors and plain data, naming the file
-            self._nets[name] = EffectModule.load_from_checkpoint(str(ckpt), map_location=self.device,
-                                                                 weights_only=True).net.eval()
+            self._nets[name] = EffectModule.load_from_checkpoint(
+                str(ckpt), map_location=self.device, weights_only=True
+            ).net.eval()
         return self._nets[name]
 
     def fingerprint(self, kinds: Sequence[str] = ("params", "selectors")) -> dict[str, int]:
         """CRC-32 of each checkpoint (``params/eq.ckpt``: crc): what outputs made with these models depend on."""
-        return {str(p.relative_to(self.folder)): zlib.crc32(p.read_bytes())
-                for kind in kinds for p in sorted((self.folder / kind).glob("*.ckpt"))}
+        return {
+            str(p.relative_to(self.folder)): zlib.crc32(p.read_bytes())
+            for kind in kinds
+            for p in sorted((self.folder / kind).glob("*.ckpt"))
+        }
 
     def params(self, effect: str) -> EffectParamModel:
         return self._load(f"params/{specs.get(effect).name}")  # type: ignore[return-value]
@@ -145,8 +163,9 @@ class SelectorPolicy:
         if len(used) == len(order):
             return None
         # the one-hot sets of effects used before each observation (observation i follows the first i steps)
-        history = torch.from_numpy(np.stack([specs.mask_vector(specs.mask_of(used[:i]))
-                                             for i in range(len(observations))])[None]).to(self.models.device)
+        history = torch.from_numpy(
+            np.stack([specs.mask_vector(specs.mask_of(used[:i])) for i in range(len(observations))])[None]
+        ).to(self.models.device)
         with torch_threads(self.models.threads):
             logits = self.net(self.models.tensor(observations), history)[0]
         if self.variant == "cnn_1s":
@@ -160,8 +179,9 @@ class SelectorPolicy:
         return None if choice == STOP else order[choice]
 
 
-def build(system: str, models: Models, missing: Sequence[str] | specs.Chain | None = None,
-          rng: np.random.Generator | int = 0) -> tuple[object, object]:
+def build(
+    system: str, models: Models, missing: Sequence[str] | specs.Chain | None = None, rng: np.random.Generator | int = 0
+) -> tuple[Policy, ParamPredictor]:
     """(policy, parameter predictor) of a system. ``missing``: the target's true missing effects (Oracle), with
     their settings (a chain: Exact)."""
     (system,) = parse_systems([system])
@@ -176,4 +196,6 @@ def build(system: str, models: Models, missing: Sequence[str] | specs.Chain | No
         return OraclePolicy(list(missing)), params
     if system == "random":
         return RandomPolicy(rng), params
-    return SelectorPolicy(models, SYSTEMS[system]), params
+    variant = SYSTEMS[system]
+    assert variant is not None, system
+    return SelectorPolicy(models, variant), params

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,8 +29,14 @@ from asp.synths import registry
 BASELINES = ("mean preset", "random preset")
 
 
-def select_clips(ds: Dataset, synths: list[str], split: str = "test", notes: tuple[int, ...] | None = (60,),
-                 limit: int | None = None, seed: int = 0) -> pd.DataFrame:
+def select_clips(
+    ds: Dataset,
+    synths: list[str],
+    split: str = "test",
+    notes: tuple[int, ...] | None = (60,),
+    limit: int | None = None,
+    seed: int = 0,
+) -> pd.DataFrame:
     """The clips to score: a split's clips of ``synths`` at ``notes`` (all notes if None), at most ``limit`` per
     synth (a seeded sample). Raises KeyError for a synth the dataset lacks, listing those it has."""
     t = ds.table
@@ -40,8 +47,12 @@ def select_clips(ds: Dataset, synths: list[str], split: str = "test", notes: tup
     if notes:
         rows = rows[rows.note.isin(notes)]
     if limit:
-        rows = pd.concat([rows[rows.synth == s].sample(n=min(limit, int((rows.synth == s).sum())), random_state=seed)
-                          for s in synths])
+        rows = pd.concat(
+            [
+                rows[rows.synth == s].sample(n=min(limit, int((rows.synth == s).sum())), random_state=seed)
+                for s in synths
+            ]
+        )
     return rows.sort_values(["synth", "preset_id", "note"]).reset_index(drop=True)
 
 
@@ -64,13 +75,14 @@ class Evaluator:
         cache: a folder for per-system results (``<system>.parquet``), so an interrupted evaluation resumes.
     """
 
-    def __init__(self, rows: pd.DataFrame, native: list[np.ndarray], settings: RenderSettings,
-                 cache: Path | None = None) -> None:
+    def __init__(
+        self, rows: pd.DataFrame, native: list[np.ndarray], settings: RenderSettings, cache: Path | None = None
+    ) -> None:
         self.rows, self.native, self.settings, self.cache = rows, native, settings, cache
         self._targets: dict[int, np.ndarray] = {}
 
     @classmethod
-    def from_dataset(cls, ds: Dataset, rows: pd.DataFrame, cache: Path | None = None) -> "Evaluator":
+    def from_dataset(cls, ds: Dataset, rows: pd.DataFrame, cache: Path | None = None) -> Evaluator:
         """Clips of a dataset, rendered with the dataset's settings."""
         native: list[np.ndarray] = [np.empty(0)] * len(rows)
         for _, idx in rows.groupby("synth").indices.items():
@@ -88,9 +100,13 @@ class Evaluator:
             self._targets[i] = self._render(row.synth, self.native[i], row.note)
         return self._targets[i]
 
-
-    def score(self, system: str, predictions: Mapping[str, np.ndarray], progress: Callable[[int], None] | None = None,
-              fingerprint: str = "") -> pd.DataFrame:
+    def score(
+        self,
+        system: str,
+        predictions: Mapping[str, np.ndarray],
+        progress: Callable[[int], object] | None = None,
+        fingerprint: str = "",
+    ) -> pd.DataFrame:
         """Rows for one system.
 
         Args:
@@ -111,10 +127,17 @@ class Evaluator:
                 if np.isnan(v).any():
                     continue
                 power = stft_power(self._render(decoder, v, row.note))
-                rec = {"system": system, "synth": row.synth, "decoder": decoder, "preset_id": int(row.preset_id),
-                       "note": int(row.note), "harmonic_share": float(row.harmonic_share),
-                       "timbre_group": int(row.timbre_group), "lsd": lsd_from_power(power, target),
-                       "paper_lsd": paper_lsd_from_power(power, target)}
+                rec = {
+                    "system": system,
+                    "synth": row.synth,
+                    "decoder": decoder,
+                    "preset_id": int(row.preset_id),
+                    "note": int(row.note),
+                    "harmonic_share": float(row.harmonic_share),
+                    "timbre_group": int(row.timbre_group),
+                    "lsd": lsd_from_power(power, target),
+                    "paper_lsd": paper_lsd_from_power(power, target),
+                }
                 if decoder == row.synth:
                     pm = preset_metrics(registry.load_schema(decoder), v, self.native[i])
                     rec.update({k: float(m[0]) for k, m in pm.items()})
@@ -127,8 +150,9 @@ class Evaluator:
         return table
 
 
-def model_predictions(predictor: Any, mels: Callable[[int, int], np.ndarray], rows: pd.DataFrame,
-                      cross: bool = True, batch: int = 64) -> dict[str, np.ndarray]:
+def model_predictions(
+    predictor: Any, mels: Callable[[int, int], np.ndarray], rows: pd.DataFrame, cross: bool = True, batch: int = 64
+) -> dict[str, np.ndarray]:
     """decoder synth -> (n_clips, n_params): each clip's own synth always, every other known synth with ``cross``;
     NaN rows where a clip is not decoded as that synth.
 
@@ -137,16 +161,17 @@ def model_predictions(predictor: Any, mels: Callable[[int, int], np.ndarray], ro
     """
     out = {s: np.full((len(rows), registry.load_schema(s).n_params), np.nan) for s in predictor.synths}
     for start in range(0, len(rows), batch):
-        part = rows.iloc[start:start + batch]
+        part = rows.iloc[start : start + batch]
         pred = predictor.predict(np.asarray(mels(start, start + len(part)), dtype=np.float32))
         for s in predictor.synths:
             keep = np.ones(len(part), bool) if cross else (part.synth == s).to_numpy()
-            out[s][start:start + len(part)][keep] = pred[s][keep]
+            out[s][start : start + len(part)][keep] = pred[s][keep]
     return out
 
 
-def baseline_predictions(rows: pd.DataFrame, train: Mapping[str, np.ndarray | None],
-                         seed: int = 0) -> dict[str, dict[str, np.ndarray]]:
+def baseline_predictions(
+    rows: pd.DataFrame, train: Mapping[str, np.ndarray | None], seed: int = 0
+) -> dict[str, dict[str, np.ndarray]]:
     """system -> decoder synth -> predictions of the baselines, on each clip's own synth: the mean preset of the
     training presets (where ``train`` has them for the synth) and a random preset (the synth's sampling spec)."""
     out: dict[str, dict[str, np.ndarray]] = {b: {} for b in BASELINES}
@@ -163,5 +188,6 @@ def baseline_predictions(rows: pd.DataFrame, train: Mapping[str, np.ndarray | No
 def dataset_train_presets(ds: Dataset, synths: list[str]) -> dict[str, np.ndarray]:
     """synth -> (n, n_params) native vectors of the dataset's training presets."""
     t = ds.table
-    return {s: ds.array(t[(t.synth == s) & (t.split == "train")].drop_duplicates("preset_id"), "native")
-            for s in synths}
+    return {
+        s: ds.array(t[(t.synth == s) & (t.split == "train")].drop_duplicates("preset_id"), "native") for s in synths
+    }

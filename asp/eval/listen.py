@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from asp.atomic import atomic_write_bytes
-from asp.eval.report import png_bytes, pyplot
+from asp.plotting import png_bytes, pyplot
 
 STYLE = """body{font-family:sans-serif;margin:1.5em;max-width:1400px}table{border-collapse:collapse;margin:.5em 0}
 td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}th{background:#eee}td.l{text-align:left}
@@ -92,32 +92,47 @@ def write_listening_report(out: Path, table: pd.DataFrame, title: str = "asp inf
     docstring); returns its path."""
     ok = table[table.status == "ok"]
     refined = "renders" in ok and ok.renders.notna().any()
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-             f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"]
-    parts.append(f"<p>{table.file.nunique()} file(s), {ok.file.nunique()} matched"
-                 f"{' with render-in-the-loop refinement' if refined else ''}. LSD: textbook log-spectral distance "
-                 f"in dB (lower is closer).</p>")
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
+    ]
+    parts.append(
+        f"<p>{table.file.nunique()} file(s), {ok.file.nunique()} matched"
+        f"{' with render-in-the-loop refinement' if refined else ''}. LSD: textbook log-spectral distance "
+        f"in dB (lower is closer).</p>"
+    )
     for file, rows in ok.groupby("file", sort=True):
         folder = out / str(file)
         parts.append(f"<section><h2>{html.escape(str(file))}</h2>")
         target = _read(folder / "input.wav")
         clips: list[tuple[str, tuple[np.ndarray, int] | None]] = [("target", target)]
-        head = "<tr><th>synth</th><th>one-shot</th>" + ("<th>refined</th>" if refined else "") + \
-            "<th>note</th><th>LSD one-shot</th>" + ("<th>LSD refined</th><th>renders</th><th>search s</th>"
-                                                     if refined else "") + "</tr>"
+        head = (
+            "<tr><th>synth</th><th>one-shot</th>"
+            + ("<th>refined</th>" if refined else "")
+            + "<th>note</th><th>LSD one-shot</th>"
+            + ("<th>LSD refined</th><th>renders</th><th>search s</th>" if refined else "")
+            + "</tr>"
+        )
         body = []
         for _, r in rows.sort_values("synth").iterrows():
             one = _read(folder / f"{r.synth}.oneshot.wav" if refined else folder / f"{r.synth}.wav")
             clips.append((f"{r.synth} one-shot", one))
-            cells = [f"<td class='l'>{html.escape(str(r.synth))}{' (best)' if r.best else ''}</td>",
-                     f"<td>{_player(_ogg_uri(one))}</td>"]
+            cells = [
+                f"<td class='l'>{html.escape(str(r.synth))}{' (best)' if r.best else ''}</td>",
+                f"<td>{_player(_ogg_uri(one))}</td>",
+            ]
             if refined:
                 fin = _read(folder / f"{r.synth}.wav")
                 clips.append((f"{r.synth} refined", fin))
                 note = f"{_num(r.get('oneshot_note'), 0)} → {_num(r.note, 0)}"
-                cells += [f"<td>{_player(_ogg_uri(fin))}</td>", f"<td>{note}</td>",
-                          f"<td>{_num(r.oneshot_lsd)}</td>", f"<td>{_num(r.lsd)}</td>",
-                          f"<td>{_num(r.renders, 0)}</td>", f"<td>{_num(r.search_seconds, 1)}</td>"]
+                cells += [
+                    f"<td>{_player(_ogg_uri(fin))}</td>",
+                    f"<td>{note}</td>",
+                    f"<td>{_num(r.oneshot_lsd)}</td>",
+                    f"<td>{_num(r.lsd)}</td>",
+                    f"<td>{_num(r.renders, 0)}</td>",
+                    f"<td>{_num(r.search_seconds, 1)}</td>",
+                ]
             else:
                 cells += [f"<td>{_num(r.note, 0)}</td>", f"<td>{_num(r.lsd)}</td>"]
             body.append(f"<tr{' class=best' if r.best else ''}>{''.join(cells)}</tr>")
@@ -129,11 +144,16 @@ def write_listening_report(out: Path, table: pd.DataFrame, title: str = "asp inf
         parts.append("</section>")
     bad = table[table.status != "ok"]
     if len(bad):
-        items = "".join(f"<tr><td class='l'>{html.escape(str(r.file))}</td><td class='l'>"
-                        f"{html.escape(str(r.synth if r.synth == r.synth else ''))}</td><td class='l'>"
-                        f"{html.escape(str(r.error))}</td></tr>" for _, r in bad.iterrows())
-        parts.append(f"<section><h2>Not matched</h2><table><tr><th>file</th><th>synth</th><th>reason</th></tr>"
-                     f"{items}</table></section>")
+        items = "".join(
+            f"<tr><td class='l'>{html.escape(str(r.file))}</td><td class='l'>"
+            f"{html.escape(str(r.synth if r.synth == r.synth else ''))}</td><td class='l'>"
+            f"{html.escape(str(r.error))}</td></tr>"
+            for _, r in bad.iterrows()
+        )
+        parts.append(
+            f"<section><h2>Not matched</h2><table><tr><th>file</th><th>synth</th><th>reason</th></tr>"
+            f"{items}</table></section>"
+        )
     parts.append(f"<p id='audio-status'>audio not checked (scripts off)</p><script>{SCRIPT}</script></body></html>")
     path = out / "report.html"
     atomic_write_bytes(path, "".join(parts).encode())

@@ -18,9 +18,10 @@ about the just-noticeable level step), and as *identifiable* when it is audible 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -57,8 +58,17 @@ def parameter_errors(schema: SynthSchema, pred: np.ndarray, true: np.ndarray, me
             err = float(np.mean((pred[:, i] - true[:, i]) ** 2))
             base = float(np.mean((mean[i] - true[:, i]) ** 2))
             metric = "mse"
-        rows.append({"param": p.name, "kind": p.kind, "group": p.group or "", "metric": metric, "error": err,
-                     "mean_error": base, "ratio": err / base if base > 0 else float("nan")})
+        rows.append(
+            {
+                "param": p.name,
+                "kind": p.kind,
+                "group": p.group or "",
+                "metric": metric,
+                "error": err,
+                "mean_error": base,
+                "ratio": err / base if base > 0 else float("nan"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -92,12 +102,20 @@ def probe_preset(task: SensitivityTask, report: Callable[[Any], None] | None = N
 
     r = get_renderer(task.synth, task.settings)
     base = r.render(task.vector, task.note)
-    return np.array([lsd(base, r.render(moved(r.schema, task.vector, i, task.step), task.note))
-                     for i in range(r.schema.n_params)])
+    return np.array(
+        [lsd(base, r.render(moved(r.schema, task.vector, i, task.step), task.note)) for i in range(r.schema.n_params)]
+    )
 
 
-def sensitivity(synth: str, settings: RenderSettings, presets: int = 16, step: float = 0.1, seed: int = 0,
-                workers: int = 2, notes: Sequence[int] | None = None) -> pd.DataFrame:
+def sensitivity(
+    synth: str,
+    settings: RenderSettings,
+    presets: int = 16,
+    step: float = 0.1,
+    seed: int = 0,
+    workers: int = 2,
+    notes: Sequence[int] | None = None,
+) -> pd.DataFrame:
     """Per parameter: the mean, median and max LSD of the move, and the share of presets where it is audible.
 
     Args:
@@ -105,7 +123,7 @@ def sensitivity(synth: str, settings: RenderSettings, presets: int = 16, step: f
         notes: each preset is played at one of these (seeded draw; default: the settings' notes).
     """
     from asp.data.generate import WORKER_ENV
-    from asp.render.pool import run_pool
+    from asp.jobs import run_pool
     from asp.synths.sampling import sample_presets
 
     schema = registry.load_schema(synth)
@@ -116,14 +134,27 @@ def sensitivity(synth: str, settings: RenderSettings, presets: int = 16, step: f
     results: dict[int, np.ndarray] = {}
     errors: list[str] = []
     index = {id(t): k for k, t in enumerate(tasks)}
-    run_pool(tasks, probe_preset, workers, on_result=lambda t, r: results.__setitem__(index[id(t)], r),
-             on_error=lambda t, e: errors.append(e), on_crash=lambda c: None, env=WORKER_ENV)
+    run_pool(
+        tasks,
+        probe_preset,
+        workers,
+        on_result=lambda t, r: results.__setitem__(index[id(t)], r),
+        on_error=lambda t, e: errors.append(e),
+        on_crash=lambda c: None,
+        env=WORKER_ENV,
+    )
     if errors or len(results) != len(tasks):
         raise RuntimeError(f"{synth}: the sensitivity probe failed: {'; '.join(errors) or 'a worker crashed'}")
     d = np.stack([results[k] for k in range(len(tasks))])  # (presets, n_params)
-    return pd.DataFrame({"param": [p.name for p in schema.params], "sens_mean_db": d.mean(0),
-                         "sens_median_db": np.median(d, 0), "sens_max_db": d.max(0),
-                         "audible_share": (d > AUDIBLE_DB).mean(0)})
+    return pd.DataFrame(
+        {
+            "param": [p.name for p in schema.params],
+            "sens_mean_db": d.mean(0),
+            "sens_median_db": np.median(d, 0),
+            "sens_max_db": d.max(0),
+            "audible_share": (d > AUDIBLE_DB).mean(0),
+        }
+    )
 
 
 def summarize(table: pd.DataFrame) -> pd.DataFrame:
@@ -132,20 +163,32 @@ def summarize(table: pd.DataFrame) -> pd.DataFrame:
     ``synth`` column)."""
     rows = []
     for (synth, kind), g in table.groupby(["synth", "kind"], sort=False):
-        for subset, part in (("all", g), ("identifiable", g[g.audible_share >= IDENTIFIABLE_SHARE]),
-                             ("not identifiable", g[g.audible_share < IDENTIFIABLE_SHARE])):
+        for subset, part in (
+            ("all", g),
+            ("identifiable", g[g.audible_share >= IDENTIFIABLE_SHARE]),
+            ("not identifiable", g[g.audible_share < IDENTIFIABLE_SHARE]),
+        ):
             if not len(part):
                 continue
-            rows.append({"synth": synth, "kind": kind, "params": subset, "n": len(part),
-                         "model": part.error.mean(), "mean preset": part.mean_error.mean(),
-                         "model / mean preset": part.error.mean() / part.mean_error.mean()
-                         if part.mean_error.mean() > 0 else float("nan")})
+            rows.append(
+                {
+                    "synth": synth,
+                    "kind": kind,
+                    "params": subset,
+                    "n": len(part),
+                    "model": part.error.mean(),
+                    "mean preset": part.mean_error.mean(),
+                    "model / mean preset": part.error.mean() / part.mean_error.mean()
+                    if part.mean_error.mean() > 0
+                    else float("nan"),
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def plot(table: pd.DataFrame, path: Path) -> None:
     """Per synth, each parameter's error ratio (model / mean preset) against its audible sensitivity."""
-    from asp.eval.report import png_bytes, pyplot
+    from asp.plotting import png_bytes, pyplot
 
     plt = pyplot()
     synths = list(dict.fromkeys(table.synth))
@@ -166,9 +209,18 @@ def plot(table: pd.DataFrame, path: Path) -> None:
     atomic_write_bytes(path, png_bytes(fig))
 
 
-def analyze(run: Path, out: Path, dataset: Path | None = None, split: str = "test", limit: int | None = None,
-            presets: int = 16, step: float = 0.1, seed: int = 0, workers: int = 2,
-            progress: bool = True) -> pd.DataFrame:
+def analyze(
+    run: Path,
+    out: Path,
+    dataset: Path | None = None,
+    split: str = "test",
+    limit: int | None = None,
+    presets: int = 16,
+    step: float = 0.1,
+    seed: int = 0,
+    workers: int = 2,
+    progress: bool = True,
+) -> pd.DataFrame:
     """The per-parameter analysis of one run (a run folder or checkpoint) into ``out``: ``params.csv`` (every
     parameter), ``summary.csv`` and ``report.md`` (per synth and kind) and ``params.png``. Returns the summary."""
     from asp.data.store import Dataset
@@ -192,8 +244,9 @@ def analyze(run: Path, out: Path, dataset: Path | None = None, split: str = "tes
     for synth in synths:
         own = (rows.synth == synth).to_numpy()
         schema = registry.load_schema(synth)
-        err = parameter_errors(schema, pred[synth][own], ds.array(rows[own], "native"),
-                               mean_preset(schema, train[synth]))
+        err = parameter_errors(
+            schema, pred[synth][own], ds.array(rows[own], "native"), mean_preset(schema, train[synth])
+        )
         if progress:
             print(f"{synth}: probing {presets} presets x {schema.n_params + 1} renders", flush=True)
         sens = sensitivity(synth, predictor.render_settings, presets, step, seed, workers)
@@ -204,17 +257,31 @@ def analyze(run: Path, out: Path, dataset: Path | None = None, split: str = "tes
     atomic_write_bytes(out / "params.csv", table.to_csv(index=False).encode())
     atomic_write_bytes(out / "summary.csv", summary.to_csv(index=False).encode())
     plot(table, out / "params.png")
-    worst = table[(table.kind == "continuous") & (table.audible_share >= IDENTIFIABLE_SHARE)].sort_values(
-        "ratio", ascending=False).groupby("synth").head(5)
-    text = [f"# Per-parameter analysis: {ckpt}", "",
-            f"Dataset `{ds.root}`, split `{split}`, {len(rows)} clips; sensitivity: {presets} random presets per "
-            f"synth, step {step}, audible above {AUDIBLE_DB} dB LSD, identifiable when audible in at least "
-            f"{IDENTIFIABLE_SHARE:.0%} of them.", "",
-            "## Model against the mean preset (continuous: MSE; discrete: class error)", "",
-            markdown_table(summary), "",
-            "## Identifiable continuous parameters the model learns least (highest error ratio)", "",
-            markdown_table(worst[["synth", "param", "group", "error", "mean_error", "ratio", "sens_median_db",
-                                  "audible_share"]]), "",
-            "![error against sensitivity](params.png)", ""]
+    worst = (
+        table[(table.kind == "continuous") & (table.audible_share >= IDENTIFIABLE_SHARE)]
+        .sort_values("ratio", ascending=False)
+        .groupby("synth")
+        .head(5)
+    )
+    text = [
+        f"# Per-parameter analysis: {ckpt}",
+        "",
+        f"Dataset `{ds.root}`, split `{split}`, {len(rows)} clips; sensitivity: {presets} random presets per "
+        f"synth, step {step}, audible above {AUDIBLE_DB} dB LSD, identifiable when audible in at least "
+        f"{IDENTIFIABLE_SHARE:.0%} of them.",
+        "",
+        "## Model against the mean preset (continuous: MSE; discrete: class error)",
+        "",
+        markdown_table(summary),
+        "",
+        "## Identifiable continuous parameters the model learns least (highest error ratio)",
+        "",
+        markdown_table(
+            worst[["synth", "param", "group", "error", "mean_error", "ratio", "sens_median_db", "audible_share"]]
+        ),
+        "",
+        "![error against sensitivity](params.png)",
+        "",
+    ]
     atomic_write_bytes(out / "report.md", "\n".join(text).encode())
     return summary

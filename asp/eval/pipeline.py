@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import yaml
 
 from asp.atomic import atomic_write_bytes
-from asp.render.settings import RenderSettings
-
 from asp.data.store import Dataset
-from asp.eval.evaluate import (Evaluator, baseline_predictions, dataset_train_presets, model_predictions,
-                               select_clips)
+from asp.eval.evaluate import Evaluator, baseline_predictions, dataset_train_presets, model_predictions, select_clips
 from asp.eval.report import write_report
+from asp.paths import relocate
+from asp.render.settings import RenderSettings
 
 if TYPE_CHECKING:
     from asp.search import SearchOptions
@@ -25,25 +25,25 @@ if TYPE_CHECKING:
 @dataclass
 class EvalOptions:
     """Args:
-        split: dataset split to score.
-        notes: MIDI notes of the clips to score (None: all; ``"auto"``: C4 in a dataset that renders every preset
-            at C4, the paper's layout, else all, as in a dataset of a few random notes per preset).
-        limit: clips per synth at most (a seeded sample; None: all).
-        cross: render every decoder's preset for every clip (the cross-synth matrix).
-        baselines: score the mean-preset and random-preset baselines too.
-        seed: for the clip sample and the random baseline.
-        refine: also score each model's predictions refined with the real synth in the loop (a system
-            ``<model> refined``), with these search options; None: one-shot only.
-        workers: processes for the refinement.
+    split: dataset split to score.
+    notes: MIDI notes of the clips to score (None: all; ``"auto"``: C4 in a dataset that renders every preset
+        at C4, the paper's layout, else all, as in a dataset of a few random notes per preset).
+    limit: clips per synth at most (a seeded sample; None: all).
+    cross: render every decoder's preset for every clip (the cross-synth matrix).
+    baselines: score the mean-preset and random-preset baselines too.
+    seed: for the clip sample and the random baseline.
+    refine: also score each model's predictions refined with the real synth in the loop (a system
+        ``<model> refined``), with these search options; None: one-shot only.
+    workers: processes for the refinement.
     """
 
     split: str = "test"
-    notes: "tuple[int, ...] | str | None" = "auto"
+    notes: tuple[int, ...] | str | None = "auto"
     limit: int | None = None
     cross: bool = True
     baselines: bool = True
     seed: int = 0
-    refine: "SearchOptions | None" = None
+    refine: SearchOptions | None = None
     workers: int = 2
 
 
@@ -66,11 +66,14 @@ def checkpoint_of(path: Path) -> Path:
 
 
 def dataset_of(checkpoint: Path) -> Path:
-    """The dataset a run was trained on (its ``config.yaml``)."""
-    cfg = checkpoint.parent.parent / "config.yaml"
+    """The dataset a run was trained on (its ``config.yaml``), found from any folder and after the run folder moved
+    together with its dataset."""
+    run = checkpoint.parent.parent
+    cfg = run / "config.yaml"
     if not cfg.is_file():
         raise FileNotFoundError(f"{checkpoint}: no run config beside it to find its dataset; pass --dataset")
-    return Path(yaml.safe_load(cfg.read_text())["data"]["root"])
+    saved = yaml.safe_load(cfg.read_text())
+    return relocate(saved["data"]["root"], recorded_home=saved.get("run_dir"), home=run)
 
 
 def sweep_runs(sweep: Path) -> pd.DataFrame:
@@ -78,7 +81,10 @@ def sweep_runs(sweep: Path) -> pd.DataFrame:
     table = sweep / "results.csv"
     if not table.is_file():
         raise FileNotFoundError(f"{sweep}: no results.csv (not an asp sweep folder)")
-    return pd.read_csv(table)[["variant", "z_dim", "run_dir"]]
+    runs = pd.read_csv(table)[["variant", "z_dim", "run_dir"]]
+    # a sweep's runs are its sub-folders: found again from any folder and after the sweep folder moved
+    runs["run_dir"] = [str(relocate(r, recorded_home=Path(r).parent, home=sweep)) for r in runs.run_dir]
+    return runs
 
 
 def score_all(ev: Evaluator, systems: dict[str, tuple[dict, str]], progress: bool = True) -> pd.DataFrame:
@@ -92,9 +98,15 @@ def score_all(ev: Evaluator, systems: dict[str, tuple[dict, str]], progress: boo
     return pd.concat(frames, ignore_index=True)
 
 
-def refined_predictions(preds: dict[str, np.ndarray], target: Callable[[int], np.ndarray], rows: pd.DataFrame,
-                        settings: RenderSettings, options: "SearchOptions", workers: int = 2,
-                        cache: Path | None = None) -> dict[str, np.ndarray]:
+def refined_predictions(
+    preds: dict[str, np.ndarray],
+    target: Callable[[int], np.ndarray],
+    rows: pd.DataFrame,
+    settings: RenderSettings,
+    options: SearchOptions,
+    workers: int = 2,
+    cache: Path | None = None,
+) -> dict[str, np.ndarray]:
     """Each clip's own-synth prediction refined with the real synth in the loop (``asp.search``), played at the
     clip's note; decoder synth -> (n_clips, n_params) like ``preds`` (NaN where a clip is another synth's).
 
@@ -105,7 +117,7 @@ def refined_predictions(preds: dict[str, np.ndarray], target: Callable[[int], np
     """
     import hashlib
 
-    from asp.render.pool import run_pool
+    from asp.jobs import run_pool
     from asp.search import Candidate
     from asp.search.refine import refine_job
 
@@ -122,28 +134,49 @@ def refined_predictions(preds: dict[str, np.ndarray], target: Callable[[int], np
     for i, row in enumerate(rows.itertuples(index=False)):
         v = preds[row.synth][i]
         if not np.isnan(v).any():
-            tasks.append({"key": i, "synth": row.synth, "target": target(i), "options": options,
-                          "settings": settings, "starts": {row.synth: [Candidate(v, int(row.note))]}})
+            tasks.append(
+                {
+                    "key": i,
+                    "synth": row.synth,
+                    "target": target(i),
+                    "options": options,
+                    "settings": settings,
+                    "starts": {row.synth: [Candidate(v, int(row.note))]},
+                }
+            )
     failed: list[str] = []
 
     def done(task: dict, result: Any) -> None:
         out[task["synth"]][task["key"]] = result[task["synth"]].vector
 
-    run_pool(tasks, refine_job, workers, on_result=done, on_error=lambda t, m: failed.append(m.splitlines()[0]),
-             on_crash=lambda c: failed.append(f"worker died ({c.how})"))
+    run_pool(
+        tasks,
+        refine_job,
+        workers,
+        on_result=done,
+        on_error=lambda t, m: failed.append(m.splitlines()[0]),
+        on_crash=lambda c: failed.append(f"worker died ({c.how})"),
+    )
     if failed:
         raise RuntimeError(f"refinement failed on {len(failed)} clip(s): {failed[0]}")
     if cache is not None:
         import io
 
         buf = io.BytesIO()
-        np.savez(buf, key=np.array(key), **out)
+        arrays: dict[str, Any] = {"key": np.array(key), **out}
+        np.savez(buf, **arrays)
         atomic_write_bytes(cache, buf.getvalue())
     return out
 
 
-def evaluate(runs: Sequence[Path], out: Path, dataset: Path | None = None, sweep: Path | None = None,
-             options: EvalOptions | None = None, progress: bool = True) -> Path:
+def evaluate(
+    runs: Sequence[Path],
+    out: Path,
+    dataset: Path | None = None,
+    sweep: Path | None = None,
+    options: EvalOptions | None = None,
+    progress: bool = True,
+) -> Path:
     """Score every run (and the baselines) and write the report folder. Returns ``out/report.md``."""
     from asp.models.inference import Predictor
 
@@ -163,15 +196,19 @@ def evaluate(runs: Sequence[Path], out: Path, dataset: Path | None = None, sweep
     predictors = {}
     for name, ckpt in named.items():
         p = Predictor(ckpt)
-        label = name if name in zs else p.module.hparams.variant  # a sweep's runs are named by variant and size
+        label = name if name in zs else p.module.hparams["variant"]  # a sweep's runs are named by variant and size
         if label in predictors:  # two runs of one variant: tell them apart by the path given
             label = f"{label} ({name})"
         predictors[label] = (p, ckpt)
     ds_path = dataset or dataset_of(next(iter(predictors.values()))[1])
     ds = Dataset(ds_path)
-    synths = sorted({s for p, _ in predictors.values() for s in p.synths}, key=lambda s: ds.synths.index(s)
-                    if s in ds.synths else 99)
+    synths = sorted(
+        {s for p, _ in predictors.values() for s in p.synths},
+        key=lambda s: ds.synths.index(s) if s in ds.synths else 99,
+    )
     notes = auto_notes(ds) if opt.notes == "auto" else opt.notes
+    if isinstance(notes, str):
+        raise ValueError(f"notes: {notes!r} is not a list of MIDI notes (or 'auto')")
     rows = select_clips(ds, synths, opt.split, notes, opt.limit, opt.seed)
     if rows.empty:
         raise ValueError(f"{ds_path}: no {opt.split} clips at notes {opt.notes}")
@@ -184,7 +221,8 @@ def evaluate(runs: Sequence[Path], out: Path, dataset: Path | None = None, sweep
             cache = out / "cache" / f"refined-{label.replace('/', '_').replace(' ', '_')}.npz"
             systems[f"{label} refined"] = (
                 refined_predictions(preds, ev.target, rows, ev.settings, opt.refine, opt.workers, cache),
-                f"{ckpt.stat().st_mtime_ns}-{opt.refine.key()}")
+                f"{ckpt.stat().st_mtime_ns}-{opt.refine.key()}",
+            )
     if opt.baselines:
         for name, preds in baseline_predictions(rows, dataset_train_presets(ds, synths), opt.seed).items():
             systems[name] = (preds, f"seed{opt.seed}")
@@ -192,19 +230,34 @@ def evaluate(runs: Sequence[Path], out: Path, dataset: Path | None = None, sweep
     curves = None
     if zs:
         o = clips[(clips.decoder == clips.synth) & clips.system.isin(list(zs))]
-        agg = o.groupby("system").agg(lsd=("lsd", "mean"), param_mse=("param_mse", "mean"),
-                                      cat_acc=("cat_acc", "mean"), n=("lsd", "size")).reset_index()
+        agg = (
+            o.groupby("system")
+            .agg(lsd=("lsd", "mean"), param_mse=("param_mse", "mean"), cat_acc=("cat_acc", "mean"), n=("lsd", "size"))
+            .reset_index()
+        )
         agg["variant"] = agg.system.map(lambda s: zs[s][0])
         agg["z_dim"] = agg.system.map(lambda s: zs[s][1])
         curves = agg.sort_values(["variant", "z_dim"])[["variant", "z_dim", "lsd", "param_mse", "cat_acc", "n"]]
-    floors = {s: (e.get("self_distance") or {}).get("lsd_mean") for s, e in ds.card.get("synths", {}).items()}
-    return write_report(clips, out, curves=curves, floors=floors,
-                        title=f"asp evaluation on {ds_path} ({opt.split} split)")
+    floors: dict[str, Any] = {
+        s: (e.get("self_distance") or {}).get("lsd_mean") for s, e in ds.card.get("synths", {}).items()
+    }
+    return write_report(
+        clips, out, curves=curves, floors=floors, title=f"asp evaluation on {ds_path} ({opt.split} split)"
+    )
 
 
-def evaluate_presets(run: Path, source: str, out: Path, limit: int | None = 200, note: int = 60, seed: int = 0,
-                     cross: bool = False, progress: bool = True, refine: "SearchOptions | None" = None,
-                     workers: int = 2) -> Path:
+def evaluate_presets(
+    run: Path,
+    source: str,
+    out: Path,
+    limit: int | None = 200,
+    note: int = 60,
+    seed: int = 0,
+    cross: bool = False,
+    progress: bool = True,
+    refine: SearchOptions | None = None,
+    workers: int = 2,
+) -> Path:
     """Score a model on hand-made presets (``SYNTH`` for its factory presets, or ``SYNTH=PATH``) against a random
     preset (and the mean preset of the model's training data when its dataset is here).
 
@@ -232,11 +285,18 @@ def evaluate_presets(run: Path, source: str, out: Path, limit: int | None = 200,
             seen.add(key)
             unique.append(p)
     rng = np.random.default_rng(seed)
-    chosen = [unique[i] for i in sorted(rng.permutation(len(unique))[:limit or len(unique)])]
+    chosen = [unique[i] for i in sorted(rng.permutation(len(unique))[: limit or len(unique)])]
     if not chosen:
         raise ValueError(f"{path}: no presets of {synth} other than the default")
-    rows = pd.DataFrame({"synth": synth, "preset_id": range(len(chosen)), "note": note,
-                         "preset_name": [p.name for p in chosen], "source": [p.source for p in chosen]})
+    rows = pd.DataFrame(
+        {
+            "synth": synth,
+            "preset_id": range(len(chosen)),
+            "note": note,
+            "preset_name": [p.name for p in chosen],
+            "source": [p.source for p in chosen],
+        }
+    )
     ev = Evaluator(rows, [np.asarray(p.vector) for p in chosen], pred.render_settings, cache=out / "cache")
     targets = [ev.target(i) for i in range(len(chosen))]
     shares = np.array([harmonic_share(a) for a in targets])
@@ -249,16 +309,21 @@ def evaluate_presets(run: Path, source: str, out: Path, limit: int | None = 200,
     except (FileNotFoundError, KeyError, OSError):
         pass  # no training data here: only the random-preset baseline
     fp = str(ckpt.stat().st_mtime_ns)
-    variant = pred.module.hparams.variant
+    variant = pred.module.hparams["variant"]
     preds = model_predictions(pred, lambda a, b: mels[a:b], rows, cross=cross)
     systems = {variant: (preds, fp)}
     if refine is not None:
         systems[f"{variant} refined"] = (
             refined_predictions(preds, ev.target, rows, ev.settings, refine, workers, out / "cache" / "refined.npz"),
-            f"{fp}-{refine.key()}")
+            f"{fp}-{refine.key()}",
+        )
     for name, preds in baseline_predictions(rows, train, seed).items():
         systems[name] = (preds, f"seed{seed}")
     clips = score_all(ev, systems, progress)
     clips = clips.merge(rows[["preset_id", "preset_name", "source"]], on="preset_id", how="left")
-    return write_report(clips, out, title=f"{synth} hand-made presets from {path} ({len(chosen)} of {len(unique)} "
-                                          f"distinct non-default presets, at MIDI note {note})")
+    return write_report(
+        clips,
+        out,
+        title=f"{synth} hand-made presets from {path} ({len(chosen)} of {len(unique)} "
+        f"distinct non-default presets, at MIDI note {note})",
+    )

@@ -13,8 +13,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,9 +22,15 @@ import pandas as pd
 from asp.atomic import atomic_write_bytes
 from asp.eval.evaluate import BASELINES
 from asp.features.hpss import GROUP_NAMES
+from asp.plotting import pyplot, save_png
 
-METRIC_LABELS = {"lsd": "LSD (dB)", "paper_lsd": "paper \"LSD\"", "param_mse": "param MSE",
-                 "paper_param_mse": "paper param MSE (sum)", "cat_acc": "cat. acc. %"}
+METRIC_LABELS = {
+    "lsd": "LSD (dB)",
+    "paper_lsd": 'paper "LSD"',
+    "param_mse": "param MSE",
+    "paper_param_mse": "paper param MSE (sum)",
+    "cat_acc": "cat. acc. %",
+}
 
 
 def saturation_point(sizes: Sequence[int], values: Sequence[float], threshold: float = 0.1) -> int | None:
@@ -68,8 +74,12 @@ def anova(clips: pd.DataFrame, systems: Sequence[str]) -> dict[str, float] | Non
     if len(groups) < 2:
         return None
     res = f_oneway(*groups)
-    return {"F": float(res.statistic), "p": float(res.pvalue), "systems": len(groups),
-            "n": int(sum(len(g) for g in groups))}
+    return {
+        "F": float(res.statistic),
+        "p": float(res.pvalue),
+        "systems": len(groups),
+        "n": int(sum(len(g) for g in groups)),
+    }
 
 
 def cross_matrix(clips: pd.DataFrame, system: str) -> pd.DataFrame:
@@ -91,36 +101,9 @@ def markdown_table(df: pd.DataFrame, digits: int = 3) -> str:
 
 
 # ---------------------------------------------------------------------- plots
-def pyplot():  # type: ignore[no-untyped-def]
-    """matplotlib's pyplot on the Agg backend (no display needed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def png_bytes(fig: object, dpi: int = 120) -> bytes:
-    """A figure as PNG bytes; the figure is closed."""
-    import io
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")  # type: ignore[attr-defined]
-    pyplot().close(fig)
-    return buf.getvalue()
-
-
-_plt = pyplot
-
-
-def _save(fig: object, path: Path) -> None:
-    atomic_write_bytes(path, png_bytes(fig))
-
-
 def timbre_boxplot(clips: pd.DataFrame, systems: Sequence[str], path: Path) -> None:
     """LSD per HPSS timbre group (x), one box per system."""
-    plt = _plt()
+    plt = pyplot()
     o = own(clips)
     fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(GROUP_NAMES) * max(1, len(systems)) / 2), 4))
     width = 0.8 / max(1, len(systems))
@@ -129,21 +112,31 @@ def timbre_boxplot(clips: pd.DataFrame, systems: Sequence[str], path: Path) -> N
         pos = [g + (k - (len(systems) - 1) / 2) * width for g in range(len(GROUP_NAMES))]
         present = [(p, d) for p, d in zip(pos, data) if len(d)]
         if present:
-            bp = ax.boxplot([d for _, d in present], positions=[p for p, _ in present], widths=width * 0.9,
-                            patch_artist=True, showfliers=False)
+            bp = ax.boxplot(
+                [d for _, d in present],
+                positions=[p for p, _ in present],
+                widths=width * 0.9,
+                patch_artist=True,
+                showfliers=False,
+            )
             for patch in bp["boxes"]:
                 patch.set_facecolor(f"C{k}")
             ax.plot([], [], color=f"C{k}", lw=8, label=s)
-    ax.set_xticks(range(len(GROUP_NAMES)), [f"{n}\n(n={int(((o.timbre_group == g) & (o.system == systems[0])).sum())})"
-                                            for g, n in enumerate(GROUP_NAMES)])
+    ax.set_xticks(
+        range(len(GROUP_NAMES)),
+        [
+            f"{n}\n(n={int(((o.timbre_group == g) & (o.system == systems[0])).sum())})"
+            for g, n in enumerate(GROUP_NAMES)
+        ],
+    )
     ax.set_xlabel("harmonic share of the target (HPSS)")
     ax.set_ylabel("LSD (dB)")
     ax.legend(fontsize=8)
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def matrix_plot(matrix: pd.DataFrame, title: str, path: Path) -> None:
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(1.2 * matrix.shape[1] + 2, 1.0 * matrix.shape[0] + 1.5))
     im = ax.imshow(matrix.to_numpy(), cmap="viridis_r")
     ax.set_xticks(range(matrix.shape[1]), matrix.columns, rotation=30)
@@ -152,19 +145,18 @@ def matrix_plot(matrix: pd.DataFrame, title: str, path: Path) -> None:
     lo, span = np.nanmin(vals), max(np.nanmax(vals) - np.nanmin(vals), 1e-9)
     for (i, j), v in np.ndenumerate(vals):
         if np.isfinite(v):  # dark text on the light (low) end of the reversed colour map
-            ax.text(j, i, f"{v:.1f}", ha="center", va="center", color="k" if (v - lo) / span < 0.5 else "w",
-                    fontsize=9)
+            ax.text(j, i, f"{v:.1f}", ha="center", va="center", color="k" if (v - lo) / span < 0.5 else "w", fontsize=9)
     ax.set_xlabel("decoder (preset rendered on this synth)")
     ax.set_ylabel("target synth")
     ax.set_title(title)
     fig.colorbar(im, ax=ax, label="mean LSD (dB)")
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def latent_plot(curves: pd.DataFrame, path: Path) -> pd.DataFrame:
     """curves: variant, z_dim, lsd, param_mse, cat_acc (one row per run). Plots the normalised curves; returns the
     saturation point per variant and metric."""
-    plt = _plt()
+    plt = pyplot()
     metrics = ["lsd", "param_mse", "cat_acc"]
     variants = list(dict.fromkeys(curves.variant))
     fig, axes = plt.subplots(1, len(variants), figsize=(5 * len(variants), 3.6), squeeze=False)
@@ -185,22 +177,32 @@ def latent_plot(curves: pd.DataFrame, path: Path) -> pd.DataFrame:
         ax.set_ylabel("min-max normalised")
         ax.set_title(v)
         ax.legend(fontsize=7)
-    _save(fig, path)
+    save_png(fig, path)
     return pd.DataFrame(rows)
 
 
 # ---------------------------------------------------------------------- the report
-def write_report(clips: pd.DataFrame, out: Path, curves: pd.DataFrame | None = None,
-                 floors: dict[str, float] | None = None, title: str = "asp evaluation") -> Path:
+def write_report(
+    clips: pd.DataFrame,
+    out: Path,
+    curves: pd.DataFrame | None = None,
+    floors: dict[str, float] | None = None,
+    title: str = "asp evaluation",
+) -> Path:
     """Write ``out/report.md`` with every table and plot (CSV beside each table). Returns the markdown path."""
     out.mkdir(parents=True, exist_ok=True)
     systems = list(dict.fromkeys(clips.system))
     models = [s for s in systems if s not in BASELINES]
     atomic_write_bytes(out / "clips.csv", clips.to_csv(index=False).encode())
     counts = own(clips)[lambda o: o.system == systems[0]].groupby("synth").size()
-    md = [f"# {title}", "", f"{counts.sum()} clips per system ({', '.join(f'{s}: {n}' for s, n in counts.items())}); "
-          "metrics of each clip's own synth. LSD is the textbook log-spectral distance in dB; the paper's \"LSD\" and "
-          "its summed parameter MSE are given to compare with the published tables (see docs/RESULTS.md).", ""]
+    md = [
+        f"# {title}",
+        "",
+        f"{counts.sum()} clips per system ({', '.join(f'{s}: {n}' for s, n in counts.items())}); "
+        "metrics of each clip's own synth. LSD is the textbook log-spectral distance in dB; the paper's \"LSD\" and "
+        "its summed parameter MSE are given to compare with the published tables (see docs/RESULTS.md).",
+        "",
+    ]
     t1 = summary(clips, ["system"])
     atomic_write_bytes(out / "table1_overall.csv", t1.to_csv(index=False).encode())
     md += ["## Table 1: all synths", "", markdown_table(t1), ""]
@@ -223,23 +225,45 @@ def write_report(clips: pd.DataFrame, out: Path, curves: pd.DataFrame | None = N
     tg = own(clips).groupby(["system", "timbre_group"]).lsd.agg(["mean", "median", "count"]).reset_index()
     tg["group"] = tg.timbre_group.map(dict(enumerate(GROUP_NAMES)))
     atomic_write_bytes(out / "timbre_groups.csv", tg.to_csv(index=False).encode())
-    md += ["## LSD by HPSS timbre group", "", "![timbre groups](timbre_groups.png)", "",
-           markdown_table(tg[["system", "group", "mean", "median", "count"]]), ""]
+    md += [
+        "## LSD by HPSS timbre group",
+        "",
+        "![timbre groups](timbre_groups.png)",
+        "",
+        markdown_table(tg[["system", "group", "mean", "median", "count"]]),
+        "",
+    ]
     for m in models:
         mat = cross_matrix(clips, m)
         if mat.shape[1] > 1:
             slug = m.replace("/", "_").replace(" ", "_").replace("=", "")
             atomic_write_bytes(out / f"cross_synth_{slug}.csv", mat.to_csv().encode())
             matrix_plot(mat, f"{m}: cross-synth LSD", out / f"cross_synth_{slug}.png")
-            md += [f"## Cross-synth matrix: {m}", "", f"![cross-synth](cross_synth_{slug}.png)", "",
-                   markdown_table(mat.reset_index().rename(columns={"synth": "target \\ decoder"}), 2), ""]
+            md += [
+                f"## Cross-synth matrix: {m}",
+                "",
+                f"![cross-synth](cross_synth_{slug}.png)",
+                "",
+                markdown_table(mat.reset_index().rename(columns={"synth": "target \\ decoder"}), 2),
+                "",
+            ]
     if curves is not None and len(curves):
         sat = latent_plot(curves, out / "latent_size.png")
         atomic_write_bytes(out / "latent_curves.csv", curves.to_csv(index=False).encode())
         atomic_write_bytes(out / "latent_saturation.csv", sat.to_csv(index=False).encode())
-        md += ["## Latent size", "", "Each curve min-max normalised; saturation: the first size whose step to the "
-               "next changes the curve by less than 0.1 (the paper's rule).", "", "![latent size](latent_size.png)",
-               "", markdown_table(curves), "", markdown_table(sat), ""]
+        md += [
+            "## Latent size",
+            "",
+            "Each curve min-max normalised; saturation: the first size whose step to the "
+            "next changes the curve by less than 0.1 (the paper's rule).",
+            "",
+            "![latent size](latent_size.png)",
+            "",
+            markdown_table(curves),
+            "",
+            markdown_table(sat),
+            "",
+        ]
     path = out / "report.md"
     atomic_write_bytes(path, "\n".join(md).encode())
     return path

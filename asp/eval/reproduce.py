@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,11 +31,13 @@ VARIANTS = ("S-S", "J-S", "J-J")
 ALPHA = 0.05
 
 # the paper's Table 1 (all synths), and its findings
-PUBLISHED = pd.DataFrame([
-    {"system": "S-S", "paper_lsd_mean": 86.8, "paper_param_mse_mean": 5.0, "cat_acc_mean": 75.3},
-    {"system": "J-S", "paper_lsd_mean": 72.9, "paper_param_mse_mean": 4.9, "cat_acc_mean": 75.1},
-    {"system": "J-J", "paper_lsd_mean": 74.2, "paper_param_mse_mean": 5.3, "cat_acc_mean": 75.1},
-])
+PUBLISHED = pd.DataFrame(
+    [
+        {"system": "S-S", "paper_lsd_mean": 86.8, "paper_param_mse_mean": 5.0, "cat_acc_mean": 75.3},
+        {"system": "J-S", "paper_lsd_mean": 72.9, "paper_param_mse_mean": 4.9, "cat_acc_mean": 75.1},
+        {"system": "J-J", "paper_lsd_mean": 74.2, "paper_param_mse_mean": 5.3, "cat_acc_mean": 75.1},
+    ]
+)
 FINDINGS = {
     "audio": "J-S matches best on audio error (one-way ANOVA on LSD across S-S, J-S, J-J: p = 0.0313)",
     "accuracy": "S-S is best on categorical accuracy",
@@ -82,19 +85,26 @@ def _best_of(scores: dict[str, np.ndarray], claimed: str, what: str, ours: str, 
     if best == claimed:
         if p < ALPHA:
             return {"ours": ours, "verdict": "replicated", "reason": f"the models differ and {claimed} has {what}"}
-        return {"ours": ours, "verdict": "inconclusive",
-                "reason": f"{claimed} has {what}, but the models do not differ significantly (p >= {ALPHA})"}
+        return {
+            "ours": ours,
+            "verdict": "inconclusive",
+            "reason": f"{claimed} has {what}, but the models do not differ significantly (p >= {ALPHA})",
+        }
     a, b = scores[best], scores[claimed]
     pw = _welch(a[np.isfinite(a)], b[np.isfinite(b)])
     ours += f"; {best} against {claimed}: Welch p = {pw:.4f}"
     if pw < ALPHA:
         return {"ours": ours, "verdict": "refuted", "reason": f"{best} has {what}, significantly beyond {claimed}'s"}
-    return {"ours": ours, "verdict": "inconclusive",
-            "reason": f"{best} has {what}, but not significantly beyond {claimed}'s (p >= {ALPHA})"}
+    return {
+        "ours": ours,
+        "verdict": "inconclusive",
+        "reason": f"{best} has {what}, but not significantly beyond {claimed}'s (p >= {ALPHA})",
+    }
 
 
-def verdicts(clips: pd.DataFrame, saturation: pd.DataFrame | None, latent_variant: str = "J-S",
-             min_group: int = 5) -> pd.DataFrame:
+def verdicts(
+    clips: pd.DataFrame, saturation: pd.DataFrame | None, latent_variant: str = "J-S", min_group: int = 5
+) -> pd.DataFrame:
     """Each published finding, tested on our scored clips.
 
     Args:
@@ -113,14 +123,19 @@ def verdicts(clips: pd.DataFrame, saturation: pd.DataFrame | None, latent_varian
         rows.append({"finding": FINDINGS["audio"], **_best_of(lsd, "J-S", "the lowest mean LSD", ours, low=True)})
         acc = {s: own.loc[own.system == s, "cat_acc"].to_numpy(float) for s in VARIANTS}
         ours = ", ".join(f"{s} {100 * np.nanmean(v):.1f} %" for s, v in acc.items())
-        rows.append({"finding": FINDINGS["accuracy"],
-                     **_best_of(acc, "S-S", "the highest mean accuracy", ours, low=False)})
+        rows.append(
+            {"finding": FINDINGS["accuracy"], **_best_of(acc, "S-S", "the highest mean accuracy", ours, low=False)}
+        )
     js = own[(own.system == "J-S") & (own.timbre_group >= 0)]
     if len(js):
-        low, rest = js.loc[js.timbre_group == 0, "lsd"].to_numpy(float), js.loc[js.timbre_group > 0, "lsd"].to_numpy(float)
+        low, rest = (
+            js.loc[js.timbre_group == 0, "lsd"].to_numpy(float),
+            js.loc[js.timbre_group > 0, "lsd"].to_numpy(float),
+        )
         means = js.groupby("timbre_group").lsd.agg(["mean", "size"])
-        ours = "J-S mean LSD per group: " + ", ".join(f"{int(g)}: {r['mean']:.2f} dB (n={int(r['size'])})"
-                                                      for g, r in means.iterrows())
+        ours = "J-S mean LSD per group: " + ", ".join(
+            f"{int(g)}: {r['mean']:.2f} dB (n={int(r['size'])})" for g, r in means.iterrows()
+        )
         if len(low) < min_group or len(rest) < min_group:
             verdict, reason = "inconclusive", f"fewer than {min_group} test clips under 20 % harmonic share, or above"
         else:
@@ -132,8 +147,10 @@ def verdicts(clips: pd.DataFrame, saturation: pd.DataFrame | None, latent_varian
             elif p < ALPHA and low.mean() < rest.mean():
                 verdict, reason = "refuted", "the group under 20 % matches significantly better than the rest"
             else:
-                verdict, reason = "inconclusive", (f"no significant difference (p >= {ALPHA}) or another group is "
-                                                   "worse")
+                verdict, reason = (
+                    "inconclusive",
+                    (f"no significant difference (p >= {ALPHA}) or another group is worse"),
+                )
         rows.append({"finding": FINDINGS["timbre"], "ours": ours, "verdict": verdict, "reason": reason})
     if saturation is not None and len(saturation):
         sat = saturation[saturation.variant == latent_variant].set_index("metric").saturation_z
@@ -145,8 +162,14 @@ def verdicts(clips: pd.DataFrame, saturation: pd.DataFrame | None, latent_varian
             verdict, reason = "replicated", "the LSD curve saturates at 64"
         else:
             verdict, reason = "refuted", f"the LSD curve saturates at {int(z)}, not 64"
-        rows.append({"finding": FINDINGS["latent"], "ours": f"{latent_variant} saturation: {ours}",
-                     "verdict": verdict, "reason": reason})
+        rows.append(
+            {
+                "finding": FINDINGS["latent"],
+                "ours": f"{latent_variant} saturation: {ours}",
+                "verdict": verdict,
+                "reason": reason,
+            }
+        )
     return pd.DataFrame(rows, columns=["finding", "ours", "verdict", "reason"])
 
 
@@ -161,8 +184,9 @@ def _merge_latent(compare: Path, latent: Path, variant: str, z_compare: int, out
     return out
 
 
-def reproduce(out: Path, config: dict[str, Any], main: Callable[[list[str]], int],
-              log: Callable[[str], None] = print) -> Path:
+def reproduce(
+    out: Path, config: dict[str, Any], main: Callable[[list[str]], int], log: Callable[[str], None] = print
+) -> Path:
     """Run every part of ``config`` into ``out`` (resuming what is done) and write ``out/REPORT.md``.
 
     Args:
@@ -183,34 +207,94 @@ def reproduce(out: Path, config: dict[str, Any], main: Callable[[list[str]], int
 
     d = config["dataset"]
     data = out / "dataset"
-    step("dataset", ["dataset", "generate", "--out", str(data), "--synths", str(d.get("synths", "builtin")),
-                     "--presets", str(d["presets"]), "--notes", str(d.get("notes", "60-71")),
-                     "--notes-per-preset", str(d.get("notes_per_preset", 0)), "--seed", str(d.get("seed", 0)),
-                     "--workers", str(d.get("workers", 2)), "--shard-size", str(d.get("shard_size", 16)),
-                     "--no-progress"]
-         + (["--no-hpss-train"] if not d.get("hpss_train", True) else []))
+    step(
+        "dataset",
+        [
+            "dataset",
+            "generate",
+            "--out",
+            str(data),
+            "--synths",
+            str(d.get("synths", "builtin")),
+            "--presets",
+            str(d["presets"]),
+            "--notes",
+            str(d.get("notes", "60-71")),
+            "--notes-per-preset",
+            str(d.get("notes_per_preset", 0)),
+            "--seed",
+            str(d.get("seed", 0)),
+            "--workers",
+            str(d.get("workers", 2)),
+            "--shard-size",
+            str(d.get("shard_size", 16)),
+            "--no-progress",
+        ]
+        + (["--no-hpss-train"] if not d.get("hpss_train", True) else []),
+    )
     c = config["compare"]
-    train = [f"data.root={data}", f"trainer.max_epochs={c['epochs']}", "logger=csv", "data.num_workers=0",
-             *c.get("overrides", [])]  # later overrides win
-    step("compare", ["sweep", *train, "--variants", ",".join(VARIANTS), "--latents", str(c["z_dim"]),
-                     "--out", str(out / "compare")])
+    train = [
+        f"data.root={data}",
+        f"trainer.max_epochs={c['epochs']}",
+        "logger=csv",
+        "data.num_workers=0",
+        *c.get("overrides", []),
+    ]  # later overrides win
+    step(
+        "compare",
+        [
+            "sweep",
+            *train,
+            "--variants",
+            ",".join(VARIANTS),
+            "--latents",
+            str(c["z_dim"]),
+            "--out",
+            str(out / "compare"),
+        ],
+    )
     lat = config.get("latent")
     sweep_dir = None
     if lat:
         sizes = [int(z) for z in lat["sizes"] if int(z) != int(c["z_dim"])]
         if sizes:
-            step("latent", ["sweep", *train, "--variants", lat.get("variant", "J-S"),
-                            "--latents", ",".join(map(str, sizes)), "--out", str(out / "latent")])
-        sweep_dir = _merge_latent(out / "compare", out / "latent", lat.get("variant", "J-S"), int(c["z_dim"]),
-                                  out / "latent-all")
+            step(
+                "latent",
+                [
+                    "sweep",
+                    *train,
+                    "--variants",
+                    lat.get("variant", "J-S"),
+                    "--latents",
+                    ",".join(map(str, sizes)),
+                    "--out",
+                    str(out / "latent"),
+                ],
+            )
+        sweep_dir = _merge_latent(
+            out / "compare", out / "latent", lat.get("variant", "J-S"), int(c["z_dim"]), out / "latent-all"
+        )
     e = config.get("eval", {})
     limit = ["--limit", str(e["limit"])] if e.get("limit") else []
     runs = [str(out / "compare" / f"{v}-z{c['z_dim']}") for v in VARIANTS]
-    step("eval compare", ["eval", *runs, "--out", str(out / "eval-compare"), *limit]
-         + ([] if e.get("cross", True) else ["--no-cross"]))
+    step(
+        "eval compare",
+        ["eval", *runs, "--out", str(out / "eval-compare"), *limit] + ([] if e.get("cross", True) else ["--no-cross"]),
+    )
     if sweep_dir is not None:
-        step("eval latent", ["eval", "--sweep", str(sweep_dir), "--out", str(out / "eval-latent"), "--no-cross",
-                             "--no-baselines", *limit])
+        step(
+            "eval latent",
+            [
+                "eval",
+                "--sweep",
+                str(sweep_dir),
+                "--out",
+                str(out / "eval-latent"),
+                "--no-cross",
+                "--no-baselines",
+                *limit,
+            ],
+        )
     return write_report(out, config, times, lat.get("variant", "J-S") if lat else "J-S")
 
 
@@ -224,40 +308,84 @@ def write_report(out: Path, config: dict[str, Any], times: dict[str, float], lat
     v = verdicts(clips, sat, latent_variant)
     atomic_write_bytes(out / "verdicts.csv", v.to_csv(index=False).encode())
     t1 = summary(clips, ["system"])
-    cols = ["system", "lsd_mean", "lsd_std", "paper_lsd_mean", "param_mse_mean", "paper_param_mse_mean",
-            "cat_acc_mean", "n"]
+    cols = [
+        "system",
+        "lsd_mean",
+        "lsd_std",
+        "paper_lsd_mean",
+        "param_mse_mean",
+        "paper_param_mse_mean",
+        "cat_acc_mean",
+        "n",
+    ]
     ours = t1[cols]
     side = ours[ours.system.isin(VARIANTS)][["system", "paper_lsd_mean", "paper_param_mse_mean", "cat_acc_mean"]]
     side = side.merge(PUBLISHED, on="system", suffixes=(" (ours)", " (published)"))
     d, c, lat = config["dataset"], config["compare"], config.get("latent") or {}
-    budget = pd.DataFrame([
-        {"part": "dataset", "budget": f"{d['presets']} presets per synth ({d.get('synths', 'builtin')}), notes "
-                                      f"{d.get('notes', '60-71')}, {d.get('notes_per_preset') or 'all'} per preset",
-         "minutes": times.get("dataset", float("nan")) / 60},
-        {"part": "compare", "budget": f"S-S, J-S, J-J at z={c['z_dim']}, {c['epochs']} epochs each",
-         "minutes": times.get("compare", float("nan")) / 60},
-        {"part": "latent", "budget": f"{lat.get('variant', 'J-S')} at z in {lat.get('sizes')}, {c['epochs']} epochs"
-         if lat else "not run", "minutes": times.get("latent", float("nan")) / 60},
-        {"part": "eval", "budget": f"test split, {config.get('eval', {}).get('limit') or 'all'} clips per synth",
-         "minutes": (times.get("eval compare", 0.0) + times.get("eval latent", 0.0)) / 60},
-    ])
-    md = ["# The multi-task ASP paper, reproduced at this scale", "",
-          "Written by `asp reproduce` (asp/eval/reproduce.py). The paper's synths (Serum, Diva, TyrellN6) do not render "
-          "here; ours are the built-in Faust synths, so absolute numbers are not comparable: what can be compared is "
-          "the ordering of the models and the shape of the curves.", "",
-          "## Budget of each part", "", markdown_table(budget, 1), "",
-          "## Findings", "",
-          "Each verdict by the rule in `asp.eval.reproduce.verdicts`: LSD is the textbook log-spectral distance (dB) of "
-          "each test clip's own synth (the table below also has the paper's \"LSD\"); accuracy per clip; p < 0.05.",
-          "", markdown_table(v), "",
-          "## Table 1 (all synths): ours", "", markdown_table(ours), "",
-          "## Beside the published Table 1", "",
-          "Published: 6,069 presets of Serum, Diva and TyrellN6; \"LSD\" and param MSE are the paper's definitions "
-          "(no square root or dB; a sum over continuous parameters), computed the same way on ours.", "",
-          markdown_table(side, 2), "",
-          "Full reports: [comparison](eval-compare/report.md)"
-          + (", [latent sizes](eval-latent/report.md) (![latent](eval-latent/latent_size.png))" if sat is not None
-             else ""), ""]
+    budget = pd.DataFrame(
+        [
+            {
+                "part": "dataset",
+                "budget": f"{d['presets']} presets per synth ({d.get('synths', 'builtin')}), notes "
+                f"{d.get('notes', '60-71')}, {d.get('notes_per_preset') or 'all'} per preset",
+                "minutes": times.get("dataset", float("nan")) / 60,
+            },
+            {
+                "part": "compare",
+                "budget": f"S-S, J-S, J-J at z={c['z_dim']}, {c['epochs']} epochs each",
+                "minutes": times.get("compare", float("nan")) / 60,
+            },
+            {
+                "part": "latent",
+                "budget": f"{lat.get('variant', 'J-S')} at z in {lat.get('sizes')}, {c['epochs']} epochs"
+                if lat
+                else "not run",
+                "minutes": times.get("latent", float("nan")) / 60,
+            },
+            {
+                "part": "eval",
+                "budget": f"test split, {config.get('eval', {}).get('limit') or 'all'} clips per synth",
+                "minutes": (times.get("eval compare", 0.0) + times.get("eval latent", 0.0)) / 60,
+            },
+        ]
+    )
+    md = [
+        "# The multi-task ASP paper, reproduced at this scale",
+        "",
+        "Written by `asp reproduce` (asp/eval/reproduce.py). The paper's synths (Serum, Diva, TyrellN6) do not render "
+        "here; ours are the built-in Faust synths, so absolute numbers are not comparable: what can be compared is "
+        "the ordering of the models and the shape of the curves.",
+        "",
+        "## Budget of each part",
+        "",
+        markdown_table(budget, 1),
+        "",
+        "## Findings",
+        "",
+        "Each verdict by the rule in `asp.eval.reproduce.verdicts`: LSD is the textbook log-spectral distance (dB) of "
+        "each test clip's own synth (the table below also has the paper's \"LSD\"); accuracy per clip; p < 0.05.",
+        "",
+        markdown_table(v),
+        "",
+        "## Table 1 (all synths): ours",
+        "",
+        markdown_table(ours),
+        "",
+        "## Beside the published Table 1",
+        "",
+        'Published: 6,069 presets of Serum, Diva and TyrellN6; "LSD" and param MSE are the paper\'s definitions '
+        "(no square root or dB; a sum over continuous parameters), computed the same way on ours.",
+        "",
+        markdown_table(side, 2),
+        "",
+        "Full reports: [comparison](eval-compare/report.md)"
+        + (
+            ", [latent sizes](eval-latent/report.md) (![latent](eval-latent/latent_size.png))"
+            if sat is not None
+            else ""
+        ),
+        "",
+    ]
     path = out / "REPORT.md"
     atomic_write_bytes(path, "\n".join(md).encode())
     return path

@@ -44,8 +44,14 @@ class LoadedAudio:
     notes: list[str] = field(default_factory=list)
 
 
-def load_audio(path: str | Path, sample_rate: int, n_samples: int, max_lead_seconds: float = 5.0,
-               onset_db: float = -50.0, silence_dbfs: float = SILENCE_DBFS) -> LoadedAudio:
+def load_audio(
+    path: str | Path,
+    sample_rate: int,
+    n_samples: int,
+    max_lead_seconds: float = 5.0,
+    onset_db: float = -50.0,
+    silence_dbfs: float = SILENCE_DBFS,
+) -> LoadedAudio:
     """Read, fold, trim, pad and resample one file (see the module docstring).
 
     Raises:
@@ -58,8 +64,9 @@ def load_audio(path: str | Path, sample_rate: int, n_samples: int, max_lead_seco
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     if path.suffix.lower() not in AUDIO_EXTENSIONS:
-        raise AudioError(f"{path}: not an audio file (extension {path.suffix or 'none'!r}; "
-                         f"readable: {', '.join(AUDIO_EXTENSIONS)})")
+        raise AudioError(
+            f"{path}: not an audio file (extension {path.suffix or 'none'!r}; readable: {', '.join(AUDIO_EXTENSIONS)})"
+        )
     if path.stat().st_size == 0:
         raise AudioError(f"{path}: empty file (0 bytes)")
     try:
@@ -84,14 +91,15 @@ def load_audio(path: str | Path, sample_rate: int, n_samples: int, max_lead_seco
     peak = float(np.max(np.abs(x)))
     peak_db = 20 * math.log10(peak) if peak > 0 else -math.inf
     if peak_db < silence_dbfs:
-        raise AudioError(f"{path}: silent (peak {peak_db:.1f} dBFS, below {silence_dbfs:g} dBFS, in the first "
-                         f"{len(x) / rate:.1f} s)")
+        raise AudioError(
+            f"{path}: silent (peak {peak_db:.1f} dBFS, below {silence_dbfs:g} dBFS, in the first {len(x) / rate:.1f} s)"
+        )
     loud = np.flatnonzero(np.abs(x) >= peak * 10 ** (onset_db / 20))
     lead = min(int(loud[0]), int(max_lead_seconds * rate))
     if lead >= 0.01 * rate:
         notes.append(f"skipped {lead / rate:.2f} s of leading silence")
     need = math.ceil(n_samples * rate / sample_rate)
-    x = x[lead:lead + need]
+    x = x[lead : lead + need]
     if rate != sample_rate:
         import soxr
 
@@ -107,3 +115,10 @@ def load_audio(path: str | Path, sample_rate: int, n_samples: int, max_lead_seco
             notes.append(f"padded {len(x) / sample_rate:.2f} s to {n_samples / sample_rate:.1f} s")
         x = np.pad(x, (0, n_samples - len(x)))
     return LoadedAudio(np.ascontiguousarray(x, dtype=np.float32), rate, channels, seconds, lead / rate, notes)
+
+
+def write_wav(path: str | Path, audio: np.ndarray, rate: int) -> None:
+    """Write mono audio as 16-bit PCM WAV, clipped to [-1, 1] (what every asp output folder holds)."""
+    import soundfile as sf
+
+    sf.write(str(path), np.clip(audio, -1.0, 1.0), rate, subtype="PCM_16")

@@ -14,16 +14,19 @@ the same span in seconds); ``scripts/bench_dataset.py`` measures its cost and ho
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 GROUP_EDGES = (0.2, 0.4, 0.6, 0.8)
 GROUP_NAMES = ("<20%", "20-40%", "40-60%", "60-80%", ">=80%")
-EXACT = {"n_fft": 2048, "hop_length": 512, "kernel_size": (31, 31)}
-FAST = {"n_fft": 2048, "hop_length": 1024, "kernel_size": (15, 31)}
+EXACT: dict[str, Any] = {"n_fft": 2048, "hop_length": 512, "kernel_size": (31, 31)}
+FAST: dict[str, Any] = {"n_fft": 2048, "hop_length": 1024, "kernel_size": (15, 31)}
 
 
-def harmonic_share(audio: np.ndarray | None, fast: bool = False, margin: float = 3.0,
-                   power: np.ndarray | None = None) -> float:
+def harmonic_share(
+    audio: np.ndarray | None, fast: bool = False, margin: float = 3.0, power: np.ndarray | None = None
+) -> float:
     """mean |H| / mean |D| of one clip (0 for silence).
 
     Args:
@@ -37,8 +40,14 @@ def harmonic_share(audio: np.ndarray | None, fast: bool = False, margin: float =
     if power is not None:
         d = np.sqrt(np.asarray(power))[:, :: cfg["hop_length"] // EXACT["hop_length"]]
     else:
-        d = np.abs(librosa.stft(np.asarray(audio, dtype=np.float32), n_fft=cfg["n_fft"], hop_length=cfg["hop_length"],
-                                pad_mode="constant"))
+        d = np.abs(
+            librosa.stft(
+                np.asarray(audio, dtype=np.float32),
+                n_fft=cfg["n_fft"],
+                hop_length=cfg["hop_length"],
+                pad_mode="constant",
+            )
+        )
     total = float(d.mean())
     if total <= 0:
         return 0.0

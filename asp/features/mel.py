@@ -35,24 +35,29 @@ class MelSettings:
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d["normalisation"] = (f"power mel (slaney, librosa), dB = 10*log10(max(P, {self.amin:g})), ref 1.0, "
-                              f"clipped below at {self.floor_db:g} dB; stored float16")
+        d["normalisation"] = (
+            f"power mel (slaney, librosa), dB = 10*log10(max(P, {self.amin:g})), ref 1.0, "
+            f"clipped below at {self.floor_db:g} dB; stored float16"
+        )
         return d
 
 
 @lru_cache(maxsize=8)
-def filterbank(settings: MelSettings) -> "scipy.sparse.csr_matrix":
+def filterbank(settings: MelSettings) -> scipy.sparse.csr_matrix:
     """librosa's (slaney) mel filterbank as a sparse matrix: each FFT bin feeds at most two filters, so the
     product costs ~2 % of a dense one."""
     import librosa
     import scipy.sparse
 
-    fb = librosa.filters.mel(sr=settings.sample_rate, n_fft=settings.n_fft, n_mels=settings.n_mels,
-                             fmin=settings.fmin, fmax=settings.fmax).astype(np.float32)
+    fb = librosa.filters.mel(
+        sr=settings.sample_rate, n_fft=settings.n_fft, n_mels=settings.n_mels, fmin=settings.fmin, fmax=settings.fmax
+    ).astype(np.float32)
     return scipy.sparse.csr_matrix(fb)
 
 
-def mel_db(audio: np.ndarray, settings: MelSettings = MelSettings(), power: np.ndarray | None = None) -> np.ndarray:
+def mel_db(
+    audio: np.ndarray | None, settings: MelSettings = MelSettings(), power: np.ndarray | None = None
+) -> np.ndarray:
     """Mel spectrogram in dB.
 
     Args:
@@ -62,7 +67,11 @@ def mel_db(audio: np.ndarray, settings: MelSettings = MelSettings(), power: np.n
     Returns:
         (..., n_mels, n_frames) float32 dB values.
     """
-    p = stft_power(audio, settings.n_fft, settings.hop_length) if power is None else np.asarray(power)
+    if power is None:
+        if audio is None:
+            raise ValueError("mel_db needs the audio or its power spectrum")
+        power = stft_power(audio, settings.n_fft, settings.hop_length)
+    p = np.asarray(power)
     lead, (n_bins, n_frames) = p.shape[:-2], p.shape[-2:]
     flat = np.moveaxis(p.reshape(-1, n_bins, n_frames), 1, 0).reshape(n_bins, -1)
     mel = np.asarray(filterbank(settings) @ flat, dtype=np.float32)

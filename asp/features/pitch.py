@@ -40,7 +40,7 @@ def note_for(midi: float, low: int = C4) -> int:
     return low + (int(round(midi)) - low) % 12
 
 
-def note_in(midi: float, notes: "tuple[int, ...] | list[int] | range") -> int:
+def note_in(midi: float, notes: tuple[int, ...] | list[int] | range) -> int:
     """The note a model trained on ``notes`` plays a sound of pitch ``midi`` at: ``midi`` rounded and moved by
     octaves into [min(notes), max(notes)], a window widened to one octave from its lowest note where it is narrower
     (a model trained on a few notes of C4-B4 keeps the sound's pitch class in C4-B4, as :func:`note_for` does). For
@@ -72,8 +72,15 @@ def own_note(midi: float, playable: tuple[int, int] = PLAYABLE) -> int:
     return n
 
 
-def estimate_pitch(audio: np.ndarray, sample_rate: int, seconds: float = 1.0, fmin: float = 40.0,
-                   fmax: float = 2000.0, min_voiced: float = 0.25, search_min: float = 30.0) -> Pitch:
+def estimate_pitch(
+    audio: np.ndarray,
+    sample_rate: int,
+    seconds: float = 1.0,
+    fmin: float = 40.0,
+    fmax: float = 2000.0,
+    min_voiced: float = 0.25,
+    search_min: float = 30.0,
+) -> Pitch:
     """Pitch of a mono clip (see the module docstring)."""
     import librosa
     import soxr
@@ -83,8 +90,7 @@ def estimate_pitch(audio: np.ndarray, sample_rate: int, seconds: float = 1.0, fm
         x = soxr.resample(x, sample_rate, ANALYSIS_RATE).astype(np.float32)
     if len(x) < 2048 or not np.any(x):
         return Pitch(math.nan, math.nan, 0.0, C4)
-    f0, voiced, _ = librosa.pyin(x, fmin=search_min, fmax=fmax, sr=ANALYSIS_RATE, frame_length=2048,
-                                 resolution=0.25)
+    f0, voiced, _ = librosa.pyin(x, fmin=search_min, fmax=fmax, sr=ANALYSIS_RATE, frame_length=2048, resolution=0.25)
     share = float(np.mean(voiced))
     if share < min_voiced or not np.any(voiced):
         return Pitch(math.nan, math.nan, share, C4)

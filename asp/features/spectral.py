@@ -9,8 +9,12 @@ def stft_power(audio: np.ndarray, n_fft: int = 2048, hop_length: int = 512) -> n
     """|STFT|^2, Hann, centred (zero-padded): (..., n_samples) -> (..., 1 + n_fft // 2, n_frames)."""
     import librosa
 
-    return np.abs(librosa.stft(np.asarray(audio, dtype=np.float32), n_fft=n_fft, hop_length=hop_length,
-                               pad_mode="constant")) ** 2
+    return (
+        np.abs(
+            librosa.stft(np.asarray(audio, dtype=np.float32), n_fft=n_fft, hop_length=hop_length, pad_mode="constant")
+        )
+        ** 2
+    )
 
 
 def rms(audio: np.ndarray) -> np.ndarray | float:

@@ -32,5 +32,7 @@ def load_checkpoint(path: str | Path, map_location: Any = "cpu") -> dict[str, An
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise UnsafeCheckpoint(f"{path}: refused: the checkpoint holds pickled objects beyond tensors and plain data, "
-                               f"which could run code when loaded ({first})") from None
+        raise UnsafeCheckpoint(
+            f"{path}: refused: the checkpoint holds pickled objects beyond tensors and plain data, "
+            f"which could run code when loaded ({first})"
+        ) from None

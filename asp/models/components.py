@@ -5,7 +5,8 @@ Shapes: ``mel: (B, 1, n_mels, T)``, ``z: (B, z_dim)``, parameter logits ``(B, on
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -22,13 +23,16 @@ class PaperEncoder(nn.Module):
         hidden: size of the dense output.
     """
 
-    def __init__(self, n_mels: int = 128, n_frames: int = 431, channels: Sequence[int] = (8, 16),
-                 hidden: int = 512) -> None:
+    def __init__(
+        self, n_mels: int = 128, n_frames: int = 431, channels: Sequence[int] = (8, 16), hidden: int = 512
+    ) -> None:
         super().__init__()
         c1, c2 = channels
         self.conv = nn.Sequential(
-            nn.Conv2d(1, c1, 5, stride=2, padding=2), nn.ReLU(),
-            nn.Conv2d(c1, c2, 5, stride=2, padding=2), nn.ReLU(),
+            nn.Conv2d(1, c1, 5, stride=2, padding=2),
+            nn.ReLU(),
+            nn.Conv2d(c1, c2, 5, stride=2, padding=2),
+            nn.ReLU(),
         )
         with torch.no_grad():
             flat = self.conv(torch.zeros(1, 1, n_mels, n_frames)).numel()
@@ -44,8 +48,14 @@ def conv_blocks(channels: Sequence[int], c_in: int = 1) -> nn.Sequential:
     """Per channel count: a strided 3x3 conv (halving both axes) and a 3x3 conv, each with batch norm and GELU."""
     layers: list[nn.Module] = []
     for c in channels:
-        layers += [nn.Conv2d(c_in, c, 3, stride=2, padding=1), nn.BatchNorm2d(c), nn.GELU(),
-                   nn.Conv2d(c, c, 3, padding=1), nn.BatchNorm2d(c), nn.GELU()]
+        layers += [
+            nn.Conv2d(c_in, c, 3, stride=2, padding=1),
+            nn.BatchNorm2d(c),
+            nn.GELU(),
+            nn.Conv2d(c, c, 3, padding=1),
+            nn.BatchNorm2d(c),
+            nn.GELU(),
+        ]
         c_in = c
     return nn.Sequential(*layers)
 
@@ -59,8 +69,9 @@ class ConvEncoder(nn.Module):
         hidden: size of the output.
     """
 
-    def __init__(self, n_mels: int = 128, n_frames: int = 431, channels: Sequence[int] = (16, 32, 64, 128),
-                 hidden: int = 512) -> None:
+    def __init__(
+        self, n_mels: int = 128, n_frames: int = 431, channels: Sequence[int] = (16, 32, 64, 128), hidden: int = 512
+    ) -> None:
         super().__init__()
         self.conv = conv_blocks(channels)
         c_in = channels[-1]
@@ -77,10 +88,10 @@ class ConvEncoder(nn.Module):
         return self.dense(pooled.flatten(1))
 
 
-ENCODERS = {"faronbi2023": PaperEncoder, "conv": ConvEncoder}
+ENCODERS: dict[str, type[PaperEncoder] | type[ConvEncoder]] = {"faronbi2023": PaperEncoder, "conv": ConvEncoder}
 
 
-def build_encoder(name: str, **kw) -> nn.Module:
+def build_encoder(name: str, **kw: Any) -> PaperEncoder | ConvEncoder:
     try:
         cls = ENCODERS[name]
     except KeyError:
@@ -133,7 +144,9 @@ class SpecDecoder(nn.Module):
     Output: (B, 1, n_mels, n_frames), in the same normalised units as the input.
     """
 
-    def __init__(self, z_dim: int, n_mels: int = 128, n_frames: int = 431, channels: Sequence[int] = (64, 32, 16, 8)) -> None:
+    def __init__(
+        self, z_dim: int, n_mels: int = 128, n_frames: int = 431, channels: Sequence[int] = (64, 32, 16, 8)
+    ) -> None:
         super().__init__()
         self.n_mels, self.n_frames = n_mels, n_frames
         up = 2 ** len(channels)
@@ -159,7 +172,9 @@ class SeparateParamDecoders(nn.Module):
         sizes: one-hot size per synth, in synth-index order.
     """
 
-    def __init__(self, z_dim: int, sizes: Sequence[int], hidden: Sequence[int] = (512, 512), dropout: float = 0.0) -> None:
+    def __init__(
+        self, z_dim: int, sizes: Sequence[int], hidden: Sequence[int] = (512, 512), dropout: float = 0.0
+    ) -> None:
         super().__init__()
         self.sizes = list(sizes)
         self.heads = nn.ModuleList(mlp(z_dim, s, hidden, dropout) for s in self.sizes)
@@ -188,8 +203,14 @@ class JointParamDecoder(nn.Module):
     loss is masked to the valid dims, so the padding gets no gradient and its outputs are never read.
     """
 
-    def __init__(self, z_dim: int, sizes: Sequence[int], hidden: Sequence[int] = (512, 512), dropout: float = 0.0,
-                 condition: str = "mask") -> None:
+    def __init__(
+        self,
+        z_dim: int,
+        sizes: Sequence[int],
+        hidden: Sequence[int] = (512, 512),
+        dropout: float = 0.0,
+        condition: str = "mask",
+    ) -> None:
         super().__init__()
         if condition not in ("mask", "onehot"):
             raise KeyError(f"unknown joint decoder condition {condition!r}; valid: mask, onehot")
@@ -199,6 +220,7 @@ class JointParamDecoder(nn.Module):
         masks = torch.zeros(len(self.sizes), width)
         for k, s in enumerate(self.sizes):
             masks[k, :s] = 1
+        self.masks: torch.Tensor
         self.register_buffer("masks", masks, persistent=False)
         cond_dim = width if condition == "mask" else len(self.sizes)
         self.net = mlp(z_dim + cond_dim, width, hidden, dropout)

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Sequence
-
 import dataclasses
 import json
+from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from asp.features.mel import MelSettings, mel_db
-from asp.render.settings import RenderSettings
-
 from asp.models.checkpoints import load_checkpoint
 from asp.models.losses import logits_to_scores
 from asp.models.module import SchemaMismatch, VAEModule
+from asp.render.settings import RenderSettings
 from asp.synths import registry
 
 
@@ -41,8 +39,10 @@ class Predictor:
             if synth not in registry.names():
                 raise SchemaMismatch(f"{path}: trained for synth {synth!r}, which is not registered here")
             if registry.load_schema(synth).content_hash != h:
-                raise SchemaMismatch(f"{path}: synth {synth!r} was trained with schema hash {h}, the registry has "
-                                     f"{registry.load_schema(synth).content_hash}")
+                raise SchemaMismatch(
+                    f"{path}: synth {synth!r} was trained with schema hash {h}, the registry has "
+                    f"{registry.load_schema(synth).content_hash}"
+                )
         self.module = VAEModule(**blob["hyper_parameters"])  # re-checks the schema hashes it was trained with
         self.module.load_state_dict(blob["state_dict"])
         self.module.to(device).eval()
@@ -51,9 +51,11 @@ class Predictor:
         self.floor_db = self.module.hparams.get("mel_floor_db")
         self.path = path
         self.render_settings, self.mel_settings = self._settings(path)
-        if self.mel_settings.n_frames(self.render_settings.n_samples) != self.module.hparams.n_frames:
-            raise SchemaMismatch(f"{path}: the model takes {self.module.hparams.n_frames} mel frames, but its render "
-                                 f"and mel settings give {self.mel_settings.n_frames(self.render_settings.n_samples)}")
+        if self.mel_settings.n_frames(self.render_settings.n_samples) != self.module.hparams["n_frames"]:
+            raise SchemaMismatch(
+                f"{path}: the model takes {self.module.hparams['n_frames']} mel frames, but its render "
+                f"and mel settings give {self.mel_settings.n_frames(self.render_settings.n_samples)}"
+            )
 
     def _settings(self, path: Path) -> tuple[RenderSettings, MelSettings]:
         """The render and mel settings the model was trained with: from the checkpoint, else from the
@@ -65,8 +67,10 @@ class Predictor:
             settings = json.loads(card.read_text()).get("settings") or {}
             render, mel = render or settings.get("render"), mel or settings.get("mel")
         names = {f.name for f in dataclasses.fields(MelSettings)}
-        return (RenderSettings.from_dict(render) if render else RenderSettings(),
-                MelSettings(**{k: v for k, v in (mel or {}).items() if k in names}))
+        return (
+            RenderSettings.from_dict(render) if render else RenderSettings(),
+            MelSettings(**{k: v for k, v in (mel or {}).items() if k in names}),
+        )
 
     def mels(self, audio: np.ndarray) -> np.ndarray:
         """(B, n_samples) audio at the model's rate -> (B, n_mels, n_frames) dB mels as datasets store them (float16,
@@ -74,8 +78,9 @@ class Predictor:
         return mel_db(np.asarray(audio), self.mel_settings).astype(np.float16)
 
     @torch.no_grad()
-    def scores(self, mel_db: np.ndarray, synths: Sequence[str] | None = None,
-               samples: int = 0) -> dict[str, np.ndarray]:
+    def scores(
+        self, mel_db: np.ndarray, synths: Sequence[str] | None = None, samples: int = 0
+    ) -> dict[str, np.ndarray]:
         """Mel spectrograms in dB (as stored in asp datasets) -> one-hot scores per synth (what
         ``SynthSchema.decode`` reads: continuous and binary dims in [0, 1], categorical logits or scores).
 
@@ -105,8 +110,9 @@ class Predictor:
             out[s] = scores.reshape(*lg.shape[:-1], -1)
         return out
 
-    def predict(self, mel_db: np.ndarray, synths: Sequence[str] | None = None,
-                samples: int = 0) -> dict[str, np.ndarray]:
+    def predict(
+        self, mel_db: np.ndarray, synths: Sequence[str] | None = None, samples: int = 0
+    ) -> dict[str, np.ndarray]:
         """Mel spectrograms in dB -> native parameter vectors per synth: :meth:`scores` decoded through the schemas.
 
         Returns:
@@ -117,8 +123,7 @@ class Predictor:
     @staticmethod
     def decode(scores: np.ndarray, synth: str) -> np.ndarray:
         """:meth:`scores` (..., onehot_size) of ``synth`` -> native vectors (..., n_params)."""
-        return registry.load_schema(synth).decode(scores.reshape(-1, scores.shape[-1])).reshape(
-            *scores.shape[:-1], -1)
+        return registry.load_schema(synth).decode(scores.reshape(-1, scores.shape[-1])).reshape(*scores.shape[:-1], -1)
 
     def class_probs(self, scores: np.ndarray, synth: str) -> list[np.ndarray]:
         """The model's class probabilities per discrete parameter (schema order; binary as [P(0), P(1)]) from the
@@ -129,7 +134,7 @@ class Predictor:
         for i, p in enumerate(schema.params):
             if not p.discrete:
                 continue
-            block = np.asarray(scores[..., off[i]:off[i + 1]], dtype=np.float64)
+            block = np.asarray(scores[..., off[i] : off[i + 1]], dtype=np.float64)
             if p.kind == "binary":
                 q = np.clip(block[..., 0], 0.0, 1.0)
                 out.append(np.stack([1.0 - q, q], axis=-1))
@@ -142,5 +147,6 @@ class Predictor:
 
     def presets(self, mel_db: np.ndarray, synths: Sequence[str] | None = None) -> dict[str, list[dict[str, float]]]:
         """Like :meth:`predict`, decoded to natural values by parameter name."""
-        return {s: [registry.load_schema(s).to_natural(v) for v in vecs]
-                for s, vecs in self.predict(mel_db, synths).items()}
+        return {
+            s: [registry.load_schema(s).to_natural(v) for v in vecs] for s, vecs in self.predict(mel_db, synths).items()
+        }

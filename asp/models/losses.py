@@ -9,8 +9,8 @@ Logits past a synth's one-hot size never enter the loss, so they get no gradient
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 from torch import nn
@@ -24,16 +24,19 @@ class SynthLayout:
     """Where each kind of parameter sits in one synth's one-hot vector (index tensors, built from its schema)."""
 
     size: int
-    continuous: torch.Tensor      # (n_cont,) one-hot positions
-    binary: torch.Tensor          # (n_bin,)
+    continuous: torch.Tensor  # (n_cont,) one-hot positions
+    binary: torch.Tensor  # (n_bin,)
     groups: tuple[tuple[int, int], ...]  # (start, n_classes) per categorical parameter
 
     @classmethod
-    def from_schema(cls, schema: SynthSchema) -> "SynthLayout":
+    def from_schema(cls, schema: SynthSchema) -> SynthLayout:
         kinds = torch.as_tensor(schema.onehot_kinds)
-        return cls(size=schema.onehot_size, continuous=(kinds == 0).nonzero(as_tuple=True)[0],
-                   binary=(kinds == 2).nonzero(as_tuple=True)[0],
-                   groups=tuple((start, c) for _, start, c in schema.categorical_groups))
+        return cls(
+            size=schema.onehot_size,
+            continuous=(kinds == 0).nonzero(as_tuple=True)[0],
+            binary=(kinds == 2).nonzero(as_tuple=True)[0],
+            groups=tuple((start, c) for _, start, c in schema.categorical_groups),
+        )
 
 
 class ParamLoss(nn.Module):
@@ -45,8 +48,14 @@ class ParamLoss(nn.Module):
         weights: weights of the continuous / categorical / binary terms (typed loss).
     """
 
-    def __init__(self, layouts: Sequence[SynthLayout], kind: str = "typed", continuous: float = 1.0,
-                 categorical: float = 1.0, binary: float = 1.0) -> None:
+    def __init__(
+        self,
+        layouts: Sequence[SynthLayout],
+        kind: str = "typed",
+        continuous: float = 1.0,
+        categorical: float = 1.0,
+        binary: float = 1.0,
+    ) -> None:
         super().__init__()
         if kind not in ("typed", "paper"):
             raise KeyError(f"unknown parameter loss {kind!r}; valid: typed, paper")
@@ -75,11 +84,14 @@ class ParamLoss(nn.Module):
             out = out + self.w["continuous"] * F.mse_loss(torch.sigmoid(x[:, c]), y[:, c], reduction="none").mean(1)
         if len(lay.binary):
             b = lay.binary.to(x.device)
-            out = out + self.w["binary"] * F.binary_cross_entropy_with_logits(x[:, b], y[:, b],
-                                                                                reduction="none").mean(1)
+            out = out + self.w["binary"] * F.binary_cross_entropy_with_logits(x[:, b], y[:, b], reduction="none").mean(
+                1
+            )
         if lay.groups:
-            ce = torch.stack([F.cross_entropy(x[:, s:s + n], y[:, s:s + n].argmax(1), reduction="none")
-                              for s, n in lay.groups], dim=1)
+            ce = torch.stack(
+                [F.cross_entropy(x[:, s : s + n], y[:, s : s + n].argmax(1), reduction="none") for s, n in lay.groups],
+                dim=1,
+            )
             out = out + self.w["categorical"] * ce.mean(1)
         return out
 

@@ -6,15 +6,16 @@ Loss = w_param * parameter loss + w_spec * mel MSE + beta(step) * w_kl * KL, whe
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import lightning as L
 import torch
 import torchmetrics
 from torch.nn import functional as F
 
-from asp.models.components import kl_divergence
 from asp.metrics import categorical_accuracy, continuous_mse
+from asp.models.components import kl_divergence
 from asp.models.losses import ParamLoss, SynthLayout, logits_to_scores
 from asp.models.vae import MultiTaskVAE
 from asp.synths import registry
@@ -44,54 +45,101 @@ class VAEModule(L.LightningModule):
             inference uses it (an autoencoder whose KL term still regularises the means).
     """
 
-    def __init__(self, synths: Sequence[str], variant: str = "J-S", z_dim: int = 64,
-                 encoder: dict[str, Any] | None = None, decoder_hidden: Sequence[int] = (512, 512),
-                 dropout: float = 0.0, condition: str = "mask", loss: dict[str, Any] | None = None,
-                 weights: dict[str, float] | None = None, kl_warmup_steps: int = 1000, lr: float = 1e-3,
-                 weight_decay: float = 0.0, n_mels: int = 128, n_frames: int = 431, time_pool: int = 1,
-                 mel_floor_db: float | None = -100.0, sample_train: bool = True, schema_hashes: dict[str, str] | None = None,
-                 render: dict[str, Any] | None = None, mel: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        synths: Sequence[str],
+        variant: str = "J-S",
+        z_dim: int = 64,
+        encoder: dict[str, Any] | None = None,
+        decoder_hidden: Sequence[int] = (512, 512),
+        dropout: float = 0.0,
+        condition: str = "mask",
+        loss: dict[str, Any] | None = None,
+        weights: dict[str, float] | None = None,
+        kl_warmup_steps: int = 1000,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        n_mels: int = 128,
+        n_frames: int = 431,
+        time_pool: int = 1,
+        mel_floor_db: float | None = -100.0,
+        sample_train: bool = True,
+        schema_hashes: dict[str, str] | None = None,
+        render: dict[str, Any] | None = None,
+        mel: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__()
         schemas = [registry.load_schema(s) for s in synths]
         current = {s.name: s.content_hash for s in schemas}
         if schema_hashes is not None:
             bad = {s: (schema_hashes.get(s), h) for s, h in current.items() if schema_hashes.get(s) != h}
             if bad:
-                raise SchemaMismatch("checkpoint schemas differ from the registry's: " + "; ".join(
-                    f"{s}: trained with {a}, registry has {b}" for s, (a, b) in bad.items()))
-        self.save_hyperparameters({
-            "synths": list(synths), "variant": variant, "z_dim": z_dim, "encoder": dict(encoder or {"name": "conv"}),
-            "decoder_hidden": list(decoder_hidden), "dropout": dropout, "condition": condition,
-            "loss": dict(loss or {"kind": "typed"}), "weights": {"param": 1.0, "spec": 1.0, "kl": 1e-3,
-                                                                 **(weights or {})},
-            "kl_warmup_steps": kl_warmup_steps, "lr": lr, "weight_decay": weight_decay, "n_mels": n_mels,
-            "n_frames": n_frames, "time_pool": time_pool, "mel_floor_db": mel_floor_db, "sample_train": sample_train, "schema_hashes": current,
-            "render": dict(render) if render else None, "mel": dict(mel) if mel else None,
-        })
+                raise SchemaMismatch(
+                    "checkpoint schemas differ from the registry's: "
+                    + "; ".join(f"{s}: trained with {a}, registry has {b}" for s, (a, b) in bad.items())
+                )
+        self.save_hyperparameters(
+            {
+                "synths": list(synths),
+                "variant": variant,
+                "z_dim": z_dim,
+                "encoder": dict(encoder or {"name": "conv"}),
+                "decoder_hidden": list(decoder_hidden),
+                "dropout": dropout,
+                "condition": condition,
+                "loss": dict(loss or {"kind": "typed"}),
+                "weights": {"param": 1.0, "spec": 1.0, "kl": 1e-3, **(weights or {})},
+                "kl_warmup_steps": kl_warmup_steps,
+                "lr": lr,
+                "weight_decay": weight_decay,
+                "n_mels": n_mels,
+                "n_frames": n_frames,
+                "time_pool": time_pool,
+                "mel_floor_db": mel_floor_db,
+                "sample_train": sample_train,
+                "schema_hashes": current,
+                "render": dict(render) if render else None,
+                "mel": dict(mel) if mel else None,
+            }
+        )
         self.synths = list(synths)
         self.schemas = schemas
         self.layouts = [SynthLayout.from_schema(s) for s in schemas]
-        self.model = MultiTaskVAE(variant, [s.onehot_size for s in schemas], self.hparams.encoder, z_dim,
-                                  decoder_hidden, dropout, n_mels, n_frames, condition, time_pool)
-        lcfg = dict(self.hparams.loss)
+        self.model = MultiTaskVAE(
+            variant,
+            [s.onehot_size for s in schemas],
+            self.hparams["encoder"],
+            z_dim,
+            decoder_hidden,
+            dropout,
+            n_mels,
+            n_frames,
+            condition,
+            time_pool,
+        )
+        lcfg = dict(self.hparams["loss"])
         self.loss_kind = lcfg.pop("kind", "typed")
         self.param_loss = ParamLoss(self.layouts, self.loss_kind, **lcfg)
-        self.metrics = torch.nn.ModuleDict({
-            stage: torch.nn.ModuleDict({f"{m}/{s}": torchmetrics.MeanMetric() for s in self.synths
-                                        for m in ("param_mse", "cat_acc")})
-            for stage in ("val", "test")
-        })
+        self.metrics: dict[str, dict[str, torchmetrics.MeanMetric]]
+        self.metrics = torch.nn.ModuleDict(  # type: ignore[assignment]  # a ModuleDict, typed by what it holds
+            {
+                stage: torch.nn.ModuleDict(
+                    {f"{m}/{s}": torchmetrics.MeanMetric() for s in self.synths for m in ("param_mse", "cat_acc")}
+                )
+                for stage in ("val", "test")
+            }
+        )
 
     # ------------------------------------------------------------------ loss
     def kl_beta(self) -> float:
         """The KL weight now: the configured weight times a linear warm-up over ``kl_warmup_steps``."""
-        warm = self.hparams.kl_warmup_steps
+        warm = self.hparams["kl_warmup_steps"]
         ramp = 1.0 if warm <= 0 else min(1.0, self.global_step / warm)
-        return ramp * self.hparams.weights["kl"]
+        return ramp * self.hparams["weights"]["kl"]
 
     def losses(self, batch: dict[str, torch.Tensor], sample: bool) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         out = self.model(batch["mel"], batch["synth"], sample=sample)
-        w = self.hparams.weights
+        w = self.hparams["weights"]
         param = self.param_loss(out["logits"], batch["target"], batch["synth"])
         spec = F.mse_loss(out["mel_hat"], out["mel_in"])
         kl = kl_divergence(out["mu"], out["logvar"]).mean()
@@ -101,11 +149,14 @@ class VAEModule(L.LightningModule):
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         total, parts = self.losses(batch, sample=bool(self.hparams.get("sample_train", True)))
         if not torch.isfinite(total):
-            raise NonFiniteLoss(f"non-finite loss at step {self.global_step}: parameter {parts['param'].item():.4g}, "
-                                f"spectrogram {parts['spec'].item():.4g}, KL {parts['kl'].item():.4g}; "
-                                "training stopped (the last good checkpoint is kept)")
-        self.log_dict({f"train/{k}": v for k, v in parts.items() if k != "logits"}, prog_bar=False,
-                      batch_size=len(batch["synth"]))
+            raise NonFiniteLoss(
+                f"non-finite loss at step {self.global_step}: parameter {parts['param'].item():.4g}, "
+                f"spectrogram {parts['spec'].item():.4g}, KL {parts['kl'].item():.4g}; "
+                "training stopped (the last good checkpoint is kept)"
+            )
+        self.log_dict(
+            {f"train/{k}": v for k, v in parts.items() if k != "logits"}, prog_bar=False, batch_size=len(batch["synth"])
+        )
         self.log("train/kl_beta", self.kl_beta(), batch_size=len(batch["synth"]))
         return total
 
@@ -144,10 +195,13 @@ class VAEModule(L.LightningModule):
         self._log_metrics("test")
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.AdamW(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        return torch.optim.AdamW(self.parameters(), lr=self.hparams["lr"], weight_decay=self.hparams["weight_decay"])
 
     # ------------------------------------------------------------------ checkpoints
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["asp"] = {"synths": self.synths, "schema_hashes": dict(self.hparams.schema_hashes),
-                             "onehot_sizes": {s.name: s.onehot_size for s in self.schemas},
-                             "variant": self.hparams.variant}
+        checkpoint["asp"] = {
+            "synths": self.synths,
+            "schema_hashes": dict(self.hparams["schema_hashes"]),
+            "onehot_sizes": {s.name: s.onehot_size for s in self.schemas},
+            "variant": self.hparams["variant"],
+        }

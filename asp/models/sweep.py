@@ -11,13 +11,15 @@ writes its run folder (checkpoints, logs) there.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from asp.atomic import atomic_write_bytes
-from asp.render.pool import BACKENDS, format_error
+from asp.jobs import BACKENDS, format_error
 
 Outcome = tuple[tuple[str, int], dict[str, Any] | None, str | None]  # (trial, its summary or None, error or None)
+
 
 def trial_overrides(overrides: Sequence[str], variant: str, z_dim: int, out: Path) -> list[str]:
     """The training overrides of one trial; its run folder is ``OUT/<variant>-z<z_dim>``."""
@@ -35,9 +37,18 @@ class SweepError(RuntimeError):
     """Some trials failed; the table holds the others."""
 
 
-def sweep(overrides: Sequence[str], variants: Sequence[str], latents: Sequence[int], out: Path | None = None, *,
-          backend: str = "local", address: str | None = None, cpus_per_trial: float = 1,
-          gpus_per_trial: float = 0, log: Callable[[str], None] = print) -> Path:
+def sweep(
+    overrides: Sequence[str],
+    variants: Sequence[str],
+    latents: Sequence[int],
+    out: Path | None = None,
+    *,
+    backend: str = "local",
+    address: str | None = None,
+    cpus_per_trial: float = 1,
+    gpus_per_trial: float = 0,
+    log: Callable[[str], None] = print,
+) -> Path:
     """Train every variant x latent size and write one results table (a row per trial). Returns the sweep folder.
 
     Raises:
@@ -50,7 +61,7 @@ def sweep(overrides: Sequence[str], variants: Sequence[str], latents: Sequence[i
 
     if backend not in BACKENDS:
         raise ValueError(f"unknown sweep backend {backend!r}; valid: {', '.join(BACKENDS)}")
-    out = Path(out or Path("runs") / f"sweep-{dt.datetime.now(dt.timezone.utc).strftime('%Y%m%d-%H%M%S')}")
+    out = Path(out or Path("runs") / f"sweep-{dt.datetime.now(dt.UTC).strftime('%Y%m%d-%H%M%S')}")
     out.mkdir(parents=True, exist_ok=True)
     plan = [(v, int(z)) for v in variants for z in latents]
     done: dict[tuple[str, int], dict[str, Any]] = {}
@@ -70,8 +81,9 @@ def sweep(overrides: Sequence[str], variants: Sequence[str], latents: Sequence[i
         atomic_write_bytes(out / "results.parquet", table.to_parquet(index=False))
 
     failed: dict[tuple[str, int], str] = {}
-    outcomes = (_ray_outcomes(jobs, address, cpus_per_trial, gpus_per_trial) if backend == "ray"
-                else _local_outcomes(jobs))
+    outcomes = (
+        _ray_outcomes(jobs, address, cpus_per_trial, gpus_per_trial) if backend == "ray" else _local_outcomes(jobs)
+    )
     for key, result, error in outcomes:
         if error is not None:
             failed[key] = error
@@ -82,8 +94,10 @@ def sweep(overrides: Sequence[str], variants: Sequence[str], latents: Sequence[i
         log(f"trial {key[0]} z={key[1]} done ({len(done)}/{len(plan)})")
     write()
     if failed:
-        raise SweepError(f"{len(failed)} of {len(plan)} trials failed (re-run the sweep to retry them):\n" +
-                         "\n".join(f"{v} z={z}: {e.splitlines()[0]}" for (v, z), e in failed.items()))
+        raise SweepError(
+            f"{len(failed)} of {len(plan)} trials failed (re-run the sweep to retry them):\n"
+            + "\n".join(f"{v} z={z}: {e.splitlines()[0]}" for (v, z), e in failed.items())
+        )
     return out
 
 
@@ -98,10 +112,11 @@ def _local_outcomes(jobs: dict[tuple[str, int], list[str]]) -> Iterator[Outcome]
         yield key, result, None
 
 
-def _ray_outcomes(jobs: dict[tuple[str, int], list[str]], address: str | None, cpus: float,
-                  gpus: float) -> Iterator[Outcome]:
+def _ray_outcomes(
+    jobs: dict[tuple[str, int], list[str]], address: str | None, cpus: float, gpus: float
+) -> Iterator[Outcome]:
     """One Ray task per trial, each holding ``cpus`` CPUs and ``gpus`` GPUs; outcomes in the order trials end."""
-    from asp.render.ray_pool import connect, import_ray
+    from asp.jobs.ray_actors import connect, import_ray
 
     ray = import_ray()
     if not jobs:

@@ -11,16 +11,25 @@ import datetime as dt
 import json
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
 from asp.atomic import atomic_write_bytes
+from asp.paths import config_dir, recorded
 from asp.tracking import finish, make_loggers
 
-CONFIG_DIR = Path(os.environ.get("ASP_CONFIG_DIR", Path(__file__).resolve().parents[2] / "configs"))
+CONFIG_DIR = config_dir()
 GROUPS = ("data", "model", "encoder", "loss", "trainer", "logger", "experiment")
+
+
+def _plain(node: Any) -> dict[str, Any]:
+    """A config node as plain, resolved data."""
+    out = OmegaConf.to_container(node, resolve=True)
+    assert isinstance(out, dict)
+    return {str(k): v for k, v in out.items()}
 
 
 def compose(overrides: Sequence[str] = ()) -> DictConfig:
@@ -60,7 +69,7 @@ def _run_dir(cfg: DictConfig) -> Path:
     inherited = os.environ.get("ASP_RUN_DIR")
     if inherited and os.environ.get("LOCAL_RANK", "0") != "0":
         return Path(inherited)
-    run_dir = Path("runs") / str(cfg.name) / dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
+    run_dir = Path("runs") / str(cfg.name) / dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S-%f")
     if "ddp" in str(cfg.trainer.get("strategy", "")):
         os.environ["ASP_RUN_DIR"] = str(run_dir)
     return run_dir
@@ -78,24 +87,62 @@ def build(cfg: DictConfig) -> tuple[Any, Any, Any, Path]:
     run_dir = _run_dir(cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
     d = cfg.data
-    dm = AspDataModule(d.root, list(d.synths), batch_size=int(d.batch_size), num_workers=int(d.num_workers),
-                       balance=bool(d.balance), limit=d.limit, seed=int(cfg.seed))
-    m = OmegaConf.to_container(cfg.model, resolve=True)
-    module = VAEModule(synths=list(d.synths), encoder=OmegaConf.to_container(cfg.encoder, resolve=True),
-                       loss=OmegaConf.to_container(cfg.loss, resolve=True), n_mels=dm.n_mels, n_frames=dm.n_frames,
-                       mel_floor_db=dm.floor_db, render=(dm.store.card.get("settings") or {}).get("render"),
-                       mel=(dm.store.card.get("settings") or {}).get("mel"), **m)
+    dm = AspDataModule(
+        d.root,
+        list(d.synths),
+        batch_size=int(d.batch_size),
+        num_workers=int(d.num_workers),
+        balance=bool(d.balance),
+        limit=d.limit,
+        seed=int(cfg.seed),
+    )
+    m = _plain(cfg.model)
+    module = VAEModule(
+        synths=list(d.synths),
+        encoder=_plain(cfg.encoder),
+        loss=_plain(cfg.loss),
+        n_mels=dm.n_mels,
+        n_frames=dm.n_frames,
+        mel_floor_db=dm.floor_db,
+        render=(dm.store.card.get("settings") or {}).get("render"),
+        mel=(dm.store.card.get("settings") or {}).get("mel"),
+        **m,
+    )
     lg = cfg.logger
-    loggers = make_loggers(run_dir, str(lg.kind), run_name=str(cfg.name), project=str(lg.get("project", "asp")),
-                           mode=str(lg.get("mode", "offline")), config=OmegaConf.to_container(cfg, resolve=True))
-    best = ModelCheckpoint(dirpath=str(run_dir / "checkpoints"), filename="best", monitor="val/loss", mode="min",
-                           save_top_k=1, enable_version_counter=False)
+    loggers = make_loggers(
+        run_dir,
+        str(lg.kind),
+        run_name=str(cfg.name),
+        project=str(lg.get("project", "asp")),
+        mode=str(lg.get("mode", "offline")),
+        config=_plain(cfg),
+    )
+    best = ModelCheckpoint(
+        dirpath=str(run_dir / "checkpoints"),
+        filename="best",
+        monitor="val/loss",
+        mode="min",
+        save_top_k=1,
+        enable_version_counter=False,
+    )
     # last.ckpt after every epoch (at validation end), improved or not: what a resumed or NaN-stopped run continues from
-    last = ModelCheckpoint(dirpath=str(run_dir / "checkpoints"), filename="last", monitor=None, save_top_k=1,
-                           every_n_epochs=1, enable_version_counter=False)
-    t = OmegaConf.to_container(cfg.trainer, resolve=True)
-    trainer = L.Trainer(logger=loggers, callbacks=[best, last], default_root_dir=str(run_dir), enable_progress_bar=True,
-                        enable_model_summary=False, **t)
+    last = ModelCheckpoint(
+        dirpath=str(run_dir / "checkpoints"),
+        filename="last",
+        monitor=None,
+        save_top_k=1,
+        every_n_epochs=1,
+        enable_version_counter=False,
+    )
+    t = _plain(cfg.trainer)
+    trainer = L.Trainer(
+        logger=loggers,
+        callbacks=[best, last],
+        default_root_dir=str(run_dir),
+        enable_progress_bar=True,
+        enable_model_summary=False,
+        **t,
+    )
     return dm, module, trainer, run_dir
 
 
@@ -106,20 +153,25 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         NonFiniteLoss: the loss became NaN/inf (the last good checkpoint stays in the run folder).
     """
     dm, module, trainer, run_dir = build(cfg)
-    atomic_write_bytes(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True).encode())
-    atomic_write_bytes(run_dir / "schema_hashes.json", json.dumps(module.hparams.schema_hashes, indent=1).encode())
+    saved = _plain(cfg)  # the paths it depends on absolute: the run folder works from any folder (asp.paths.relocate)
+    saved["data"]["root"], saved["run_dir"] = recorded(cfg.data.root), recorded(run_dir)
+    atomic_write_bytes(run_dir / "config.yaml", OmegaConf.to_yaml(OmegaConf.create(saved)).encode())
+    atomic_write_bytes(run_dir / "schema_hashes.json", json.dumps(module.hparams["schema_hashes"], indent=1).encode())
     shutil.copyfile(Path(cfg.data.root) / "card.json", run_dir / "dataset_card.json")
     last = run_dir / "checkpoints" / "last.ckpt"
     try:
-        trainer.fit(module, datamodule=dm,
-                    ckpt_path=str(last) if cfg.get("resume", True) and last.is_file() else None)
-        results: dict[str, Any] = {"run_dir": str(run_dir), "name": str(cfg.name), "variant": cfg.model.variant,
-                                   "z_dim": int(cfg.model.z_dim), "steps": int(trainer.global_step),
-                                   "world_size": int(trainer.world_size)}
+        trainer.fit(module, datamodule=dm, ckpt_path=str(last) if cfg.get("resume", True) and last.is_file() else None)
+        results: dict[str, Any] = {
+            "run_dir": str(run_dir),
+            "name": str(cfg.name),
+            "variant": cfg.model.variant,
+            "z_dim": int(cfg.model.z_dim),
+            "steps": int(trainer.global_step),
+            "world_size": int(trainer.world_size),
+        }
         best = run_dir / "checkpoints" / "best.ckpt"
         if cfg.test_after_fit:
-            metrics = trainer.test(module, datamodule=dm, ckpt_path=str(best) if best.exists() else None,
-                                   verbose=False)
+            metrics = trainer.test(module, datamodule=dm, ckpt_path=str(best) if best.exists() else None, verbose=False)
             results.update({k: float(v) for k, v in (metrics[0] if metrics else {}).items()})
     finally:  # the next trial of a sweep in this process gets a wandb run of its own
         finish(trainer.loggers)

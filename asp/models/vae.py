@@ -9,7 +9,8 @@ Every variant has a spectrogram decoder from z (the VAE's reconstruction term).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -29,12 +30,23 @@ VARIANTS = ("J-S", "J-J", "S-S")
 class _Branch(nn.Module):
     """Encoder -> latent -> (spectrogram decoder, parameter decoder)."""
 
-    def __init__(self, encoder: dict[str, Any], z_dim: int, sizes: Sequence[int], param_decoder: str,
-                 decoder_hidden: Sequence[int], dropout: float, n_mels: int, n_frames: int, condition: str) -> None:
+    def __init__(
+        self,
+        encoder: dict[str, Any],
+        z_dim: int,
+        sizes: Sequence[int],
+        param_decoder: str,
+        decoder_hidden: Sequence[int],
+        dropout: float,
+        n_mels: int,
+        n_frames: int,
+        condition: str,
+    ) -> None:
         super().__init__()
         self.encoder = build_encoder(n_mels=n_mels, n_frames=n_frames, **encoder)
         self.latent = GaussianLatent(self.encoder.out_dim, z_dim)
         self.spec = SpecDecoder(z_dim, n_mels, n_frames)
+        self.params: SeparateParamDecoders | JointParamDecoder
         if param_decoder == "separate":
             self.params = SeparateParamDecoders(z_dim, sizes, decoder_hidden, dropout)
         elif param_decoder == "joint":
@@ -56,9 +68,19 @@ class MultiTaskVAE(nn.Module):
             about 9 times less compute per clip on a CPU.
     """
 
-    def __init__(self, variant: str, sizes: Sequence[int], encoder: dict[str, Any] | None = None, z_dim: int = 64,
-                 decoder_hidden: Sequence[int] = (512, 512), dropout: float = 0.0, n_mels: int = 128,
-                 n_frames: int = 431, condition: str = "mask", time_pool: int = 1) -> None:
+    def __init__(
+        self,
+        variant: str,
+        sizes: Sequence[int],
+        encoder: dict[str, Any] | None = None,
+        z_dim: int = 64,
+        decoder_hidden: Sequence[int] = (512, 512),
+        dropout: float = 0.0,
+        n_mels: int = 128,
+        n_frames: int = 431,
+        condition: str = "mask",
+        time_pool: int = 1,
+    ) -> None:
         super().__init__()
         if variant not in VARIANTS:
             raise KeyError(f"unknown model variant {variant!r}; valid: {', '.join(VARIANTS)}")
@@ -68,14 +90,28 @@ class MultiTaskVAE(nn.Module):
         self.sizes = list(sizes)
         self.time_pool = int(time_pool)
         enc = dict(encoder or {"name": "conv"})
-        kw = dict(encoder=enc, z_dim=z_dim, decoder_hidden=decoder_hidden, dropout=dropout, n_mels=n_mels,
-                  n_frames=-(-n_frames // self.time_pool), condition=condition)
+        kw: dict[str, Any] = dict(
+            encoder=enc,
+            z_dim=z_dim,
+            decoder_hidden=decoder_hidden,
+            dropout=dropout,
+            n_mels=n_mels,
+            n_frames=-(-n_frames // self.time_pool),
+            condition=condition,
+        )
         if variant == "S-S":
             self.branches = nn.ModuleList(_Branch(sizes=[s], param_decoder="separate", **kw) for s in self.sizes)
         else:
-            self.branches = nn.ModuleList([_Branch(sizes=self.sizes,
-                                                   param_decoder="joint" if variant == "J-J" else "separate", **kw)])
+            self.branches = nn.ModuleList(
+                [_Branch(sizes=self.sizes, param_decoder="joint" if variant == "J-J" else "separate", **kw)]
+            )
         self.out_dim = max(self.sizes)
+
+    def branch(self, k: int) -> _Branch:
+        """The k-th encoder-decoder branch (one per synth for S-S, a single shared one otherwise)."""
+        b = self.branches[k]
+        assert isinstance(b, _Branch)
+        return b
 
     def pool(self, mel: torch.Tensor) -> torch.Tensor:
         """(B, 1, n_mels, T) -> (B, 1, n_mels, ceil(T / time_pool)): what the encoder sees and the decoder rebuilds."""
@@ -93,16 +129,17 @@ class MultiTaskVAE(nn.Module):
         """
         mel = self.pool(mel)
         if self.variant != "S-S":
-            b = self.branches[0]
+            b = self.branch(0)
             z, mu, logvar = b.latent(b.encoder(mel), sample)
             return {"logits": b.params(z, synth), "mel_hat": b.spec(z), "mel_in": mel, "mu": mu, "logvar": logvar}
         B = mel.shape[0]
-        z_dim = self.branches[0].latent.z_dim
+        z_dim = self.branch(0).latent.z_dim
         logits = mel.new_zeros(B, self.out_dim)
         mel_hat = torch.zeros_like(mel)
         mu = mel.new_zeros(B, z_dim)
         logvar = mel.new_zeros(B, z_dim)
-        for k, b in enumerate(self.branches):
+        for k in range(len(self.branches)):
+            b = self.branch(k)
             rows = (synth == k).nonzero(as_tuple=True)[0]
             if not len(rows):
                 continue
@@ -122,7 +159,7 @@ class MultiTaskVAE(nn.Module):
         out: dict[int, torch.Tensor] = {}
         mel = self.pool(mel)
         for k in synths:
-            b = self.branches[k if self.variant == "S-S" else 0]
+            b = self.branch(k if self.variant == "S-S" else 0)
             h = b.encoder(mel)
             head = 0 if self.variant == "S-S" else k
             if samples:

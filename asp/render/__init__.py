@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dawdreamer  # noqa: F401  (must come before numba/librosa)
 
-from asp.render.base import RenderError, Renderer
+from asp.render.base import Renderer, RenderError
 from asp.render.factory import clear_renderers, get_renderer, make_renderer
 from asp.render.settings import RenderSettings
 

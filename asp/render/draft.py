@@ -24,7 +24,7 @@ VOICE_CONTROLS = {"freq", "gain", "gate"}
 MAX_CLASSES = 64
 _CONTROL = re.compile(
     r'\b(hslider|vslider|nentry|checkbox|button)\s*\(\s*"([^"]*)"\s*(?:,\s*([^,()]+?)\s*,\s*([^,()]+?)\s*,'
-    r'\s*([^,()]+?)\s*,\s*([^,()]+?)\s*)?\)'
+    r"\s*([^,()]+?)\s*,\s*([^,()]+?)\s*)?\)"
 )
 _META = re.compile(r"\[([^:\]]+):([^\]]*)\]")
 
@@ -117,8 +117,11 @@ def draft_from_plugin(plugin_path: str | Path, name: str | None = None, sweep: i
         steps = int(d.get("numSteps") or 0)
         if d.get("isBoolean") or (len(distinct) == 2 and sweep > 2):
             rec.update(kind="binary", default=float(default >= 0.5), labels=distinct if len(distinct) == 2 else [])
-        elif (d.get("isDiscrete") and 2 <= steps <= MAX_CLASSES) or 2 < len(distinct) <= 32 and (
-                not all(_is_number(t) for t in distinct) or all(float(t).is_integer() for t in distinct)):
+        elif (
+            (d.get("isDiscrete") and 2 <= steps <= MAX_CLASSES)
+            or 2 < len(distinct) <= 32
+            and (not all(_is_number(t) for t in distinct) or all(float(t).is_integer() for t in distinct))
+        ):
             n = steps if d.get("isDiscrete") and 2 <= steps <= MAX_CLASSES else len(distinct)
             k = int(np.round(default * (n - 1)))
             rec.update(kind="categorical", n_classes=n, default=k / (n - 1))
@@ -132,5 +135,8 @@ def draft_from_plugin(plugin_path: str | Path, name: str | None = None, sweep: i
         if unit and rec["kind"] == "continuous":
             rec["unit"] = unit
         records.append(rec)
-    return schema_from_records(name or re.sub(r"\W+", "_", path.stem).lower(), records,
-                               description=f"draft from {path.name}; check kinds, classes and names")
+    return schema_from_records(
+        name or re.sub(r"\W+", "_", path.stem).lower(),
+        records,
+        description=f"draft from {path.name}; check kinds, classes and names",
+    )

@@ -2,7 +2,11 @@
 
 The built-in rack (``faust/effect_rack.dsp``) holds the five SerumRNN effects in Serum's rack order, each with an
 on/off switch and its controls normalised to [0, 1]. What the controls mean (the effect specs) lives in
-``asp.effects``; this layer only plays audio through the DSP with given control values.
+``asp.synths.effect_specs``; ``FaustRack`` maps a chain of settings onto the controls and plays it.
+
+Every effect backend is an ``asp.render.effects.Rack``: ``apply(dry_audio, chain) -> wet_audio``. ``FaustRack`` (the
+default, any registered synth's audio) and ``asp.render.serum_rack`` (Serum's own FX rack, which needs the plugin)
+implement it.
 
 Like the synths, a rack keeps one engine per process and resets nothing by hand: DawDreamer restarts the DSP for
 each render after the first one (a warm-up render is thrown away), so a render does not depend on what the rack
@@ -11,19 +15,22 @@ processed before (the reverb's tail and the compressor's envelopes start from si
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections.abc import Mapping
+from functools import cache
 from importlib import resources
+from typing import Protocol
 
-import dawdreamer as daw  # noqa: F401  (import before librosa/numba: see pitfalls)
+import dawdreamer as daw
 import numpy as np
 
 from asp.render.base import RenderError
 from asp.render.quiet import quiet_fds
+from asp.synths import effect_specs as specs
 
 RACK_DSP = "effect_rack.dsp"
 
 
-@lru_cache(maxsize=None)
+@cache
 def rack_code(name: str = RACK_DSP) -> str:
     return (resources.files("asp.render") / "faust" / name).read_text()
 
@@ -96,3 +103,33 @@ def get_rack(sample_rate: int = 44100, block_size: int = 512) -> EffectRack:
     if key not in _RACKS:
         _RACKS[key] = EffectRack(sample_rate, block_size)
     return _RACKS[key]
+
+
+class Rack(Protocol):
+    """An effect backend: the dry audio through a chain's effects (rack order)."""
+
+    sample_rate: int
+
+    def apply(self, audio: np.ndarray, chain: Mapping[str, Mapping[str, float]]) -> np.ndarray: ...
+
+
+def rack_controls(chain: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+    """Every control of the built-in rack for a chain: the chain's effects on with their settings, the others off."""
+    controls: dict[str, float] = {}
+    for spec, setting in specs.rack_slots(chain):
+        controls[spec.control] = 0.0 if setting is None else 1.0
+        if setting is not None:
+            controls.update({p.control: setting[p.name] for p in spec.params})
+    return controls
+
+
+class FaustRack:
+    """The built-in rack: ``apply(dry_audio, chain)``."""
+
+    def __init__(self, sample_rate: int = 44100, rack: EffectRack | None = None) -> None:
+        self.sample_rate = int(sample_rate)
+        self.rack = rack or get_rack(self.sample_rate)
+
+    def apply(self, audio: np.ndarray, chain: Mapping[str, Mapping[str, float]]) -> np.ndarray:
+        """The dry audio through the chain's effects (rack order). An empty chain returns the audio unchanged."""
+        return self.rack.process(audio, rack_controls(chain))

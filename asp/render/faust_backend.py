@@ -7,14 +7,14 @@ renders are sample-for-sample independent of what was rendered before.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
-import dawdreamer as daw  # noqa: F401  (import before librosa/numba: see pitfalls)
+import dawdreamer as daw
 import numpy as np
 
-from asp.render.base import RenderError, Renderer, to_mono
+from asp.render.base import Renderer, RenderError, to_mono
 from asp.render.quiet import quiet_fds
 from asp.render.settings import RenderSettings
 from asp.synths.schema import SynthSchema
@@ -22,7 +22,7 @@ from asp.synths.schema import SynthSchema
 VOICE_CONTROLS = ("freq", "gain", "gate")
 
 
-@lru_cache(maxsize=None)
+@cache
 def prelude() -> str:
     """The shared Faust prelude (``common.lib``)."""
     return (resources.files("asp.render") / "faust" / "common.lib").read_text()
@@ -44,8 +44,13 @@ class FaustRenderer(Renderer):
 
     backend = "faust"
 
-    def __init__(self, schema: SynthSchema, settings: RenderSettings, dsp_path: str | Path,
-                 engine: "daw.RenderEngine | None" = None) -> None:
+    def __init__(
+        self,
+        schema: SynthSchema,
+        settings: RenderSettings,
+        dsp_path: str | Path,
+        engine: daw.RenderEngine | None = None,
+    ) -> None:
         super().__init__(schema, settings)
         self.engine = engine or daw.RenderEngine(settings.sample_rate, settings.block_size)
         self.proc = self.engine.make_faust_processor(f"{schema.name}_faust")
@@ -75,8 +80,11 @@ class FaustRenderer(Renderer):
 
     def controls(self) -> dict[str, dict]:
         """Faust control label -> its description (min, max, step, default), voice controls excluded."""
-        return {d["name"].rsplit("/", 1)[-1]: d for d in self.proc.get_parameters_description()
-                if d["name"].rsplit("/", 1)[-1] not in VOICE_CONTROLS}
+        return {
+            d["name"].rsplit("/", 1)[-1]: d
+            for d in self.proc.get_parameters_description()
+            if d["name"].rsplit("/", 1)[-1] not in VOICE_CONTROLS
+        }
 
     def _render_raw(self, native: np.ndarray, note: int) -> np.ndarray:
         v = self._check(native)

@@ -15,10 +15,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import dawdreamer as daw  # noqa: F401
+import dawdreamer as daw
 import numpy as np
 
-from asp.render.base import RenderError, Renderer, to_mono
+from asp.render.base import Renderer, RenderError, to_mono
 from asp.render.quiet import quiet_fds
 from asp.render.settings import RenderSettings
 from asp.synths.schema import SynthSchema
@@ -31,8 +31,14 @@ class PluginRenderer(Renderer):
 
     backend = "plugin"
 
-    def __init__(self, schema: SynthSchema, settings: RenderSettings, plugin_path: str | Path,
-                 reset: ResetPolicy = "instance", engine: "daw.RenderEngine | None" = None) -> None:
+    def __init__(
+        self,
+        schema: SynthSchema,
+        settings: RenderSettings,
+        plugin_path: str | Path,
+        reset: ResetPolicy = "instance",
+        engine: daw.RenderEngine | None = None,
+    ) -> None:
         super().__init__(schema, settings)
         if reset not in ("instance", "none"):
             raise ValueError(f"unknown reset policy {reset!r}; valid: instance, none")
@@ -43,9 +49,11 @@ class PluginRenderer(Renderer):
         n = self.proc.get_plugin_parameter_size()
         top = max(p.index for p in schema.params)
         if top >= n:
-            raise RenderError(f"{schema.name}: schema uses plugin index {top} but {self.plugin_path} has {n} parameters")
+            raise RenderError(
+                f"{schema.name}: schema uses plugin index {top} but {self.plugin_path} has {n} parameters"
+            )
 
-    def _new_instance(self) -> "daw.PluginProcessor":
+    def _new_instance(self) -> daw.PluginProcessor:
         try:
             with quiet_fds():
                 proc = self.engine.make_plugin_processor(f"{self.schema.name}_plugin", self.plugin_path)

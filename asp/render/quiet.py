@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 QUIET = os.environ.get("ASP_VERBOSE_RENDER", "") in ("", "0")
 

@@ -48,7 +48,7 @@ class RenderSettings:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "RenderSettings":
+    def from_dict(cls, d: dict[str, Any]) -> RenderSettings:
         d = dict(d)
         if "notes" in d:
             d["notes"] = tuple(int(n) for n in d["notes"])

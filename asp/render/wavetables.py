@@ -19,14 +19,14 @@ TABLE_NAMES = ("basic", "pwm", "sync", "formant", "harmonic", "fm", "fold", "vow
 def _from_harmonics(amp: np.ndarray, phase: np.ndarray | None = None) -> np.ndarray:
     spec = np.zeros(TABLE_SIZE // 2 + 1, dtype=np.complex128)
     ph = np.zeros_like(amp) if phase is None else phase
-    spec[1:1 + len(amp)] = amp * np.exp(1j * (ph - np.pi / 2))
+    spec[1 : 1 + len(amp)] = amp * np.exp(1j * (ph - np.pi / 2))
     return np.fft.irfft(spec, n=TABLE_SIZE) * TABLE_SIZE / 2
 
 
 def _bandlimit(wave: np.ndarray) -> np.ndarray:
     spec = np.fft.rfft(wave)
     spec[0] = 0
-    spec[N_HARM + 1:] = 0
+    spec[N_HARM + 1 :] = 0
     return np.fft.irfft(spec, n=len(wave))
 
 
@@ -34,8 +34,12 @@ def _frame(table: int, t: float) -> np.ndarray:
     n = np.arange(1, N_HARM + 1)
     x = np.arange(TABLE_SIZE) / TABLE_SIZE
     if table == 0:  # sine -> triangle -> saw -> square
-        shapes = [np.where(n == 1, 1.0, 0.0), np.where(n % 2 == 1, 1.0 / n ** 2, 0) * (-1) ** ((n - 1) // 2),
-                  1.0 / n, np.where(n % 2 == 1, 1.0 / n, 0)]
+        shapes = [
+            np.where(n == 1, 1.0, 0.0),
+            np.where(n % 2 == 1, 1.0 / n**2, 0) * (-1) ** ((n - 1) // 2),
+            1.0 / n,
+            np.where(n % 2 == 1, 1.0 / n, 0),
+        ]
         pos = t * 3
         i = min(int(pos), 2)
         amp = (1 - (pos - i)) * shapes[i] + (pos - i) * shapes[i + 1]
@@ -58,7 +62,7 @@ def _frame(table: int, t: float) -> np.ndarray:
         return _bandlimit(np.sin(np.pi / 2 * (1 + 7 * t) * np.sin(2 * np.pi * x)))
     # vowel-like: harmonics weighted by two moving formants
     f1, f2 = 3 + 5 * t, 10 + 14 * t
-    amp = np.exp(-((n - f1) / 2.0) ** 2) + 0.6 * np.exp(-((n - f2) / 3.0) ** 2) + 0.02 / n
+    amp = np.exp(-(((n - f1) / 2.0) ** 2)) + 0.6 * np.exp(-(((n - f2) / 3.0) ** 2)) + 0.02 / n
     return _from_harmonics(amp)
 
 

@@ -12,10 +12,9 @@ only supplies the candidates and class probabilities.
 * :mod:`asp.search.refine`: the multi-synth driver.
 """
 
-from asp.search.objective import OBJECTIVES, Objective
 from asp.search.methods import METHODS
+from asp.search.objective import OBJECTIVES, Objective
 from asp.search.refine import Candidate, SearchOptions, SynthResult, refine
 from asp.search.space import SearchSpace
 
-__all__ = ["METHODS", "OBJECTIVES", "Candidate", "Objective", "SearchOptions", "SearchSpace", "SynthResult",
-           "refine"]
+__all__ = ["METHODS", "OBJECTIVES", "Candidate", "Objective", "SearchOptions", "SearchSpace", "SynthResult", "refine"]

@@ -23,22 +23,36 @@ import numpy as np
 from asp.search.space import SearchSpace
 from asp.synths.sampling import SamplingSpec, sample_presets
 
+Probs = list[np.ndarray] | None  # per discrete parameter, the model's class probabilities
+
 
 class Optimizer(ABC):
     """Args:
-        space: the synth's search space.
-        start: (n_params,) the native vector to start from.
-        sigma: initial step size in normalised units.
-        seed: the optimiser's random seed.
-        popsize: vectors per generation (None: the method's default).
-        class_probs: per discrete parameter (space order) the model's class probabilities, or None.
+    space: the synth's search space.
+    start: (n_params,) the native vector to start from.
+    sigma: initial step size in normalised units.
+    seed: the optimiser's random seed.
+    popsize: vectors per generation (None: the method's default).
+    class_probs: per discrete parameter (space order) the model's class probabilities, or None.
     """
 
     popsize: int
 
-    def __init__(self, space: SearchSpace, start: np.ndarray, sigma: float, seed: int, popsize: int | None = None,
-                 class_probs: list[np.ndarray] | None = None) -> None:
+    def __init__(
+        self,
+        space: SearchSpace,
+        start: np.ndarray,
+        sigma: float,
+        seed: int,
+        popsize: int | None = None,
+        class_probs: list[np.ndarray] | None = None,
+    ) -> None:
         self.space = space
+        self._setup(start, sigma, seed, popsize, class_probs)
+
+    @abstractmethod
+    def _setup(self, start: np.ndarray, sigma: float, seed: int, popsize: int | None, class_probs: Probs) -> None:
+        """The method's own state (``popsize`` included), from the arguments of ``__init__``."""
 
     @abstractmethod
     def ask(self) -> list[np.ndarray]:
@@ -48,34 +62,35 @@ class Optimizer(ABC):
     def tell(self, scores: list[float]) -> None:
         """The distances of the last generation, in the order asked."""
 
-    def start_score(self, score: float) -> None:
+    def start_score(self, score: float) -> None:  # noqa: B027  (optional: only elitist methods use it)
         """The start's own distance (elitist methods keep it until a child beats it)."""
 
 
 class RandomSearch(Optimizer):
-    def __init__(self, space: SearchSpace, start: np.ndarray, sigma: float, seed: int, popsize: int | None = None,
-                 class_probs: list[np.ndarray] | None = None) -> None:
-        super().__init__(space, start, sigma, seed, popsize, class_probs)
+    def _setup(self, start: np.ndarray, sigma: float, seed: int, popsize: int | None, class_probs: Probs) -> None:
         self.rng = np.random.default_rng(seed)
         self.popsize = popsize or 8
 
     def ask(self) -> list[np.ndarray]:
-        return [v.astype(np.float64) for v in sample_presets(self.space.schema, self.popsize, self.rng,
-                                                              SamplingSpec())]
+        return [v.astype(np.float64) for v in sample_presets(self.space.schema, self.popsize, self.rng, SamplingSpec())]
 
     def tell(self, scores: list[float]) -> None:
         pass
 
 
 class PlainCMA(Optimizer):
-    def __init__(self, space: SearchSpace, start: np.ndarray, sigma: float, seed: int, popsize: int | None = None,
-                 class_probs: list[np.ndarray] | None = None) -> None:
-        super().__init__(space, start, sigma, seed, popsize, class_probs)
+    def _setup(self, start: np.ndarray, sigma: float, seed: int, popsize: int | None, class_probs: Probs) -> None:
+        space = self.space
         from cmaes import CMA
 
         n = space.schema.n_params
-        self.opt = CMA(mean=np.clip(np.asarray(start, dtype=np.float64), 0.0, 1.0), sigma=sigma,
-                       bounds=np.tile([0.0, 1.0], (n, 1)), seed=seed, population_size=popsize)
+        self.opt = CMA(
+            mean=np.clip(np.asarray(start, dtype=np.float64), 0.0, 1.0),
+            sigma=sigma,
+            bounds=np.tile([0.0, 1.0], (n, 1)),
+            seed=seed,
+            population_size=popsize,
+        )
         self.popsize = self.opt.population_size
         self._asked: list[np.ndarray] = []
 
@@ -88,9 +103,8 @@ class PlainCMA(Optimizer):
 
 
 class CatCMA(Optimizer):
-    def __init__(self, space: SearchSpace, start: np.ndarray, sigma: float, seed: int, popsize: int | None = None,
-                 class_probs: list[np.ndarray] | None = None) -> None:
-        super().__init__(space, start, sigma, seed, popsize, class_probs)
+    def _setup(self, start: np.ndarray, sigma: float, seed: int, popsize: int | None, class_probs: Probs) -> None:
+        space = self.space
         from cmaes import CatCMAwM
 
         x0, _ = space.split(start)
@@ -106,9 +120,13 @@ class CatCMA(Optimizer):
     def ask(self) -> list[np.ndarray]:
         self._asked = [self.opt.ask() for _ in range(self.popsize)]
         empty = np.zeros(0)
-        return [self.space.join(s.x if s.x is not None else empty,
-                                np.argmax(s.c, axis=1) if s.c is not None else np.zeros(0, dtype=np.int64))
-                for s in self._asked]
+        return [
+            self.space.join(
+                s.x if s.x is not None else empty,
+                np.argmax(s.c, axis=1) if s.c is not None else np.zeros(0, dtype=np.int64),
+            )
+            for s in self._asked
+        ]
 
     def tell(self, scores: list[float]) -> None:
         self.opt.tell(list(zip(self._asked, _finite(scores))))
@@ -119,9 +137,12 @@ class _Restarting(Optimizer):
     landscape, e.g. a noise target where many presets score alike): on a numerical failure in ``tell`` it restarts
     from the best vector seen, with the initial step."""
 
-    def __init__(self, cls: type[Optimizer], space: SearchSpace, start: np.ndarray, sigma: float, seed: int,
-                 popsize: int | None = None, class_probs: list[np.ndarray] | None = None) -> None:
-        super().__init__(space, start, sigma, seed, popsize, class_probs)
+    def __init__(self, cls: type[Optimizer], space: SearchSpace, *args: Any, **kw: Any) -> None:
+        self._cls = cls
+        super().__init__(space, *args, **kw)
+
+    def _setup(self, start: np.ndarray, sigma: float, seed: int, popsize: int | None, class_probs: Probs) -> None:
+        space, cls = self.space, self._cls
         self._make = lambda v, s: cls(space, v, sigma, s, popsize, class_probs)
         self.inner, self.seed = self._make(start, seed), seed
         self.popsize = self.inner.popsize
@@ -160,9 +181,8 @@ class SparseES(Optimizer):
     of them at once (CMA-ES before it has learnt a covariance) moves the few that matter by chance only.
     """
 
-    def __init__(self, space: SearchSpace, start: np.ndarray, sigma: float, seed: int, popsize: int | None = None,
-                 class_probs: list[np.ndarray] | None = None) -> None:
-        super().__init__(space, start, sigma, seed, popsize, class_probs)
+    def _setup(self, start: np.ndarray, sigma: float, seed: int, popsize: int | None, class_probs: Probs) -> None:
+        space = self.space
         self.rng = np.random.default_rng(seed)
         self.popsize = popsize or 8
         self.x, self.k = space.split(start)
@@ -215,8 +235,15 @@ def _finite(scores: list[float]) -> list[float]:
 METHODS: dict[str, type[Optimizer]] = {"catcma": CatCMA, "cma": PlainCMA, "es": SparseES, "random": RandomSearch}
 
 
-def make_optimizer(method: str, space: SearchSpace, start: np.ndarray, sigma: float, seed: int,
-                   popsize: int | None = None, class_probs: list[np.ndarray] | None = None) -> Optimizer:
+def make_optimizer(
+    method: str,
+    space: SearchSpace,
+    start: np.ndarray,
+    sigma: float,
+    seed: int,
+    popsize: int | None = None,
+    class_probs: list[np.ndarray] | None = None,
+) -> Optimizer:
     """The named optimiser; a KeyError lists the valid names."""
     if method not in METHODS:
         raise KeyError(f"unknown search method {method!r}; valid: {', '.join(METHODS)}")

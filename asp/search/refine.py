@@ -28,12 +28,13 @@ import json
 import math
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from asp.render import RenderSettings, Renderer, get_renderer
+from asp.render import Renderer, RenderSettings, get_renderer
 from asp.render.base import to_mono
 from asp.search.methods import make_optimizer
 from asp.search.objective import Objective
@@ -44,18 +45,18 @@ from asp.synths import registry
 @dataclass(frozen=True)
 class SearchOptions:
     """Args:
-        budget: renders per target, all synths and stages together (the starts and the finals are always done).
-        seconds: also stop searching once this many seconds have passed for the target (None: renders only).
-        method: the optimiser (``asp.search.methods.METHODS``).
-        objective: the distance minimised (``asp.search.objective.OBJECTIVES``).
-        search_rate: sample rate of the search's renders (Hz); the finals use the full rate.
-        search_seconds: clip length of the search's renders (None: the full length); the note is released no
-            later than the clip ends, so a shortened render is the full render's beginning, sample for sample.
-        sigma: the optimiser's initial step in normalised units.
-        popsize: vectors per generation (None: the method's default).
-        halving: split the budget across synths by successive halving (else equally, one round).
-        finalists: best distinct cheap results per synth re-rendered at full quality.
-        seed: base seed (each synth's is derived from it and the synth's name).
+    budget: renders per target, all synths and stages together (the starts and the finals are always done).
+    seconds: also stop searching once this many seconds have passed for the target (None: renders only).
+    method: the optimiser (``asp.search.methods.METHODS``).
+    objective: the distance minimised (``asp.search.objective.OBJECTIVES``).
+    search_rate: sample rate of the search's renders (Hz); the finals use the full rate.
+    search_seconds: clip length of the search's renders (None: the full length); the note is released no
+        later than the clip ends, so a shortened render is the full render's beginning, sample for sample.
+    sigma: the optimiser's initial step in normalised units.
+    popsize: vectors per generation (None: the method's default).
+    halving: split the budget across synths by successive halving (else equally, one round).
+    finalists: best distinct cheap results per synth re-rendered at full quality.
+    seed: base seed (each synth's is derived from it and the synth's name).
     """
 
     budget: int = 450
@@ -120,8 +121,14 @@ class _Seen:
 class _Synth:
     """A synth's search state: its renderers, what it has scored, its optimiser."""
 
-    def __init__(self, name: str, starts: list[Candidate], full: RenderSettings, cheap: RenderSettings,
-                 renderer: Callable[[str, RenderSettings], Renderer]) -> None:
+    def __init__(
+        self,
+        name: str,
+        starts: list[Candidate],
+        full: RenderSettings,
+        cheap: RenderSettings,
+        renderer: Callable[[str, RenderSettings], Renderer],
+    ) -> None:
         if not starts:
             raise ValueError(f"{name}: no starting candidate")
         self.name, self.starts = name, starts
@@ -152,7 +159,7 @@ class _Synth:
 
 
 def _seed(base: int, name: str) -> int:
-    return (base * 1_000_003 + zlib.crc32(name.encode())) % (2 ** 31 - 1)
+    return (base * 1_000_003 + zlib.crc32(name.encode())) % (2**31 - 1)
 
 
 def _resample(audio: np.ndarray, rate: int, to: int, n: int) -> np.ndarray:
@@ -162,9 +169,14 @@ def _resample(audio: np.ndarray, rate: int, to: int, n: int) -> np.ndarray:
     return to_mono(soxr.resample(np.asarray(audio, dtype=np.float32), rate, to) if to != rate else audio, n)
 
 
-def refine(target: np.ndarray, starts: dict[str, list[Candidate]], options: SearchOptions | None = None,
-           settings: RenderSettings | None = None, priors: dict[str, list[np.ndarray]] | None = None,
-           renderer: Callable[[str, RenderSettings], Renderer] = get_renderer) -> dict[str, SynthResult]:
+def refine(
+    target: np.ndarray,
+    starts: dict[str, list[Candidate]],
+    options: SearchOptions | None = None,
+    settings: RenderSettings | None = None,
+    priors: dict[str, list[np.ndarray]] | None = None,
+    renderer: Callable[[str, RenderSettings], Renderer] = get_renderer,
+) -> dict[str, SynthResult]:
     """Search every synth of ``starts`` for the preset closest to ``target`` (see the module docstring).
 
     Args:
@@ -181,12 +193,21 @@ def refine(target: np.ndarray, starts: dict[str, list[Candidate]], options: Sear
     o = options or SearchOptions()
     full = settings or RenderSettings()
     seconds = min(o.search_seconds or full.render_seconds, full.render_seconds)
-    cheap = replace(full, sample_rate=min(o.search_rate, full.sample_rate), render_seconds=seconds,
-                    note_seconds=min(full.note_seconds, seconds))
+    cheap = replace(
+        full,
+        sample_rate=min(o.search_rate, full.sample_rate),
+        render_seconds=seconds,
+        note_seconds=min(full.note_seconds, seconds),
+    )
     t0 = time.perf_counter()
     obj_full = Objective(o.objective, target, full.sample_rate)
-    obj = obj_full if cheap == full else Objective(
-        o.objective, _resample(target, full.sample_rate, cheap.sample_rate, cheap.n_samples), cheap.sample_rate)
+    obj = (
+        obj_full
+        if cheap == full
+        else Objective(
+            o.objective, _resample(target, full.sample_rate, cheap.sample_rate, cheap.n_samples), cheap.sample_rate
+        )
+    )
     synths = {name: _Synth(name, c, full, cheap, renderer) for name, c in starts.items()}
 
     def total() -> int:
@@ -200,8 +221,9 @@ def refine(target: np.ndarray, starts: dict[str, list[Candidate]], options: Sear
             st.score(obj, np.asarray(c.vector, dtype=np.float64), c.note, c.label)
         first = min(st.seen, key=lambda s: s.score)
         st.note = first.note
-        st.opt = make_optimizer(o.method, st.space, first.vector, o.sigma, _seed(o.seed, st.name), o.popsize,
-                                (priors or {}).get(st.name))
+        st.opt = make_optimizer(
+            o.method, st.space, first.vector, o.sigma, _seed(o.seed, st.name), o.popsize, (priors or {}).get(st.name)
+        )
         st.opt.start_score(first.score)
         st.trace.append((total(), st.best))
 
@@ -244,13 +266,26 @@ def refine(target: np.ndarray, starts: dict[str, list[Candidate]], options: Sear
             scored.append((obj_full(audio) if audio is not None else math.inf, f, audio))
         st.seconds += time.perf_counter() - t
         best = min(scored, key=lambda x: x[0])
-        results[name] = SynthResult(name, best[1].vector, best[1].note, best[1].label, best[0], finals[0].vector,
-                                    one.note, scored[0][0], st.renders, st.seconds, st.rounds, best[2], scored[0][2],
-                                    st.trace)
+        results[name] = SynthResult(
+            name,
+            best[1].vector,
+            best[1].note,
+            best[1].label,
+            best[0],
+            finals[0].vector,
+            one.note,
+            scored[0][0],
+            st.renders,
+            st.seconds,
+            st.rounds,
+            best[2],
+            scored[0][2],
+            st.trace,
+        )
     return results
 
 
 def refine_job(task: dict[str, Any], report: Callable[[Any], None]) -> dict[str, SynthResult]:
-    """:func:`refine` as a job for ``asp.render.pool.run_pool``: ``task`` holds its keyword arguments
+    """:func:`refine` as a job for ``asp.jobs.run_pool``: ``task`` holds its keyword arguments
     (``target``, ``starts``, ``options``, ``settings``, ``priors``)."""
     return refine(task["target"], task["starts"], task["options"], task["settings"], task.get("priors"))

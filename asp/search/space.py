@@ -18,7 +18,7 @@ from asp.synths.schema import SynthSchema
 @dataclass(frozen=True)
 class SearchSpace:
     """Args:
-        schema: the synth's schema.
+    schema: the synth's schema.
     """
 
     schema: SynthSchema

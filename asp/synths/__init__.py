@@ -18,6 +18,17 @@ from asp.synths.sampling import SamplingSpec, sample_presets
 from asp.synths.schema import SynthSchema
 
 __all__ = [
-    "ParamSpec", "PluginNotFoundError", "SamplingSpec", "SchemaError", "SynthEntry", "SynthSchema", "get",
-    "load_sampling", "load_schema", "names", "register", "sample_presets", "unregister",
+    "ParamSpec",
+    "PluginNotFoundError",
+    "SamplingSpec",
+    "SchemaError",
+    "SynthEntry",
+    "SynthSchema",
+    "get",
+    "load_sampling",
+    "load_schema",
+    "names",
+    "register",
+    "sample_presets",
+    "unregister",
 ]

@@ -10,15 +10,14 @@
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
-from asp.synths.params import SchemaError
 from asp.atomic import atomic_write_bytes
-from asp.synths.presets import Preset
-from asp.synths.schema import SynthSchema
+from asp.synths.params import SchemaError
+from asp.synths.schema import Preset, SynthSchema
 
 HEADER = "amSynth"
 FX_ID = b"amsy"
@@ -67,7 +66,7 @@ def _clamp(schema: SynthSchema, values: dict[str, float]) -> dict[str, float]:
         lo, hi = sorted((p.low, p.high))
         v = min(max(v, lo), hi)
         if p.discrete:
-            v = p.to_natural(p.to_normalised(v))
+            v = float(p.to_natural(p.to_normalised(v)))
         out[k] = v
     return out
 
@@ -97,8 +96,15 @@ def write_bank(path: str | Path, schema: SynthSchema, presets: Iterable[tuple[st
 def fxp_bytes(schema: SynthSchema, vector: np.ndarray, name: str) -> bytes:
     """A VST2 program file (opaque chunk) that amsynth loads back with DawDreamer's ``load_preset``."""
     chunk = ("amSynth1.0preset\n" + preset_text(schema, vector, name)).encode()
-    body = (b"FPCh" + struct.pack(">i", 1) + FX_ID + struct.pack(">ii", 0, schema.n_params)
-            + name.encode("ascii", "replace")[:27].ljust(28, b"\0") + struct.pack(">i", len(chunk)) + chunk)
+    body = (
+        b"FPCh"
+        + struct.pack(">i", 1)
+        + FX_ID
+        + struct.pack(">ii", 0, schema.n_params)
+        + name.encode("ascii", "replace")[:27].ljust(28, b"\0")
+        + struct.pack(">i", len(chunk))
+        + chunk
+    )
     return b"CcnK" + struct.pack(">i", len(body)) + body
 
 

@@ -7,8 +7,8 @@ public, so none is written for them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -24,8 +24,9 @@ FORMATS: dict[str, tuple[str, Writer]] = {
 }
 
 
-def write_native(base: Path, formats: tuple[str, ...], schema: SynthSchema, vector: np.ndarray,
-                 name: str) -> list[Path]:
+def write_native(
+    base: Path, formats: tuple[str, ...], schema: SynthSchema, vector: np.ndarray, name: str
+) -> list[Path]:
     """Write ``vector`` in each of ``formats`` as ``base`` + suffix (atomically). Returns the paths written.
 
     Raises:

@@ -71,9 +71,7 @@ class ParamSpec:
         if self.kind == "binary" and self.n_classes != 2:
             raise SchemaError(f"{where}: a binary parameter has exactly 2 classes, got n_classes={self.n_classes}")
         if self.labels and len(self.labels) != self.n_classes:
-            raise SchemaError(
-                f"{where}: {len(self.labels)} class labels for n_classes={self.n_classes}"
-            )
+            raise SchemaError(f"{where}: {len(self.labels)} class labels for n_classes={self.n_classes}")
         if not (math.isfinite(self.low) and math.isfinite(self.high)) or self.low == self.high:
             raise SchemaError(f"{where}: range [{self.low}, {self.high}] is empty or not finite")
         if self.scale == "log" and (self.kind != "continuous" or min(self.low, self.high) <= 0):

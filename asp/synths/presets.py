@@ -9,24 +9,17 @@ JSON preset::
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
 from asp.atomic import atomic_write_bytes
 from asp.synths.params import SchemaError
-from asp.synths.schema import SynthSchema
+from asp.synths.schema import Preset, SynthSchema
 
-
-@dataclass(frozen=True)
-class Preset:
-    """A named native vector of one synth, with where it came from."""
-
-    name: str
-    vector: np.ndarray
-    source: str = ""
+__all__ = ["Preset", "preset_to_json", "read_json_preset", "read_presets", "write_json_preset"]
 
 
 def preset_to_json(schema: SynthSchema, vector: np.ndarray, name: str, note: int | None = None) -> dict[str, Any]:
@@ -34,7 +27,8 @@ def preset_to_json(schema: SynthSchema, vector: np.ndarray, name: str, note: int
     at, where given)."""
     v = schema.validate(vector)[0]
     extra: dict[str, Any] = {} if note is None else {"note": int(note)}
-    return {**extra,
+    return {
+        **extra,
         "synth": schema.name,
         "name": name,
         "schema_hash": schema.content_hash,
@@ -43,8 +37,9 @@ def preset_to_json(schema: SynthSchema, vector: np.ndarray, name: str, note: int
     }
 
 
-def write_json_preset(path: str | Path, schema: SynthSchema, vector: np.ndarray, name: str,
-                      note: int | None = None) -> None:
+def write_json_preset(
+    path: str | Path, schema: SynthSchema, vector: np.ndarray, name: str, note: int | None = None
+) -> None:
     atomic_write_bytes(path, json.dumps(preset_to_json(schema, vector, name, note), indent=1).encode())
 
 

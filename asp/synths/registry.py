@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 import yaml
 
+from asp.paths import presets_dir
 from asp.synths.params import SchemaError
 from asp.synths.sampling import SamplingSpec
 from asp.synths.schema import SynthSchema
@@ -65,7 +66,7 @@ class SynthEntry:
 _REGISTRY: dict[str, SynthEntry] = {}
 
 
-PRESETS_DIR = Path(__file__).resolve().parents[2] / "presets"
+PRESETS_DIR = presets_dir()
 
 
 def factory_presets(name: str) -> Path:
@@ -133,7 +134,7 @@ def _data_path(ref: str, sub: str) -> Path:
     return Path(str(_DATA / sub / ref))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(name: str) -> SynthSchema:
     """The schema of a registered synth (cached)."""
     entry = get(name)
@@ -221,16 +222,41 @@ def render_status(name: str) -> tuple[bool, str]:
 
 # ---------------------------------------------------------------------- the shipped synths
 for _entry in (
-    SynthEntry("wavetable", "wavetable.yaml", "faust", "wavetable.dsp", "wavetable.yaml",
-               "built-in wavetable synth: two morphing wavetable oscillators with unison, sub, noise, multimode "
-               "filter, mod matrix, FX"),
-    SynthEntry("vapoly", "vapoly.yaml", "faust", "vapoly.dsp", "vapoly.yaml",
-               "built-in virtual-analog polysynth: three oscillators, sync/ring/FM, four filter models, two LFOs"),
-    SynthEntry("subtractive", "subtractive.yaml", "faust", "subtractive.dsp", "subtractive.yaml",
-               "built-in two-oscillator subtractive synth"),
-    SynthEntry("amsynth", "amsynth.yaml", "plugin", "/usr/lib/vst/amsynth_vst.so", "amsynth.yaml",
-               "amsynth VST2 (Debian package amsynth), hosted by DawDreamer", native=("amsynth-bank", "amsynth-fxp"),
-               factory_presets="/usr/share/amsynth/banks"),
+    SynthEntry(
+        "wavetable",
+        "wavetable.yaml",
+        "faust",
+        "wavetable.dsp",
+        "wavetable.yaml",
+        "built-in wavetable synth: two morphing wavetable oscillators with unison, sub, noise, multimode "
+        "filter, mod matrix, FX",
+    ),
+    SynthEntry(
+        "vapoly",
+        "vapoly.yaml",
+        "faust",
+        "vapoly.dsp",
+        "vapoly.yaml",
+        "built-in virtual-analog polysynth: three oscillators, sync/ring/FM, four filter models, two LFOs",
+    ),
+    SynthEntry(
+        "subtractive",
+        "subtractive.yaml",
+        "faust",
+        "subtractive.dsp",
+        "subtractive.yaml",
+        "built-in two-oscillator subtractive synth",
+    ),
+    SynthEntry(
+        "amsynth",
+        "amsynth.yaml",
+        "plugin",
+        "/usr/lib/vst/amsynth_vst.so",
+        "amsynth.yaml",
+        "amsynth VST2 (Debian package amsynth), hosted by DawDreamer",
+        native=("amsynth-bank", "amsynth-fxp"),
+        factory_presets="/usr/share/amsynth/banks",
+    ),
     SynthEntry("serum", "serum.csv", "plugin", "", None, "Xfer Serum (VST2; bring your own plugin)"),
     SynthEntry("diva", "diva.csv", "plugin", "", None, "u-he Diva (bring your own plugin)"),
     SynthEntry("tyrelln6", "tyrelln6.csv", "plugin", "", None, "u-he TyrellN6 (bring your own plugin)"),

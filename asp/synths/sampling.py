@@ -9,9 +9,10 @@ A sampling spec is a YAML mapping (values in natural units)::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import yaml
@@ -29,7 +30,7 @@ class SamplingSpec:
     exclude: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any] | None) -> "SamplingSpec":
+    def from_mapping(cls, data: Mapping[str, Any] | None) -> SamplingSpec:
         data = dict(data or {})
         extra = set(data) - {"fixed", "ranges", "exclude"}
         if extra:
@@ -41,7 +42,7 @@ class SamplingSpec:
         )
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "SamplingSpec":
+    def from_file(cls, path: str | Path) -> SamplingSpec:
         try:
             return cls.from_mapping(yaml.safe_load(Path(path).read_text()))
         except SchemaError as err:
@@ -74,14 +75,16 @@ class SamplingSpec:
                 if not p.discrete:
                     problems.append(f"parameter {name!r} is continuous: use 'ranges', not 'exclude'")
                 elif any(not 0 <= c < p.n_classes for c in classes) or len(set(classes)) >= p.n_classes:
-                    problems.append(f"parameter {name!r}: exclusions {list(classes)} leave no valid class of "
-                                    f"{p.n_classes}")
+                    problems.append(
+                        f"parameter {name!r}: exclusions {list(classes)} leave no valid class of {p.n_classes}"
+                    )
         if problems:
             raise SchemaError(f"sampling spec for {schema.name}: " + "; ".join(problems))
 
 
-def sample_presets(schema: SynthSchema, n: int, rng: np.random.Generator,
-                   spec: SamplingSpec | None = None) -> np.ndarray:
+def sample_presets(
+    schema: SynthSchema, n: int, rng: np.random.Generator, spec: SamplingSpec | None = None
+) -> np.ndarray:
     """Draw ``n`` random presets.
 
     Continuous parameters are uniform in normalised space (within ``spec.ranges``), discrete ones uniform over
@@ -103,6 +106,6 @@ def sample_presets(schema: SynthSchema, n: int, rng: np.random.Generator,
             lo, hi = 0.0, 1.0
             if p.name in spec.ranges:
                 a, b = (p.to_normalised(v) for v in spec.ranges[p.name])
-                lo, hi = min(a, b), max(a, b)
+                lo, hi = float(min(a, b)), float(max(a, b))
             out[:, i] = rng.uniform(lo, hi, size=n)
     return out

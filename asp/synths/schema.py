@@ -12,13 +12,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
 from asp.synths.params import ParamSpec, SchemaError
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named native vector of one synth, with where it came from."""
+
+    name: str
+    vector: np.ndarray
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,8 +102,10 @@ class SynthSchema:
 
     @cached_property
     def _kind_index(self) -> dict[str, np.ndarray]:
-        out = {k: np.array([i for i, p in enumerate(self.params) if p.kind == k], dtype=np.int64)
-               for k in ("continuous", "categorical", "binary")}
+        out = {
+            k: np.array([i for i, p in enumerate(self.params) if p.kind == k], dtype=np.int64)
+            for k in ("continuous", "categorical", "binary")
+        }
         return out
 
     @cached_property
@@ -153,7 +165,7 @@ class SynthSchema:
         binary = self._kind_index["binary"]
         out[:, binary] = (y[:, off[binary]] >= 0.5).astype(np.float32)
         for i, start, c in self.categorical_groups:
-            out[:, i] = np.argmax(y[:, start:start + c], axis=1) / (c - 1)
+            out[:, i] = np.argmax(y[:, start : start + c], axis=1) / (c - 1)
         return out[0] if squeeze else out
 
     def classes(self, native: np.ndarray) -> np.ndarray:
@@ -173,8 +185,9 @@ class SynthSchema:
         v = self._check_native_shape(native)[0]
         return {p.name: float(p.to_natural(v[i])) for i, p in enumerate(self.params)}
 
-    def from_natural(self, values: Mapping[str, float], *, fill_defaults: bool = True,
-                     source: str = "preset") -> np.ndarray:
+    def from_natural(
+        self, values: Mapping[str, float], *, fill_defaults: bool = True, source: str = "preset"
+    ) -> np.ndarray:
         """{name: natural value} -> native vector, validated.
 
         Args:
@@ -238,7 +251,8 @@ class SynthSchema:
         x = np.atleast_2d(np.asarray(native, dtype=np.float64))
         if x.ndim != 2 or x.shape[1] != self.n_params:
             raise SchemaError(
-                f"{source} for {self.name}: expected {self.n_params} parameters per vector, got shape {np.shape(native)}"
+                f"{source} for {self.name}: expected {self.n_params} parameters per vector, "
+                f"got shape {np.shape(native)}"
             )
         return x
 
@@ -250,8 +264,7 @@ class SynthSchema:
     def content_hash(self) -> str:
         """A short SHA-256 of the parameter table (names, indices, kinds, ranges, classes): changes whenever
         anything that changes the meaning of a vector changes."""
-        payload = [{k: v for k, v in p.as_dict().items() if k not in ("labels", "unit", "group")}
-                   for p in self.params]
+        payload = [{k: v for k, v in p.as_dict().items() if k not in ("labels", "unit", "group")} for p in self.params]
         blob = json.dumps({"name": self.name, "params": payload}, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -266,8 +279,9 @@ class SynthSchema:
         }
 
 
-def schema_from_records(name: str, records: Iterable[Mapping[str, Any]], *, description: str = "",
-                        meta: Mapping[str, Any] | None = None) -> SynthSchema:
+def schema_from_records(
+    name: str, records: Iterable[Mapping[str, Any]], *, description: str = "", meta: Mapping[str, Any] | None = None
+) -> SynthSchema:
     """Build a schema from plain dicts (as in the YAML files); errors name the parameter."""
     params: list[ParamSpec] = []
     allowed = set(ParamSpec.__dataclass_fields__)
@@ -296,4 +310,3 @@ def schema_from_records(name: str, records: Iterable[Mapping[str, Any]], *, desc
             rec[key] = float(rec[key])
         params.append(ParamSpec(**rec))
     return SynthSchema(name=name, params=tuple(params), description=description, meta=dict(meta or {}))
-

@@ -34,8 +34,9 @@ def load_schema_file(path: str | Path, name: str | None = None) -> SynthSchema:
             if not isinstance(data, dict) or "params" not in data:
                 raise SchemaError("expected a mapping with a 'params' list")
             meta = {k: v for k, v in data.items() if k not in ("name", "description", "params")}
-            return schema_from_records(name or data.get("name", path.stem), data["params"],
-                                       description=data.get("description", ""), meta=meta)
+            return schema_from_records(
+                name or data.get("name", path.stem), data["params"], description=data.get("description", ""), meta=meta
+            )
     except SchemaError as err:
         raise SchemaError(f"{path}: {err}") from None
     except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as err:
@@ -65,8 +66,12 @@ def _load_csv(path: Path, name: str) -> SynthSchema:
 
 def dump_schema_yaml(schema: SynthSchema, path: str | Path | None = None) -> str:
     """The schema as YAML text (written to ``path`` if given)."""
-    doc = {"name": schema.name, "description": schema.description, **dict(schema.meta),
-           "params": [p.as_dict() for p in schema.params]}
+    doc = {
+        "name": schema.name,
+        "description": schema.description,
+        **dict(schema.meta),
+        "params": [p.as_dict() for p in schema.params],
+    }
     text = yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, width=120)
     if path is not None:
         Path(path).write_text(text)

@@ -66,7 +66,7 @@ def test_a_crashing_actor_marks_the_preset_failed_and_goes_on(tmp_path, ray_clus
 
 
 def test_each_actor_keeps_its_engine(ray_cluster):
-    from asp.render.pool import run_pool
+    from asp.jobs import run_pool
     from tests.render.helpers import engine_identity
 
     seen: dict[int, tuple[int, int]] = {}

@@ -3,7 +3,7 @@ models trained on it once (1 epoch on 48 examples each: real networks, not good 
 
 import pytest
 
-from asp.effects.dataset import EffectDataConfig, generate
+from asp.data.effects import EffectDataConfig, generate
 
 
 @pytest.fixture(scope="session")

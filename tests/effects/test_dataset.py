@@ -7,12 +7,20 @@ import shutil
 import numpy as np
 import pytest
 
-from asp.effects import specs
-from asp.effects.dataset import (NOTE, PAIRS_PER_FAMILY, EffectDataConfig, EffectDataset, generate, pairs,
-                                 param_examples, selection_examples)
-from asp.effects.rack import FaustRack
-from asp.metrics import effect_mel, effect_mfcc
+from asp.data.effects import (
+    NOTE,
+    PAIRS_PER_FAMILY,
+    EffectDataConfig,
+    EffectDataset,
+    generate,
+    pairs,
+    param_examples,
+    selection_examples,
+)
+from asp.features.effect import effect_mel, effect_mfcc
 from asp.render import get_renderer
+from asp.render.effects import FaustRack
+from asp.synths import effect_specs as specs
 from asp.synths import registry
 from asp.synths.presets import read_json_preset
 
@@ -66,7 +74,7 @@ def test_stored_features_are_the_renders(effect_data):
     fam = ds.families.iloc[row]
     path = registry.PRESETS_DIR / "effects" / fam.group / f"{fam.preset}.json"
     preset = read_json_preset(path, registry.load_schema(fam.synth))
-    from asp.effects.dataset import RENDER
+    from asp.data.effects import RENDER
 
     dry = get_renderer(fam.synth, RENDER).render(preset.vector, NOTE)
     chain = ds.chain(row)
@@ -74,12 +82,15 @@ def test_stored_features_are_the_renders(effect_data):
         audio = FaustRack().apply(dry, specs.subchain(chain, specs.subsets()[mask]))
         mel = effect_mel(audio)
         np.testing.assert_allclose(ds.features(row)[mask].astype(np.float32), mel, atol=2e-3)
-        np.testing.assert_allclose(ds.features(row, "mfccs")[mask].astype(np.float32), effect_mfcc(mel),
-                                   rtol=2e-3, atol=0.5)
+        np.testing.assert_allclose(
+            ds.features(row, "mfccs")[mask].astype(np.float32), effect_mfcc(mel), rtol=2e-3, atol=0.5
+        )
     assert not np.allclose(ds.features(row)[0], ds.features(row)[31])
     stored = json.loads((effect_data / fam.folder / "family.json").read_text())
-    assert stored["chain"]["distortion"]["mode_name"] == specs.get("distortion").param("mode").classes[
-        int(chain["distortion"]["mode"])]
+    assert (
+        stored["chain"]["distortion"]["mode_name"]
+        == specs.get("distortion").param("mode").classes[int(chain["distortion"]["mode"])]
+    )
 
 
 def test_resume_renders_only_what_is_missing(effect_data, tmp_path):
@@ -104,7 +115,7 @@ def test_a_missing_group_names_the_groups_there(tmp_path):
 
 
 def test_greedy_label_picks_the_closest_missing_effect():
-    from asp.effects.dataset import greedy_label
+    from asp.data.effects import greedy_label
 
     dist = np.full((32, 32), np.nan)
     dist[0b00001 | 0b00100, 0b10101] = 0.2  # from {bit 0}, adding bit 2 leaves 0.2
@@ -114,7 +125,8 @@ def test_greedy_label_picks_the_closest_missing_effect():
 
 
 def test_distances_on_true_audio(effect_data):
-    from asp.metrics import EffectFeatures, effect_metrics
+    from asp.features.effect import EffectFeatures
+    from asp.metrics import effect_metrics
 
     ds = EffectDataset(effect_data)
     fam = int(ds.rows("valid")[0])

@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 import torch
 
-from asp.effects import specs
-from asp.effects.dataset import EffectDataset
-from asp.effects.evaluate import EvalConfig, evaluate, outcomes
+from asp.data.effects import EffectDataset
 from asp.effects.loop import EffectLoop, replay
-from asp.effects.rack import FaustRack
 from asp.effects.systems import SYSTEMS, Models, SelectorPolicy, build
+from asp.eval.effects import EvalConfig, evaluate, outcomes
+from asp.render.effects import FaustRack
+from asp.synths import effect_specs as specs
 
 
 def test_every_system_runs_and_the_tables_are_written(effect_data, effect_models, tmp_path):
@@ -26,8 +26,15 @@ def test_every_system_runs_and_the_tables_are_written(effect_data, effect_models
     md = evaluate(effect_data, effect_models, out, cfg, log=lambda m: None)
     assert (out / "runs" / "basic_shapes" / "serumrnn.parquet").stat().st_mtime_ns == stamp
     text = md.read_text()
-    for title in ("Overall change per system", "Change per step", "Change of mssmae per step, by the target's chain",
-                  "Next-effect accuracy", "Change per effect", "Error against tolerated bad steps", "Latency per step"):
+    for title in (
+        "Overall change per system",
+        "Change per step",
+        "Change of mssmae per step, by the target's chain",
+        "Next-effect accuracy",
+        "Change per effect",
+        "Error against tolerated bad steps",
+        "Latency per step",
+    ):
         assert title in text
     overall = pd.read_csv(out / "basic_shapes_overall.csv", index_col=0)
     assert list(overall.index) == ["SerumRNN", "SerumRNN NI", "SerumCNN", "SerumCNN 1S", "Oracle", "Random", "Exact"]
@@ -82,10 +89,18 @@ def test_replay_of_a_patient_run_equals_a_live_run(effect_data, effect_models, p
     live = run(patience, rollback)
     final, applied = replay(full.start, full.steps, "mssmae", patience, rollback)
     assert final == live.final and applied == len(live.chain)
-    o = outcomes(pd.DataFrame(
-        [{"pair": 0, "length": 3, "step": 0, **full.start}] +
-        [{"pair": 0, "length": 3, "step": s.index, "effect": s.effect, "kept": s.kept, **s.metrics}
-         for s in full.steps]), "mssmae", patience, rollback)
+    o = outcomes(
+        pd.DataFrame(
+            [{"pair": 0, "length": 3, "step": 0, **full.start}]
+            + [
+                {"pair": 0, "length": 3, "step": s.index, "effect": s.effect, "kept": s.kept, **s.metrics}
+                for s in full.steps
+            ]
+        ),
+        "mssmae",
+        patience,
+        rollback,
+    )
     assert o.final_mssmae.iloc[0] == live.final["mssmae"] and o.applied.iloc[0] == applied
 
 
@@ -122,11 +137,12 @@ def test_model_backed_systems_choose_unused_effects(effect_data, effect_models):
 
 
 def test_a_larger_test_set_for_trained_models_and_no_leak(effect_data, effect_models, tmp_path):
-    from asp.effects.dataset import EffectDataConfig, generate
+    from asp.data.effects import EffectDataConfig, generate
 
     small = EffectDataset(effect_data)
-    big = EffectDataset(generate(EffectDataConfig(out=tmp_path / "test3", draws=3, workers=0, only=("test",)),
-                                 log=lambda m: None))
+    big = EffectDataset(
+        generate(EffectDataConfig(out=tmp_path / "test3", draws=3, workers=0, only=("test",)), log=lambda m: None)
+    )
     assert set(big.families.split) == {"test"} and len(big.families) == 3 * len(small.rows("test")) // 2
     assert set(big.families.preset) == set(small.families.preset[small.families.split == "test"])
     for fam in small.rows("test"):  # the same presets and the same first draws as in the smaller dataset
@@ -136,8 +152,7 @@ def test_a_larger_test_set_for_trained_models_and_no_leak(effect_data, effect_mo
     cfg = EvalConfig(groups=("basic_shapes",), systems=("exact",), pairs_per_length=2)
     evaluate(big.root, effect_models, tmp_path / "eval", cfg, log=lambda m: None)
     assert pd.read_csv(tmp_path / "eval" / "basic_shapes_overall.csv").pairs.iloc[0] == 10
-    valid = generate(EffectDataConfig(out=tmp_path / "valid1", draws=1, workers=0, only=("valid",)),
-                     log=lambda m: None)
+    valid = generate(EffectDataConfig(out=tmp_path / "valid1", draws=1, workers=0, only=("valid",)), log=lambda m: None)
     with pytest.raises(ValueError, match="the valid presets .* are in the training or validation data"):
         evaluate(valid, effect_models, tmp_path / "eval2", EvalConfig(split="valid", systems=("exact",)))
     with pytest.raises(ValueError, match="unknown split 'dev'; valid: train, valid, test"):
@@ -147,7 +162,7 @@ def test_a_larger_test_set_for_trained_models_and_no_leak(effect_data, effect_mo
 def test_parameter_errors_measure_the_settings(effect_data):
     """A predictor that knows the true settings makes no error; one that is off by 0.1 everywhere and always names
     class 0 has a mean absolute error of 0.1 and the share of class 0 as its accuracy."""
-    from asp.effects.evaluate import PARAM_CASES, param_errors
+    from asp.eval.effects import PARAM_CASES, param_errors
 
     ds = EffectDataset(effect_data)
     fams = [int(f) for f in ds.rows("test")]

@@ -4,11 +4,11 @@ stopping rule tolerates one bad step and refuses the next, rollback returns the 
 import numpy as np
 import pytest
 
-from asp.effects import specs
-from asp.effects.dataset import NOTE, RENDER
+from asp.data.effects import NOTE, RENDER
 from asp.effects.loop import EffectLoop, OraclePolicy, RandomPolicy, TrueParams
-from asp.effects.rack import FaustRack
 from asp.render import get_renderer
+from asp.render.effects import FaustRack
+from asp.synths import effect_specs as specs
 from asp.synths import registry
 from asp.synths.presets import read_json_preset
 
@@ -25,8 +25,11 @@ def rack():
     return FaustRack(RENDER.sample_rate)
 
 
-CHAIN = {"distortion": {"mode": 3.0, "drive": 0.62}, "reverb_hall": {"mix": 0.5, "low_cut": 0.2, "high_cut": 0.7},
-         "eq": {"frequency": 0.7, "resonance": 0.3, "gain": 0.9}}
+CHAIN = {
+    "distortion": {"mode": 3.0, "drive": 0.62},
+    "reverb_hall": {"mix": 0.5, "low_cut": 0.2, "high_cut": 0.7},
+    "eq": {"frequency": 0.7, "resonance": 0.3, "gain": 0.9},
+}
 
 
 def test_oracle_with_true_parameters_reaches_the_target(dry, rack):

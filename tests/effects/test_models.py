@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from asp.effects import specs
-from asp.effects.models import SELECTORS, EffectParamModel, EffectSelector
+from asp.models.effects import SELECTORS, EffectParamModel, EffectSelector
+from asp.synths import effect_specs as specs
 
 torch.manual_seed(0)
 

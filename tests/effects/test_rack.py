@@ -3,13 +3,13 @@ modes differ pairwise, bypass is exact, renders do not depend on what was proces
 
 import itertools
 
-import asp.render  # noqa: F401
 import numpy as np
 import pytest
 
-from asp.effects import specs
-from asp.effects.rack import FaustRack, rack_controls
-from asp.metrics import EffectFeatures, effect_mel
+import asp.render  # noqa: F401
+from asp.features.effect import EffectFeatures, effect_mel
+from asp.render.effects import FaustRack, rack_controls
+from asp.synths import effect_specs as specs
 
 SR = 44100
 
@@ -44,7 +44,8 @@ def base_setting(name):
 def test_an_empty_chain_is_an_exact_bypass(rack, tone):
     np.testing.assert_array_equal(rack.apply(tone, {}), tone)
     assert set(rack_controls({})) == set(rack.rack.controls) - {
-        p.control for n in specs.rack_order() for p in specs.get(n).params}
+        p.control for n in specs.rack_order() for p in specs.get(n).params
+    }
 
 
 @pytest.mark.parametrize("effect", specs.rack_order())
@@ -54,13 +55,16 @@ def test_each_effect_changes_the_sound(rack, tone, effect):
 
 # (compressor.low is left out here: the 250 Hz band split sits next to the tone's 220 Hz fundamental, where summing the
 # bands back is not monotonic in one band's level; the next test checks that it moves the sound)
-@pytest.mark.parametrize("effect,param,low,high", [
-    ("distortion", "drive", 0.3, 1.0),
-    ("compressor", "mid", 0.0, 1.0),
-    ("compressor", "high", 0.0, 1.0),
-    ("reverb_hall", "mix", 0.3, 0.7),
-    ("eq", "gain", 0.6, 1.0),
-])
+@pytest.mark.parametrize(
+    "effect,param,low,high",
+    [
+        ("distortion", "drive", 0.3, 1.0),
+        ("compressor", "mid", 0.0, 1.0),
+        ("compressor", "high", 0.0, 1.0),
+        ("reverb_hall", "mix", 0.3, 0.7),
+        ("eq", "gain", 0.6, 1.0),
+    ],
+)
 def test_distance_from_dry_grows_with_the_amount(rack, tone, effect, param, low, high):
     base = base_setting(effect)
     if effect == "compressor":  # one band at a time: the other bands untouched

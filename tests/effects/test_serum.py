@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from asp.effects import specs
-from asp.effects.serum import SerumRack, chain_from_serum, serum_parameters
+from asp.render.serum_rack import SerumRack, chain_from_serum, serum_parameters
+from asp.synths import effect_specs as specs
 from asp.synths import registry
 
 ENABLES = {"distortion": 154, "phaser": 156, "compressor": 159, "reverb_hall": 160, "eq": 161}
@@ -13,8 +13,13 @@ ENABLES = {"distortion": 154, "phaser": 156, "compressor": 159, "reverb_hall": 1
 def test_a_chain_switches_its_effects_on_and_the_others_off():
     chain = {"distortion": {"mode": 11.0, "drive": 0.7}, "eq": {"frequency": 0.6, "resonance": 0.2, "gain": 0.1}}
     v = serum_parameters(chain)
-    assert {n: v[i] for n, i in ENABLES.items()} == {"distortion": 1.0, "phaser": 0.0, "compressor": 0.0,
-                                                     "reverb_hall": 0.0, "eq": 1.0}
+    assert {n: v[i] for n, i in ENABLES.items()} == {
+        "distortion": 1.0,
+        "phaser": 0.0,
+        "compressor": 0.0,
+        "reverb_hall": 0.0,
+        "eq": 1.0,
+    }
     assert v[99] == pytest.approx(13 / 13) and v[97] == pytest.approx(0.7)  # asp's mode 11 = Serum class 13 of 14
     assert (v[89], v[91], v[93]) == pytest.approx((0.6, 0.2, 0.1))
     assert v[96] == 1.0 and v[88] == pytest.approx(0.333)  # fixed values of the effects that are on
@@ -34,9 +39,22 @@ def test_mapping_round_trips_for_random_chains():
 def test_indices_name_the_serum_schemas_parameters():
     schema = registry.load_schema("serum")
     by_index = {p.index: p for p in schema.params}
-    expected = {97: "Dist_Drv", 99: "Dist_Mode", 112: "Phs_Dpth", 113: "Phs_Frq", 114: "Phs_Feed", 270: "CompMB L",
-                271: "CompMB M", 272: "CompMB H", 81: "Verb Wet", 84: "VerbLoCt", 86: "VerbHiCt", 89: "EQ FrqH",
-                91: "EQ Q H", 93: "EQ VolH"}
+    expected = {
+        97: "Dist_Drv",
+        99: "Dist_Mode",
+        112: "Phs_Dpth",
+        113: "Phs_Frq",
+        114: "Phs_Feed",
+        270: "CompMB L",
+        271: "CompMB M",
+        272: "CompMB H",
+        81: "Verb Wet",
+        84: "VerbLoCt",
+        86: "VerbHiCt",
+        89: "EQ FrqH",
+        91: "EQ Q H",
+        93: "EQ VolH",
+    }
     got = {p.serum: by_index[p.serum].name for n in specs.rack_order() for p in specs.get(n).params}
     assert got == expected
 
@@ -58,7 +76,7 @@ class FaustStandIn:
     tone. It records every vector it renders."""
 
     def __init__(self, seconds: float = 1.0):
-        from asp.effects.rack import FaustRack
+        from asp.render.effects import FaustRack
 
         self.schema = registry.load_schema("serum")
         self.rack = FaustRack(44100)
@@ -73,7 +91,7 @@ class FaustStandIn:
 
 
 def test_patch_rack_plays_the_chain_on_the_patchs_own_fx():
-    from asp.effects.serum import SerumPatchRack
+    from asp.render.serum_rack import SerumPatchRack
     from asp.render.settings import RenderSettings
 
     fake = FaustStandIn()
@@ -113,8 +131,9 @@ def test_steps_on_the_serum_backend(effect_models, tmp_path):
     sf.write(tmp_path / "target.wav", fake.rack.apply(fake.tone, chain), 44100)
     pair, rack = serum_pair(tmp_path / "patch.json", tmp_path / "target.wav", renderer=fake)
     assert "rendered in Serum at note 48" in " ".join(pair.notes())
-    res = run_steps(pair, Models(effect_models), tmp_path / "out", system="random", patience=5, rack=rack,
-                    log=lambda m: None)
+    res = run_steps(
+        pair, Models(effect_models), tmp_path / "out", system="random", patience=5, rack=rack, log=lambda m: None
+    )
     doc = json.loads((tmp_path / "out" / "steps.json").read_text())
     assert doc["backend"] == "serum" and len(doc["steps"]) == len(res.steps) == 5
     # each step rendered the patch with the effects chosen so far switched on in Serum's parameters

@@ -3,15 +3,19 @@
 import numpy as np
 import pytest
 
-from asp.effects import specs
+from asp.synths import effect_specs as specs
 
 
 def test_the_five_effects_in_serums_rack_order_with_the_papers_parameters():
     assert specs.rack_order() == ("distortion", "phaser", "compressor", "reverb_hall", "eq")
     params = {n: [p.name for p in specs.get(n).params] for n in specs.rack_order()}
-    assert params == {"distortion": ["mode", "drive"], "phaser": ["depth", "frequency", "feedback"],
-                      "compressor": ["low", "mid", "high"], "reverb_hall": ["mix", "low_cut", "high_cut"],
-                      "eq": ["frequency", "resonance", "gain"]}
+    assert params == {
+        "distortion": ["mode", "drive"],
+        "phaser": ["depth", "frequency", "feedback"],
+        "compressor": ["low", "mid", "high"],
+        "reverb_hall": ["mix", "low_cut", "high_cut"],
+        "eq": ["frequency", "resonance", "gain"],
+    }
     mode = specs.get("distortion").param("mode")
     assert mode.categorical and len(mode.classes) == len(set(mode.classes)) == 12
     assert mode.serum_classes == (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 13) and mode.serum_n_classes == 14
@@ -49,7 +53,9 @@ def test_encode_decode_round_trip_and_validation():
 
 
 def test_unknown_effect_names_list_the_valid_ones():
-    with pytest.raises(KeyError, match="unknown effect 'chorus'; valid: distortion, phaser, compressor, reverb_hall, eq"):
+    with pytest.raises(
+        KeyError, match="unknown effect 'chorus'; valid: distortion, phaser, compressor, reverb_hall, eq"
+    ):
         specs.parse_names("eq,chorus")
     assert specs.parse_names("eq, distortion") == ("distortion", "eq")  # rack order, whatever the order given
 
@@ -59,3 +65,19 @@ def test_32_subsets_by_bit_mask():
     assert len(subs) == 32 and len(set(subs)) == 32 and subs[0] == ()
     assert all(specs.mask_of(s) == i for i, s in enumerate(subs))
     assert sum(len(s) == 2 for s in subs) == 10
+
+
+def test_an_effect_parameter_is_a_synth_parameter_and_an_effect_has_a_schema():
+    from asp.synths.params import ParamSpec
+
+    dist = specs.get("distortion")
+    mode, drive = dist.param("mode"), dist.param("drive")
+    assert isinstance(mode, ParamSpec) and isinstance(drive, ParamSpec)
+    assert (mode.kind, mode.n_classes, mode.index, drive.index) == ("categorical", 12, 0, 1)
+    # a setting's values are the parameters' natural values: class index, or [0, 1]
+    setting = {"mode": 3.0, "drive": 0.62}
+    assert mode.label_of(mode.to_normalised(setting["mode"])) == "diode 1"
+    assert mode.to_normalised(11.0) == 1.0 and drive.to_normalised(0.62) == pytest.approx(0.62)
+    schema = dist.schema
+    assert schema.n_params == 2 and schema.onehot_size == 12 + 1
+    assert [p.name for p in schema.params] == ["mode", "drive"]

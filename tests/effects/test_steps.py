@@ -9,9 +9,9 @@ import soundfile as sf
 import soxr
 
 from asp.cli import main
-from asp.effects import specs
-from asp.effects.dataset import EffectDataset
-from asp.effects.rack import FaustRack
+from asp.data.effects import EffectDataset
+from asp.render.effects import FaustRack
+from asp.synths import effect_specs as specs
 
 
 def _pair(effect_data, tmp_path):
@@ -29,8 +29,22 @@ def _pair(effect_data, tmp_path):
 def test_steps_writes_each_step(effect_data, effect_models, tmp_path, capsys):
     inp, tgt = _pair(effect_data, tmp_path)
     out = tmp_path / "steps"
-    rc = main(["effects", "steps", str(inp), str(tgt), "--models", str(effect_models), "--out", str(out),
-               "--patience", "5", "--system", "random"])
+    rc = main(
+        [
+            "effects",
+            "steps",
+            str(inp),
+            str(tgt),
+            "--models",
+            str(effect_models),
+            "--out",
+            str(out),
+            "--patience",
+            "5",
+            "--system",
+            "random",
+        ]
+    )
     captured = capsys.readouterr()
     assert rc == 0, captured.err
     assert "Step 1: " in captured.out and "mssmae" in captured.out
@@ -74,8 +88,9 @@ def test_infer_adds_the_effect_steps_to_the_best_patch(effect_models, tiny_check
     t = np.arange(44100) / 44100
     sf.write(tmp_path / "in" / "buzz.wav", np.tanh(4 * np.sin(2 * np.pi * 130.8 * t)) * 0.3, 44100)
     sf.write(tmp_path / "in" / "silent.wav", np.zeros(44100), 44100)
-    table = infer(tmp_path / "in", tiny_checkpoint, tmp_path / "out", InferOptions(effects=effect_models),
-                  progress=False)
+    table = infer(
+        tmp_path / "in", tiny_checkpoint, tmp_path / "out", InferOptions(effects=effect_models), progress=False
+    )
     best = table[(table.file == "buzz.wav") & table.best]
     assert len(best) == 1 and best.error.isna().all()
     row = best.iloc[0]
@@ -94,8 +109,13 @@ def test_infer_adds_the_effect_steps_to_the_best_patch(effect_models, tiny_check
     infer(tmp_path / "in", tiny_checkpoint, tmp_path / "out", InferOptions(effects=effect_models), progress=False)
     assert (tmp_path / "out" / "buzz.wav" / "effects.json").stat().st_mtime_ns == stamp
     # the class search changes the effect steps: a re-run with it redoes the file
-    infer(tmp_path / "in", tiny_checkpoint, tmp_path / "out",
-          InferOptions(effects=effect_models, effects_search_classes=True), progress=False)
+    infer(
+        tmp_path / "in",
+        tiny_checkpoint,
+        tmp_path / "out",
+        InferOptions(effects=effect_models, effects_search_classes=True),
+        progress=False,
+    )
     assert (tmp_path / "out" / "buzz.wav" / "effects.json").stat().st_mtime_ns != stamp
     infer(tmp_path / "in", tiny_checkpoint, tmp_path / "out", progress=False)
     assert not (tmp_path / "out" / "buzz.wav" / "effects.json").exists()

@@ -6,12 +6,14 @@ import json
 import numpy as np
 import pytest
 import torch
+from torch.utils.data import default_collate
 
-from asp.effects import specs
-from asp.effects.dataset import EffectDataset
-from asp.effects.models import EffectParamModel
+from asp.data.effects import EffectDataset
 from asp.effects.rollouts import RolloutExamples
-from asp.effects.training import EffectModule, ParamExamples, SelectionExamples, collate_steps, train_models
+from asp.effects.training import train_models
+from asp.models.effect_training import EffectModule, ParamExamples, SelectionExamples, collate_steps
+from asp.models.effects import EffectParamModel
+from asp.synths import effect_specs as specs
 
 
 def test_param_examples_pair_a_subset_with_the_effect_added(effect_data):
@@ -41,31 +43,37 @@ def test_selection_examples_carry_their_steps(effect_data):
 
 def test_a_short_run_trains_and_resumes(effect_data, tmp_path):
     out = tmp_path / "models"
-    res = train_models(effect_data, out, epochs=2, batch_size=16, selectors=("rnn", "cnn_1s"), effects=("eq",),
-                       limit=64, intermediate="true")
+    kw = dict(epochs=2, batch_size=16, selectors=("rnn", "cnn_1s"), effects=("eq",), limit=64, intermediate="true")
+    res = train_models(effect_data, out, **kw)
     assert {"params/eq", "selectors/rnn", "selectors/cnn_1s"} <= set(res)
     assert 0.0 <= res["selectors/rnn"]["val/accuracy"] <= 1.0 and np.isfinite(res["params/eq"]["val/loss"])
     module = EffectModule.load_from_checkpoint(out / "params" / "eq.ckpt")
     assert isinstance(module.net, EffectParamModel) and module.net.effect == "eq"
     setting = module.net.predict(torch.zeros(1, 2, 128, 87))[0]
     specs.get("eq").check(setting)
+    # it learned: on validation examples, its loss is below the same network untrained (2 epochs: about 10 % lower)
+    valid = ParamExamples(EffectDataset(effect_data), "valid", "eq")
+    x, cont, cls = default_collate([valid[i] for i in range(0, len(valid), max(1, len(valid) // 64))])
+    torch.manual_seed(0)
+    untrained = EffectModule(kind="params", effect="eq")
+    with torch.no_grad():
+        before, after = (float(m.net.loss(x, cont, cls)["loss"]) for m in (untrained, module))
+    assert after < before, (before, after)
     stamp = (out / "params" / "eq.ckpt").stat().st_mtime_ns
-    again = train_models(effect_data, out, epochs=2, batch_size=16, selectors=("rnn", "cnn_1s"), effects=("eq",),
-                         limit=64, intermediate="true")
+    again = train_models(effect_data, out, **kw)
     assert (out / "params" / "eq.ckpt").stat().st_mtime_ns == stamp and again == json.loads(
-        (out / "results.json").read_text())
+        (out / "results.json").read_text()
+    )
     with pytest.raises(ValueError, match="other settings .*epochs"):
-        train_models(effect_data, out, epochs=3, batch_size=16, selectors=("rnn",), effects=("eq",), limit=64,
-                     intermediate="true")
+        train_models(effect_data, out, **{**kw, "epochs": 3, "selectors": ("rnn",)})
     with pytest.raises(ValueError, match="needs all five parameter models; not trained: distortion"):
-        train_models(effect_data, tmp_path / "other", epochs=1, batch_size=16, selectors=("rnn",), effects=("eq",),
-                     limit=64, intermediate="model")
+        other = {**kw, "epochs": 1, "selectors": ("rnn",), "intermediate": "model"}
+        train_models(effect_data, tmp_path / "other", **other)
 
 
 def test_selectors_train_on_model_produced_audio(effect_data, tmp_path):
     out = tmp_path / "models"
-    train_models(effect_data, out, epochs=1, batch_size=16, selectors=("cnn", "cnn_1s"), limit=150,
-                 intermediate="both")
+    train_models(effect_data, out, epochs=1, batch_size=16, selectors=("cnn", "cnn_1s"), limit=150, intermediate="both")
     ds = EffectDataset(effect_data)
     fams = sorted(p.parent for p in (out / "rollouts").rglob("examples.json"))
     assert len(fams) == 2  # ceil(150 / 111) families rolled out for a capped run
@@ -107,8 +115,17 @@ def test_wandb_tracks_each_model_in_a_run_of_its_own(effect_data, tmp_path, monk
     with pytest.raises(ValueError, match="unknown logger 'tensorboard'; valid: csv, wandb"):
         train_models(effect_data, out, epochs=1, effects=("eq",), selectors=(), logger="tensorboard")
     assert not (out / "params").exists()  # refused before any training
-    train_models(effect_data, out, epochs=1, batch_size=16, effects=("eq", "phaser"), selectors=(), limit=32,
-                 logger="wandb", log=lambda m: None)
+    train_models(
+        effect_data,
+        out,
+        epochs=1,
+        batch_size=16,
+        effects=("eq", "phaser"),
+        selectors=(),
+        limit=32,
+        logger="wandb",
+        log=lambda m: None,
+    )
     runs = sorted((out / "logs" / "wandb").glob("offline-run-*"))
     assert len(runs) == 2 and all(list(r.glob("run-*.wandb")) for r in runs)
     assert len({r.name.rsplit("-", 1)[1] for r in runs}) == 2  # two run ids, not one run reused
@@ -116,6 +133,7 @@ def test_wandb_tracks_each_model_in_a_run_of_its_own(effect_data, tmp_path, monk
         assert "val/loss" in (out / "logs" / effect / "metrics.csv").read_text()
 
 
+@pytest.mark.slow  # about 36 s: the greedy labels of every step, then a selector trained on them
 def test_greedy_order_labels_the_largest_step_first(effect_data, tmp_path):
     ds = EffectDataset(effect_data)
     fam = ds.rows("valid")[1]
@@ -133,12 +151,31 @@ def test_greedy_order_labels_the_largest_step_first(effect_data, tmp_path):
         best = min(d[int(row.input) | (1 << k), int(row.target)] for k in range(5) if missing >> k & 1)
         assert d[int(row.input) | label, int(row.target)] == best
     out = tmp_path / "models"
-    res = train_models(effect_data, out, epochs=1, batch_size=16, selectors=("rnn",), effects=("eq",), limit=32,
-                       intermediate="true", order="greedy", log=lambda m: None)
+    res = train_models(
+        effect_data,
+        out,
+        epochs=1,
+        batch_size=16,
+        selectors=("rnn",),
+        effects=("eq",),
+        limit=32,
+        intermediate="true",
+        order="greedy",
+        log=lambda m: None,
+    )
     assert res["selectors/rnn"]["settings"]["order"] == "greedy"
     with pytest.raises(ValueError, match="selectors/rnn was trained with other settings .*order"):
-        train_models(effect_data, out, epochs=1, batch_size=16, selectors=("rnn",), effects=("eq",), limit=32,
-                     intermediate="true", log=lambda m: None)
+        train_models(
+            effect_data,
+            out,
+            epochs=1,
+            batch_size=16,
+            selectors=("rnn",),
+            effects=("eq",),
+            limit=32,
+            intermediate="true",
+            log=lambda m: None,
+        )
     with pytest.raises(ValueError, match="unknown order 'best'; valid: any, greedy"):
         train_models(effect_data, out, epochs=1, selectors=("rnn",), order="best")
     with pytest.raises(ValueError, match="unknown metric 'snr'; valid: mse"):

@@ -82,8 +82,11 @@ def test_sensitivity_tells_an_unused_parameter_from_used_ones(probe_synth):
     assert s.loc["unused", "sens_max_db"] == 0.0 and s.loc["unused", "audible_share"] == 0.0
     assert s.loc["level", "audible_share"] >= 0.5 and s.loc["wave", "audible_share"] == 1.0
     assert s.loc["cutoff", "sens_mean_db"] > 1.0
-    table = parameter_errors(load_schema(probe_synth), np.full((3, 4), 0.5), np.full((3, 4), 0.5),
-                             np.full(4, 0.5)).merge(s.reset_index(), on="param").assign(synth=probe_synth)
+    table = (
+        parameter_errors(load_schema(probe_synth), np.full((3, 4), 0.5), np.full((3, 4), 0.5), np.full(4, 0.5))
+        .merge(s.reset_index(), on="param")
+        .assign(synth=probe_synth)
+    )
     summary = summarize(table)
     cont = summary[(summary.kind == "continuous")].set_index("params")
     assert cont.loc["identifiable", "n"] == 2 and cont.loc["not identifiable", "n"] == 1

@@ -1,5 +1,4 @@
 import numpy as np
-
 import pandas as pd
 
 from asp.eval.evaluate import Evaluator
@@ -7,8 +6,9 @@ from asp.eval.presets import baselines, mean_preset
 from asp.render import RenderSettings
 from asp.synths.schema import schema_from_records
 
-SCHEMA = schema_from_records("toy", [{"name": "x"}, {"name": "c", "kind": "categorical", "n_classes": 3},
-                                     {"name": "b", "kind": "binary"}])
+SCHEMA = schema_from_records(
+    "toy", [{"name": "x"}, {"name": "c", "kind": "categorical", "n_classes": 3}, {"name": "b", "kind": "binary"}]
+)
 
 
 def test_mean_preset_takes_means_and_modes():
@@ -22,8 +22,9 @@ def test_evaluator_renders_real_audio():
     s = load_schema("subtractive")
     targets = sample_presets(s, 3, np.random.default_rng(5), load_sampling("subtractive"))  # not the baseline seed
     methods = {"oracle": targets.copy(), **baselines("subtractive", targets, 3)}
-    rows = pd.DataFrame({"synth": "subtractive", "preset_id": range(3), "note": 60, "harmonic_share": 0.5,
-                         "timbre_group": 2})
+    rows = pd.DataFrame(
+        {"synth": "subtractive", "preset_id": range(3), "note": 60, "harmonic_share": 0.5, "timbre_group": 2}
+    )
     ev = Evaluator(rows, list(targets), RenderSettings(note_seconds=0.5, render_seconds=1.0))
     res = pd.concat([ev.score(name, {"subtractive": pred}).assign(method=name) for name, pred in methods.items()])
     oracle = res[res.method == "oracle"]

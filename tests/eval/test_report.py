@@ -20,9 +20,22 @@ def clips(**systems):
     rows = []
     for system, values in systems.items():
         for i, v in enumerate(values):
-            rows.append({"system": system, "synth": "a", "decoder": "a", "preset_id": i, "note": 60,
-                         "harmonic_share": 0.1 + 0.2 * i, "timbre_group": i % 5, "lsd": v, "paper_lsd": 2 * v,
-                         "param_mse": 0.1, "paper_param_mse": 1.0, "cat_acc": 0.5})
+            rows.append(
+                {
+                    "system": system,
+                    "synth": "a",
+                    "decoder": "a",
+                    "preset_id": i,
+                    "note": 60,
+                    "harmonic_share": 0.1 + 0.2 * i,
+                    "timbre_group": i % 5,
+                    "lsd": v,
+                    "paper_lsd": 2 * v,
+                    "param_mse": 0.1,
+                    "paper_param_mse": 1.0,
+                    "cat_acc": 0.5,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -40,8 +53,16 @@ def test_report_has_every_table_and_plot(tmp_path):
     c = clips(**{"J-S": [1.0, 2.0, 3.0, 4.0, 5.0], "J-J": [2.0, 2.5, 3.5, 4.0, 6.0], "random preset": [9.0] * 5})
     cross = c[c.system == "J-S"].assign(decoder="b", lsd=7.0)
     c = pd.concat([c, cross, cross.assign(synth="b", decoder="a", lsd=8.0), cross.assign(synth="b", decoder="b")])
-    curves = pd.DataFrame({"variant": ["J-S"] * 4, "z_dim": [2, 8, 32, 128], "lsd": [20, 15, 14, 13.9],
-                           "param_mse": [0.1, 0.08, 0.07, 0.07], "cat_acc": [0.2, 0.3, 0.32, 0.33], "n": [5] * 4})
+    curves = pd.DataFrame(
+        {
+            "variant": ["J-S"] * 4,
+            "z_dim": [2, 8, 32, 128],
+            "lsd": [20, 15, 14, 13.9],
+            "param_mse": [0.1, 0.08, 0.07, 0.07],
+            "cat_acc": [0.2, 0.3, 0.32, 0.33],
+            "n": [5] * 4,
+        }
+    )
     md = report.write_report(c, tmp_path, curves=curves).read_text()
     for section in ("Table 1", "Table 2: a", "ANOVA", "timbre group", "Cross-synth matrix: J-S", "Latent size"):
         assert section in md
@@ -76,10 +97,25 @@ def test_asp_eval_end_to_end_on_a_real_model(tiny_checkpoint, tiny_dataset, tmp_
     sweep = tmp_path / "sweep"
     sweep.mkdir()
     pd.DataFrame({"variant": ["J-S", "J-S"], "z_dim": [8, 16], "run_dir": [str(run), str(run)]}).to_csv(
-        sweep / "results.csv", index=False)
+        sweep / "results.csv", index=False
+    )
     monkeypatch.undo()
-    assert main(["eval", "--sweep", str(sweep), "--out", str(tmp_path / "sw"), "--notes", "all", "--no-cross",
-                 "--no-baselines"]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "--sweep",
+                str(sweep),
+                "--out",
+                str(tmp_path / "sw"),
+                "--notes",
+                "all",
+                "--no-cross",
+                "--no-baselines",
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "sw" / "latent_size.png").is_file()
     assert main(["eval", "--out", str(tmp_path / "none")]) == 2
 
@@ -100,15 +136,27 @@ def test_asp_eval_on_hand_made_presets(tiny_checkpoint, tmp_path, capsys):
 
 def test_asp_eval_scores_hand_made_presets_refined(tiny_checkpoint, tmp_path, capsys):
     out = tmp_path / "refined"
-    args = ["eval", str(tiny_checkpoint), "--presets", "subtractive", "--out", str(out), "--no-cross", "--refine",
-            "--budget", "40", "--workers", "2"]
+    args = [
+        "eval",
+        str(tiny_checkpoint),
+        "--presets",
+        "subtractive",
+        "--out",
+        str(out),
+        "--no-cross",
+        "--refine",
+        "--budget",
+        "40",
+        "--workers",
+        "2",
+    ]
     assert main(args) == 0
     c = pd.read_csv(out / "clips.csv")
     own = c[c.decoder == c.synth].pivot(index="preset_name", columns="system", values="lsd")
     assert len(own) == 4 and own["J-S refined"].notna().all()
-    assert (own["J-S refined"] <= own["J-S"] + 1e-9).all()     # never worse than the model's own prediction
-    assert (own["J-S refined"] < own["J-S"]).any()             # and the search did find something
+    assert (own["J-S refined"] <= own["J-S"] + 1e-9).all()  # never worse than the model's own prediction
+    assert (own["J-S refined"] < own["J-S"]).any()  # and the search did find something
     assert "J-S refined" in capsys.readouterr().out
     stamp = (out / "cache" / "refined.npz").stat().st_mtime_ns
-    assert main(args) == 0                                      # a re-run reuses the refined presets
+    assert main(args) == 0  # a re-run reuses the refined presets
     assert (out / "cache" / "refined.npz").stat().st_mtime_ns == stamp

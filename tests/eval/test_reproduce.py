@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from asp.cli import main
 from asp.eval.reproduce import verdicts
@@ -16,8 +17,16 @@ def _clips(lsd_means, acc_means, n=40, seed=0, low_group_lsd=None):
             lsd = rng.normal(mu, 1.0)
             if system == "J-S" and low_group_lsd is not None and group == 0:
                 lsd = rng.normal(low_group_lsd, 1.0)
-            rows.append({"system": system, "synth": "a", "decoder": "a", "lsd": lsd, "timbre_group": group,
-                         "cat_acc": float(np.clip(rng.normal(acc_means[system], 0.02), 0, 1))})
+            rows.append(
+                {
+                    "system": system,
+                    "synth": "a",
+                    "decoder": "a",
+                    "lsd": lsd,
+                    "timbre_group": group,
+                    "cat_acc": float(np.clip(rng.normal(acc_means[system], 0.02), 0, 1)),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -27,8 +36,9 @@ def _verdict(v, word):
 
 def test_verdicts_follow_the_rules():
     clips = _clips({"S-S": 14.0, "J-S": 10.0, "J-J": 14.0}, {"S-S": 0.8, "J-S": 0.7, "J-J": 0.7}, low_group_lsd=14)
-    sat = pd.DataFrame({"variant": ["J-S"] * 3, "metric": ["lsd", "param_mse", "cat_acc"],
-                        "saturation_z": [64, 32, None]})
+    sat = pd.DataFrame(
+        {"variant": ["J-S"] * 3, "metric": ["lsd", "param_mse", "cat_acc"], "saturation_z": [64, 32, None]}
+    )
     v = verdicts(clips, sat)
     assert list(v.verdict) == ["replicated"] * 4
     # the opposite orderings refute; equal models are inconclusive
@@ -49,6 +59,7 @@ def test_verdicts_follow_the_rules():
     assert not verdicts(few, None).finding.str.contains("latent").any()
 
 
+@pytest.mark.slow  # about 30 s: the whole reproduction at --quick scale
 def test_reproduce_quick_end_to_end(tmp_path, capsys):
     out = tmp_path / "rep"
     assert main(["reproduce", "--quick", "--out", str(out)]) == 0

@@ -22,7 +22,8 @@ def test_note_rule_folds_the_pitch_class_into_c4_b4():
 def test_pitch_of_a_rendered_note(note):
     s = load_schema("subtractive")
     audio = get_renderer("subtractive", RenderSettings(note_seconds=1.0, render_seconds=1.0)).render(
-        s.default_vector(), note)
+        s.default_vector(), note
+    )
     p = estimate_pitch(audio, SR)
     assert round(p.midi) == note and p.note == note_for(note)
 
@@ -38,7 +39,7 @@ def test_leading_silence_is_skipped_and_short_clips_padded(tmp_path):
     sf.write(tmp_path / "late.wav", x, SR)
     la = load_audio(tmp_path / "late.wav", SR, SR)
     assert la.lead_seconds == pytest.approx(0.5, abs=1e-3)
-    assert la.audio.shape == (SR,) and np.all(la.audio[: SR // 4 - 10] > 0.4) and np.all(la.audio[SR // 4 + 10:] == 0)
+    assert la.audio.shape == (SR,) and np.all(la.audio[: SR // 4 - 10] > 0.4) and np.all(la.audio[SR // 4 + 10 :] == 0)
     assert any("padded" in n for n in la.notes) and any("leading silence" in n for n in la.notes)
 
 

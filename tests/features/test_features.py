@@ -48,7 +48,7 @@ def test_harmonic_share_equals_librosa_hpss(fast):
 
     rng = np.random.default_rng(2)
     x = (tone(330, 2.0) + 0.2 * rng.standard_normal(2 * SR)).astype(np.float32)
-    x[SR // 2: SR // 2 + 200] += 0.8  # a click
+    x[SR // 2 : SR // 2 + 200] += 0.8  # a click
     cfg = FAST if fast else EXACT
     d = np.abs(librosa.stft(x, n_fft=cfg["n_fft"], hop_length=cfg["hop_length"], pad_mode="constant"))
     h, _ = librosa.decompose.hpss(d, kernel_size=cfg["kernel_size"], margin=3.0)
@@ -60,8 +60,9 @@ def test_mel_equals_librosa_melspectrogram():
 
     x = np.random.default_rng(3).standard_normal((2, SR)).astype(np.float32) * 0.1
     ours = mel_db(x)
-    ref = librosa.feature.melspectrogram(y=x, sr=SR, n_fft=2048, hop_length=512, n_mels=128, power=2.0,
-                                         pad_mode="constant")
+    ref = librosa.feature.melspectrogram(
+        y=x, sr=SR, n_fft=2048, hop_length=512, n_mels=128, power=2.0, pad_mode="constant"
+    )
     np.testing.assert_allclose(ours, 10 * np.log10(np.maximum(ref, 1e-10)), atol=1e-3)
 
 

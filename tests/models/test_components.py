@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from asp.models.components import JointParamDecoder, SeparateParamDecoders, kl_divergence
 from asp.metrics import categorical_accuracy
+from asp.models.components import JointParamDecoder, SeparateParamDecoders, kl_divergence
 from asp.models.losses import ParamLoss, SynthLayout, logits_to_scores
 from asp.models.module import VAEModule
 from asp.synths import load_schema
@@ -41,6 +41,7 @@ def test_kl_term_changes_gradients_and_follows_warmup():
             return m.kl_beta(), m.model.branches[0].latent.logvar.weight.grad.clone()
         finally:
             del type(m).global_step
+
     beta0, g0 = grads(1.0, 0)
     beta_half, g_half = grads(1.0, 50)
     beta_full, g_full = grads(1.0, 500)
@@ -72,15 +73,15 @@ def test_joint_decoder_ignores_padding(kind):
     z = torch.randn(2, 8, requires_grad=True)
     synth = torch.tensor([0, 0])  # the smaller synth: dims past its size are padding
     out = dec(z, synth)
-    assert torch.all(out[:, sizes[0]:] == 0)
+    assert torch.all(out[:, sizes[0] :] == 0)
     target = torch.zeros(2, max(sizes))
     target[:, : sizes[0]] = torch.from_numpy(schemas[0].encode(schemas[0].default_vector()))
     garbage = target.clone()
-    garbage[:, sizes[0]:] = 7.0  # whatever sits in the padding of the target does not matter
+    garbage[:, sizes[0] :] = 7.0  # whatever sits in the padding of the target does not matter
     assert loss(out, target, synth).item() == pytest.approx(loss(out, garbage, synth).item())
     last = dec.net[-1]
     loss(out, garbage, synth).backward()
-    assert torch.all(last.weight.grad[sizes[0]:] == 0) and torch.all(last.bias.grad[sizes[0]:] == 0)
+    assert torch.all(last.weight.grad[sizes[0] :] == 0) and torch.all(last.bias.grad[sizes[0] :] == 0)
 
 
 def test_typed_loss_scores_decode_to_the_target():

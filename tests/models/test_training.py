@@ -37,8 +37,15 @@ def test_one_batch_run_of_each_variant(variant, tiny_dataset, tmp_path):
     result = training.train(training.compose(overrides(tiny_dataset, tmp_path / variant, f"experiment={variant}")))
     run = tmp_path / variant
     assert result["steps"] == 1 and np.isfinite(result["test/loss"])
-    for f in ("config.yaml", "checkpoints/best.ckpt", "checkpoints/last.ckpt", "metrics.csv", "schema_hashes.json",
-              "dataset_card.json", "results.json"):
+    for f in (
+        "config.yaml",
+        "checkpoints/best.ckpt",
+        "checkpoints/last.ckpt",
+        "metrics.csv",
+        "schema_hashes.json",
+        "dataset_card.json",
+        "results.json",
+    ):
         assert (run / f).is_file(), f
     ckpt = torch.load(run / "checkpoints" / "last.ckpt", weights_only=False)
     assert ckpt["asp"]["variant"] == variant and set(ckpt["asp"]["schema_hashes"]) == {"subtractive", "vapoly"}
@@ -79,8 +86,15 @@ def test_dataset_with_other_schema_hashes_is_refused(tiny_dataset, tmp_path):
 
 
 def test_nan_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(tiny_dataset, tmp_path):
-    cfg = training.compose(overrides(tiny_dataset, tmp_path / "run", "trainer.max_steps=3",
-                                     "trainer.limit_train_batches=1", "trainer.max_epochs=3"))
+    cfg = training.compose(
+        overrides(
+            tiny_dataset,
+            tmp_path / "run",
+            "trainer.max_steps=3",
+            "trainer.limit_train_batches=1",
+            "trainer.max_epochs=3",
+        )
+    )
     dm, module, trainer, run_dir = training.build(cfg)
     original = module.losses
 
@@ -156,8 +170,9 @@ def test_ray_sweep_gives_the_local_table(tiny_dataset, tmp_path, ray_cluster):
 
     base = overrides(tiny_dataset, tmp_path / "unused")[:-1]
     local = pd.read_csv(sweep(base, ["J-S", "S-S"], [2], out=tmp_path / "local") / "results.csv")
-    remote = pd.read_csv(sweep(base, ["J-S", "S-S"], [2], out=tmp_path / "ray", backend="ray",
-                               address=ray_cluster) / "results.csv")
+    remote = pd.read_csv(
+        sweep(base, ["J-S", "S-S"], [2], out=tmp_path / "ray", backend="ray", address=ray_cluster) / "results.csv"
+    )
     assert list(remote.columns) == list(local.columns)
     assert list(zip(remote.variant, remote.z_dim)) == [("J-S", 2), ("S-S", 2)]
     assert [Path(p).name for p in remote.run_dir] == ["J-S-z2", "S-S-z2"]
@@ -169,9 +184,10 @@ def test_ray_sweep_gives_the_local_table(tiny_dataset, tmp_path, ray_cluster):
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_one_batch_on_cuda_with_mixed_precision(tiny_dataset, tmp_path):
-    cfg = training.compose(overrides(tiny_dataset, tmp_path / "gpu") + ["trainer=gpu", "trainer.max_steps=1",
-                                                                         "trainer.limit_val_batches=1",
-                                                                         "trainer.limit_test_batches=1"])
+    cfg = training.compose(
+        overrides(tiny_dataset, tmp_path / "gpu")
+        + ["trainer=gpu", "trainer.max_steps=1", "trainer.limit_val_batches=1", "trainer.limit_test_batches=1"]
+    )
     result = training.train(cfg)
     assert np.isfinite(result["test/loss"])
 
@@ -189,13 +205,22 @@ def test_a_run_resumes_from_its_last_checkpoint(tiny_dataset, tmp_path):
 
 
 def test_last_checkpoint_follows_every_epoch_even_without_improvement(tiny_dataset, tmp_path):
-    cfg = training.compose(overrides(tiny_dataset, tmp_path / "run", "trainer.max_steps=-1", "trainer.max_epochs=3",
-                                     "trainer.limit_train_batches=1", "model.lr=1e-9"))  # barely moves
+    cfg = training.compose(
+        overrides(
+            tiny_dataset,
+            tmp_path / "run",
+            "trainer.max_steps=-1",
+            "trainer.max_epochs=3",
+            "trainer.limit_train_batches=1",
+            "model.lr=1e-9",
+        )
+    )  # barely moves
     training.train(cfg)
     last = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=False)
     assert last["global_step"] == 3 and last["epoch"] == 2
 
 
+@pytest.mark.slow  # about 16 s: two processes with gloo
 def test_ddp_on_two_cpu_processes(tiny_dataset, tmp_path):
     """trainer=ddp_cpu: Lightning starts a second process by re-running the command; both train one model, rank 0
     writes the run folder (also without run_dir: the second rank takes rank 0's folder)."""
@@ -203,10 +228,22 @@ def test_ddp_on_two_cpu_processes(tiny_dataset, tmp_path):
     import subprocess
     import sys
 
-    args = [sys.executable, "-m", "asp.cli", "train", "trainer=ddp_cpu", f"data.root={tiny_dataset}",
-            "data.synths=[subtractive,vapoly]", "logger=csv", "data.num_workers=0", "data.batch_size=4",
-            "trainer.max_epochs=1", "trainer.limit_train_batches=2", "trainer.limit_val_batches=1",
-            "trainer.limit_test_batches=1"]
+    args = [
+        sys.executable,
+        "-m",
+        "asp.cli",
+        "train",
+        "trainer=ddp_cpu",
+        f"data.root={tiny_dataset}",
+        "data.synths=[subtractive,vapoly]",
+        "logger=csv",
+        "data.num_workers=0",
+        "data.batch_size=4",
+        "trainer.max_epochs=1",
+        "trainer.limit_train_batches=2",
+        "trainer.limit_val_batches=1",
+        "trainer.limit_test_batches=1",
+    ]
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     env.pop("ASP_RUN_DIR", None)
     done = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from asp.render.pool import run_pool
+from asp.jobs import run_pool
 
 
 def fresh_render(args: tuple[str, Any, np.ndarray, int], report: Callable[[Any], None]) -> np.ndarray:
@@ -21,8 +22,14 @@ def fresh_render(args: tuple[str, Any, np.ndarray, int], report: Callable[[Any],
 def in_fresh_process(synth: str, settings: Any, vector: np.ndarray, note: int = 60) -> np.ndarray:
     out: list[np.ndarray] = []
     errors: list[str] = []
-    run_pool([(synth, settings, vector, note)], fresh_render, 1, on_result=lambda t, r: out.append(r),
-             on_error=lambda t, e: errors.append(e), on_crash=lambda c: None)
+    run_pool(
+        [(synth, settings, vector, note)],
+        fresh_render,
+        1,
+        on_result=lambda t, r: out.append(r),
+        on_error=lambda t, e: errors.append(e),
+        on_crash=lambda c: None,
+    )
     assert not errors, errors
     assert out, "the fresh render process crashed"
     return out[0]

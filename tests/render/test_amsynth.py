@@ -35,8 +35,10 @@ def test_bank_mapping_matches_the_plugin_by_rendering(tmp_path):
         r.proc.add_midi_note(60, SHORT.velocity, 0.0, SHORT.note_seconds)
         r.engine.render(SHORT.render_seconds)
         theirs = r.proc.get_audio().mean(axis=0)[: SHORT.n_samples]
-        noisy = {schema["osc1_waveform"].labels[schema["osc1_waveform"].class_of(p.vector[4])],
-                 schema["osc2_waveform"].labels[schema["osc2_waveform"].class_of(p.vector[13])]} & {"noise", "random"}
+        noisy = {
+            schema["osc1_waveform"].labels[schema["osc1_waveform"].class_of(p.vector[4])],
+            schema["osc2_waveform"].labels[schema["osc2_waveform"].class_of(p.vector[13])],
+        } & {"noise", "random"}
         if not noisy:
             assert lsd(ours, theirs) < 0.5, p.name
             checked += 1

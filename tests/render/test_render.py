@@ -102,7 +102,7 @@ def test_hand_made_presets_load_and_sound(name):
     for p in presets:
         assert rms(r.render(p.vector, 60)) > 0.01, p.name
     audio = [r.render(p.vector, 60) for p in presets]
-    assert min(lsd(a, b) for i, a in enumerate(audio) for b in audio[i + 1:]) > 1.0  # all different sounds
+    assert min(lsd(a, b) for i, a in enumerate(audio) for b in audio[i + 1 :]) > 1.0  # all different sounds
 
 
 @pytest.mark.parametrize("name", SYNTHS)

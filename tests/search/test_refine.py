@@ -45,8 +45,10 @@ def test_the_budget_is_respected_and_the_result_is_never_worse_than_the_start(ti
     truth = _vector("tiny", wave=2, octave=0, cutoff=5000.0, level=0.4, decay=1.0)
     target = _target("tiny", truth, 50)
     one = _vector("tiny", wave=2, octave=0, cutoff=4500.0, level=0.45, decay=0.9)  # a good start: hard to beat
-    starts = {"tiny": [Candidate(one, 50), Candidate(_vector("tiny", wave=0), 50, "draw 1")],
-              "tinycat": [Candidate(_vector("tinycat", wave=1), 50)]}
+    starts = {
+        "tiny": [Candidate(one, 50), Candidate(_vector("tiny", wave=0), 50, "draw 1")],
+        "tinycat": [Candidate(_vector("tinycat", wave=1), 50)],
+    }
     for budget in (5, 40, 97):
         out = refine(target, starts, SearchOptions(budget=budget, method=method, seed=3), SETTINGS)
         used = sum(r.renders for r in out.values())

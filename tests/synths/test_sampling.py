@@ -6,8 +6,9 @@ from asp.synths import SamplingSpec, SchemaError, load_sampling, load_schema, re
 
 def test_sampling_respects_ranges_fixed_and_exclusions():
     s = load_schema("amsynth")
-    spec = SamplingSpec.from_mapping({"fixed": {"master_vol": 0.5}, "ranges": {"amp_attack": [0.5, 1.0]},
-                                      "exclude": {"filter_type": [0, 4]}})
+    spec = SamplingSpec.from_mapping(
+        {"fixed": {"master_vol": 0.5}, "ranges": {"amp_attack": [0.5, 1.0]}, "exclude": {"filter_type": [0, 4]}}
+    )
     x = sample_presets(s, 500, np.random.default_rng(1), spec)
     s.validate(x)
     assert np.allclose(x[:, s.position["master_vol"]], 0.5)
@@ -24,13 +25,16 @@ def test_sampling_is_seeded():
     np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("spec,fragment", [
-    ({"ranges": {"nope": [0, 1]}}, "unknown parameter 'nope'"),
-    ({"ranges": {"filter_type": [0, 1]}}, "'filter_type' is categorical"),
-    ({"exclude": {"filter_type": [0, 1, 2, 3, 4]}}, "'filter_type'.*no valid class"),
-    ({"fixed": {"amp_attack": 99}}, "'amp_attack'"),
-    ({"ranges": {"amp_attack": [0, 99]}}, "'amp_attack'.*not inside"),
-])
+@pytest.mark.parametrize(
+    "spec,fragment",
+    [
+        ({"ranges": {"nope": [0, 1]}}, "unknown parameter 'nope'"),
+        ({"ranges": {"filter_type": [0, 1]}}, "'filter_type' is categorical"),
+        ({"exclude": {"filter_type": [0, 1, 2, 3, 4]}}, "'filter_type'.*no valid class"),
+        ({"fixed": {"amp_attack": 99}}, "'amp_attack'"),
+        ({"ranges": {"amp_attack": [0, 99]}}, "'amp_attack'.*not inside"),
+    ],
+)
 def test_bad_sampling_specs_name_the_parameter(spec, fragment):
     with pytest.raises(SchemaError, match=fragment):
         sample_presets(load_schema("amsynth"), 2, np.random.default_rng(0), SamplingSpec.from_mapping(spec))

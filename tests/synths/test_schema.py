@@ -58,7 +58,7 @@ def test_encode_decode_round_trip(sv):
     assert onehot.shape == (len(x), schema.onehot_size)
     np.testing.assert_allclose(schema.decode(onehot), x, atol=1e-6)
     for _, start, c in schema.categorical_groups:
-        np.testing.assert_array_equal(onehot[:, start:start + c].sum(axis=1), 1)
+        np.testing.assert_array_equal(onehot[:, start : start + c].sum(axis=1), 1)
 
 
 def test_encode_follows_the_papers_convention():
@@ -72,7 +72,7 @@ def test_decode_is_argmax_per_group_on_scores():
     scores = np.random.default_rng(0).normal(size=(7, s.onehot_size))
     x = s.decode(scores)
     for i, start, c in s.categorical_groups:
-        np.testing.assert_allclose(x[:, i], np.argmax(scores[:, start:start + c], axis=1) / (c - 1))
+        np.testing.assert_allclose(x[:, i], np.argmax(scores[:, start : start + c], axis=1) / (c - 1))
 
 
 def test_natural_round_trip_and_log_scale():
@@ -85,13 +85,16 @@ def test_natural_round_trip_and_log_scale():
     np.testing.assert_allclose(back, v, atol=1e-6)
 
 
-@pytest.mark.parametrize("records,fragment", [
-    ([{"name": "a", "kind": "categorical", "n_classes": 1}], "'a'"),
-    ([{"name": "a"}, {"name": "a"}], "duplicate parameter name 'a'"),
-    ([{"name": "w", "low": 0, "high": 1, "default": 2}], "'w'"),
-    ([{"name": "b", "kind": "binary", "n_classes": 3}], "'b'"),
-    ([{"name": "c", "kind": "categorical", "n_classes": 3, "labels": ["x", "y"]}], "'c'"),
-])
+@pytest.mark.parametrize(
+    "records,fragment",
+    [
+        ([{"name": "a", "kind": "categorical", "n_classes": 1}], "'a'"),
+        ([{"name": "a"}, {"name": "a"}], "duplicate parameter name 'a'"),
+        ([{"name": "w", "low": 0, "high": 1, "default": 2}], "'w'"),
+        ([{"name": "b", "kind": "binary", "n_classes": 3}], "'b'"),
+        ([{"name": "c", "kind": "categorical", "n_classes": 3, "labels": ["x", "y"]}], "'c'"),
+    ],
+)
 def test_bad_schemas_name_the_parameter(records, fragment):
     with pytest.raises(SchemaError, match=fragment):
         schema_from_records("bad", records)
@@ -114,8 +117,13 @@ def test_preset_validation_names_the_parameter():
 def test_content_hash_changes_with_meaning_not_labels():
     a = schema_from_records("t", [{"name": "x"}, {"name": "c", "kind": "categorical", "n_classes": 3}])
     b = schema_from_records("t", [{"name": "x"}, {"name": "c", "kind": "categorical", "n_classes": 4}])
-    c = schema_from_records("t", [{"name": "x", "group": "osc"},
-                                  {"name": "c", "kind": "categorical", "n_classes": 3, "labels": ["a", "b", "c"]}])
+    c = schema_from_records(
+        "t",
+        [
+            {"name": "x", "group": "osc"},
+            {"name": "c", "kind": "categorical", "n_classes": 3, "labels": ["a", "b", "c"]},
+        ],
+    )
     assert a.content_hash != b.content_hash
     assert a.content_hash == c.content_hash
 

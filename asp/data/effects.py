@@ -34,10 +34,12 @@ import numpy as np
 import pandas as pd
 
 from asp.atomic import atomic_dir, atomic_write_bytes, clean_partial
+from asp.data.layout import check_or_write_plan
 from asp.data.splits import SPLITS, split_by_preset
-from asp.effects import specs
-from asp.metrics import EffectFeatures, check_metric
-from asp.render.pool import run_pool
+from asp.synths import effect_specs as specs
+from asp.metrics import check_metric
+from asp.features.effect import EffectFeatures
+from asp.jobs import run_pool
 from asp.render.settings import RenderSettings
 from asp.synths import registry
 
@@ -151,8 +153,8 @@ def plan(cfg: EffectDataConfig) -> list[FamilyTask]:
 def render_family(task: FamilyTask, report: Callable[[Any], None]) -> dict[str, Any]:
     """Render one family: the dry preset, then all 32 subsets through the rack, with SerumRNN's features (runs in a
     worker; one synth engine and one rack per process)."""
-    from asp.effects.rack import FaustRack
-    from asp.metrics import effect_mel, effect_mfcc
+    from asp.render.effects import FaustRack
+    from asp.features.effect import effect_mel, effect_mfcc
     from asp.render.factory import get_renderer
 
     f = EffectFeatures(sample_rate=task.render.sample_rate)
@@ -189,16 +191,8 @@ def generate(cfg: EffectDataConfig, log: Callable[[str], None] | None = None) ->
     log = log or (lambda m: print(m, file=sys.stderr))
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    plan_file = out / "plan.json"
     wanted = cfg.plan_dict()
-    if plan_file.is_file():
-        have = json.loads(plan_file.read_text())
-        if have != wanted:
-            diff = sorted(k for k in set(have) | set(wanted) if have.get(k) != wanted.get(k))
-            raise ValueError(f"{out} holds an effect dataset made with other settings ({', '.join(diff)}); "
-                             "use another folder or delete it")
-    else:
-        atomic_write_bytes(plan_file, json.dumps(wanted, indent=1).encode())
+    check_or_write_plan(out, wanted, "an effect dataset", "use another folder or delete it")
     tasks = plan(cfg)
     for folder in {Path(t.folder).parent for t in tasks}:
         if folder.is_dir():
@@ -283,14 +277,15 @@ class EffectDataset:
         """(32, 32): ``metric`` of render x against render t of the family, for x a subset of t (NaN elsewhere), on
         the true audio (the family's dry sound through the rack again; the dataset keeps only features). Computed
         once and kept under ``distances/<metric>/`` beside the families (atomic, one file per family)."""
-        from asp.metrics import effect_metrics, spectra
+        from asp.metrics import effect_metrics
+        from asp.features.effect import spectra
 
         check_metric(metric)
         path = self.root / "distances" / metric / f"{self.families.folder.iloc[int(family)]}.npy"
         if path.is_file():
             return np.load(path)
         if self._rack is None:
-            from asp.effects.rack import FaustRack
+            from asp.render.effects import FaustRack
 
             self._rack = FaustRack(self.sample_rate)
         f = EffectFeatures(sample_rate=self.sample_rate)

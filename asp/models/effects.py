@@ -21,10 +21,11 @@ not have (asp's own evaluation found those overshoot steps to be most of the lat
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
-from asp.effects import specs
+from asp.synths import effect_specs as specs
 
 N_EFFECTS = 5
 STOP = N_EFFECTS  # the index of the stop choice in a sequential selector's logits
@@ -87,7 +88,7 @@ class EffectParamModel(nn.Module):
             parts["mse"] = nn.functional.mse_loss(cont, continuous)
         for i, lg in enumerate(logits):
             parts[f"ce_{self.spec.categorical[i].name}"] = nn.functional.cross_entropy(lg, classes[:, i])
-        parts["loss"] = sum(parts.values())
+        parts["loss"] = torch.stack(list(parts.values())).sum()
         return parts
 
     @torch.no_grad()
@@ -98,8 +99,8 @@ class EffectParamModel(nn.Module):
         classes = torch.stack([lg.argmax(-1) for lg in logits], 1) if logits else None
         out = []
         for b in range(x.shape[0]):
-            c = cont[b].cpu().numpy() if cont is not None else []
-            k = classes[b].cpu().numpy() if classes is not None else []
+            c = cont[b].cpu().numpy() if cont is not None else np.zeros(0)
+            k = classes[b].cpu().numpy() if classes is not None else np.zeros(0, dtype=np.int64)
             setting = self.spec.decode(c, k)
             for p in self.spec.continuous:
                 lo, hi = p.sample_ranges[0][0], p.sample_ranges[-1][1]
@@ -149,16 +150,18 @@ class EffectSelector(nn.Module):
                 feats = self.cnn(prepare(steps[:, 0], self.features))[:, None].expand(-1, s, -1)
             else:
                 feats = self.cnn(prepare(steps.reshape(b * s, *steps.shape[2:]), self.features)).reshape(b, s, -1)
-            packed = nn.utils.rnn.pack_padded_sequence(torch.cat([feats, used.float()], -1), lengths.cpu(),
-                                                       batch_first=True, enforce_sorted=False)
+            packed = nn.utils.rnn.pack_padded_sequence(
+                torch.cat([feats, used.float()], -1), lengths.cpu(), batch_first=True, enforce_sorted=False
+            )
             out, _ = self.rnn(packed)
             out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=s)
             logits = self.head(out[idx, last])
         mask = nn.functional.pad(used[idx, last] > 0, (0, 1))  # stop is never masked
         return logits.masked_fill(mask, float("-inf"))
 
-    def loss(self, steps: torch.Tensor, used: torch.Tensor, lengths: torch.Tensor,
-             label: torch.Tensor) -> dict[str, torch.Tensor]:
+    def loss(
+        self, steps: torch.Tensor, used: torch.Tensor, lengths: torch.Tensor, label: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
         """``label``: (B, 5) multi-hot set of the effects still missing. Selectors: cross-entropy against the uniform
         distribution over that set (any missing effect is a right next step), or against stop where the set is
         empty; ``cnn_1s``: binary cross-entropy per effect against the whole set (``label`` of the first step).

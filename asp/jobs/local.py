@@ -12,36 +12,14 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import traceback
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection, wait
-from typing import Any, Callable, Generic, Iterable, TypeVar
+from typing import Any
 
-T = TypeVar("T")
-Report = Callable[[Any], None]
-BACKENDS = ("local", "ray")
+from asp.jobs.base import BACKENDS, Report, T, TaskCrash, format_error
 
-
-def format_error(err: BaseException) -> str:
-    """A task's exception as the pools report it: type, message and the last frames of the traceback."""
-    return f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=4)}"
-
-
-@dataclass
-class TaskCrash(Generic[T]):
-    """What the parent knows when a worker died holding a task."""
-
-    task: T
-    last_progress: Any
-    exitcode: int | None
-    crashes: int
-    detail: str = ""
-
-    @property
-    def how(self) -> str:
-        """How the worker died, for messages: its exit code, else what the engine said."""
-        return f"exit code {self.exitcode}" if self.exitcode is not None else (self.detail or "exit code unknown")
+__all__ = ["run_pool"]
 
 
 def _worker_main(conn: Connection, fn: Callable[[Any, Report], Any], init: Callable[[], None] | None) -> None:
@@ -82,6 +60,13 @@ class _Worker:
             pass
 
 
+def _inline_report(task: T, on_progress: Callable[[T, Any], None] | None) -> Report:
+    """The progress callback of a task run in this process."""
+    if on_progress is None:
+        return lambda msg: None
+    return lambda msg: on_progress(task, msg)
+
+
 def run_pool(
     tasks: Iterable[T],
     fn: Callable[[T, Report], Any],
@@ -98,7 +83,7 @@ def run_pool(
     address: str | None = None,
 ) -> None:
     """Run ``fn(task, report)`` for every task in ``workers`` processes (inline when ``workers`` is 0), or on
-    ``workers`` Ray actors with ``backend="ray"`` (``asp.render.ray_pool``; ``address``: the cluster to join).
+    ``workers`` Ray actors with ``backend="ray"`` (``asp.jobs.ray_actors``; ``address``: the cluster to join).
 
     Args:
         tasks: picklable tasks.
@@ -116,7 +101,7 @@ def run_pool(
         address: with ``ray``: ``auto``, ``HOST:PORT``; None starts a local Ray with ``workers`` CPUs.
     """
     if backend == "ray":
-        from asp.render.ray_pool import run_actors
+        from asp.jobs.ray_actors import run_actors
 
         return run_actors(list(tasks), fn, workers, address, env, init, on_result, on_error, on_crash, on_progress)
     if backend not in BACKENDS:
@@ -128,7 +113,7 @@ def run_pool(
         while queue:
             _, task, _ = queue.popleft()
             try:
-                result = fn(task, (lambda m, _t=task: on_progress(_t, m)) if on_progress else (lambda m: None))
+                result = fn(task, _inline_report(task, on_progress))
             except Exception as err:
                 on_error(task, format_error(err))
                 continue

@@ -35,20 +35,24 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 
 from asp.atomic import atomic_write_bytes
-from asp.effects import specs
-from asp.effects.dataset import KINDS, N_SUBSETS, EffectDataset, _rng
+from asp.data.effects import KINDS, N_SUBSETS, EffectDataset, _rng
+from asp.data.layout import check_or_write_plan
 from asp.effects.loop import EffectLoop, Step, replay
 from asp.effects.systems import KNOWING, LABELS, SYSTEMS, Models, build, parse_systems
-from asp.metrics import EFFECT_METRICS, EffectFeatures, check_metric
+from asp.features.effect import EffectFeatures
+from asp.metrics import EFFECT_METRICS, check_metric
+from asp.paths import relocate
+from asp.render.effects import Rack
+from asp.synths import effect_specs as specs
 
 SCALE = {"mse": 100.0, "mae": 100.0, "pcc": 100.0, "mssmae": 100.0, "lsd": 1.0, "mfccd": 1.0}
 SELECTING = tuple(s for s in SYSTEMS if s not in KNOWING)  # the systems whose choices can be wrong
@@ -99,7 +103,7 @@ class Cases:
     """The audio of a group's pairs (dry sound, target, the target's effects and their settings), rendered once for
     every system."""
 
-    def __init__(self, data: EffectDataset, pairs: pd.DataFrame, rack: object) -> None:
+    def __init__(self, data: EffectDataset, pairs: pd.DataFrame, rack: Rack) -> None:
         self.data, self.pairs, self.rack = data, pairs, rack
         self._dry: dict[int, np.ndarray] = {}
         self._cases: dict[int, tuple[np.ndarray, np.ndarray, specs.Chain]] = {}
@@ -111,12 +115,13 @@ class Cases:
             if fam not in self._dry:
                 self._dry[fam] = self.data.dry(fam)
             chain = specs.subchain(self.data.chain(fam), specs.subsets()[int(p.target)])
-            self._cases[n] = (self._dry[fam], self.rack.apply(self._dry[fam], chain), chain)  # type: ignore
+            self._cases[n] = (self._dry[fam], self.rack.apply(self._dry[fam], chain), chain)
         return self._cases[n]
 
 
-def run_system(data: EffectDataset, models: Models, system: str, cases: Cases, cfg: EvalConfig,
-               log: Callable[[str], None]) -> pd.DataFrame:
+def run_system(
+    data: EffectDataset, models: Models, system: str, cases: Cases, cfg: EvalConfig, log: Callable[[str], None]
+) -> pd.DataFrame:
     """One row per step of every pair's run (and one row with step 0 for the start), every step allowed."""
     f = EffectFeatures(sample_rate=data.sample_rate)
     rows: list[dict] = []
@@ -125,17 +130,33 @@ def run_system(data: EffectDataset, models: Models, system: str, cases: Cases, c
     for n, p in enumerate(pairs.itertuples()):
         dry, target, missing = cases[n]
         policy, params = build(system, models, missing=missing, rng=_rng(cfg.seed, "random", n))
-        loop = EffectLoop(cases.rack, policy, params, metric=cfg.metric, patience=len(specs.rack_order()),
-                          features=f, search_classes=cfg.search_classes and system != "exact")
+        loop = EffectLoop(
+            cases.rack,
+            policy,
+            params,
+            metric=cfg.metric,
+            patience=len(specs.rack_order()),
+            features=f,
+            search_classes=cfg.search_classes and system != "exact",
+        )
         res = loop.run(dry, target)
         base = {"pair": n, "family": p.family, "target": p.target, "length": p.length}
         rows.append({**base, "step": 0, "stopped": res.stopped, **res.start})
         used: list[str] = []
         for s in res.steps:
             left = [e for e in missing if e not in used]
-            rows.append({**base, "step": s.index, "effect": s.effect, "setting": json.dumps(s.setting),
-                         "correct": (s.effect in left) if left else np.nan, "kept": s.kept, **s.metrics,
-                         **{f"sec_{k}": v for k, v in s.seconds.items()}})
+            rows.append(
+                {
+                    **base,
+                    "step": s.index,
+                    "effect": s.effect,
+                    "setting": json.dumps(s.setting),
+                    "correct": (s.effect in left) if left else np.nan,
+                    "kept": s.kept,
+                    **s.metrics,
+                    **{f"sec_{k}": v for k, v in s.seconds.items()},
+                }
+            )
             used.append(s.effect)
         if (n + 1) % 50 == 0:
             log(f"  {system}: {n + 1}/{len(pairs)} pairs ({time.perf_counter() - t0:.0f} s)")
@@ -148,11 +169,14 @@ def parse_runs(runs: pd.DataFrame) -> list[tuple[int, int, bool, dict[str, float
     out = []
     for pair, run in runs.groupby("pair", sort=True):
         start = run[run.step == 0].iloc[0]
-        steps = [Step(int(r.step), str(r.effect), {}, {m: float(getattr(r, m)) for m in EFFECT_METRICS}, {},
-                      bool(r.kept)) for r in run[run.step > 0].itertuples()]
+        steps = [
+            Step(int(r.step), str(r.effect), {}, {m: float(getattr(r, m)) for m in EFFECT_METRICS}, {}, bool(r.kept))
+            for r in run[run.step > 0].itertuples()
+        ]
         policy_stop = "stopped" in run and start.stopped == "the policy stopped"
-        out.append((int(pair), int(start.length), bool(policy_stop), {m: float(start[m]) for m in EFFECT_METRICS},
-                    steps))
+        out.append(
+            (int(pair), int(start.length), bool(policy_stop), {m: float(start[m]) for m in EFFECT_METRICS}, steps)
+        )
     return out
 
 
@@ -160,12 +184,19 @@ def outcomes(runs: pd.DataFrame | list, metric: str, patience: int, rollback: bo
     """Per pair: start and final metrics and the steps applied under a stopping rule (``replay``); ``runs`` raw or
     already parsed (``parse_runs``)."""
     out = []
-    for pair, length, policy_stop, start, steps in (parse_runs(runs) if isinstance(runs, pd.DataFrame) else runs):
+    for pair, length, policy_stop, start, steps in parse_runs(runs) if isinstance(runs, pd.DataFrame) else runs:
         final, applied = replay(start, steps, metric, patience, rollback)
         kept_all = (applied if not rollback else replay(start, steps, metric, patience)[1]) == len(steps)
-        out.append({"pair": pair, "length": length, "applied": applied,
-                    "own_stop": policy_stop and kept_all,  # the system ended the run itself, before the rule did
-                    **{f"start_{m}": start[m] for m in EFFECT_METRICS}, **{f"final_{m}": final[m] for m in EFFECT_METRICS}})
+        out.append(
+            {
+                "pair": pair,
+                "length": length,
+                "applied": applied,
+                "own_stop": policy_stop and kept_all,  # the system ended the run itself, before the rule did
+                **{f"start_{m}": start[m] for m in EFFECT_METRICS},
+                **{f"final_{m}": final[m] for m in EFFECT_METRICS},
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -190,8 +221,12 @@ def mean_change(d: pd.DataFrame, by: str | list[str], count: str = "runs") -> pd
 PARAM_CASES = ("dry -> the effect alone", "the other four -> all five")
 
 
-def param_errors(data: EffectDataset, families: Sequence[int],
-                 predict: Callable[[str, torch.Tensor], list[specs.Setting]], features: str = "mel") -> pd.DataFrame:
+def param_errors(
+    data: EffectDataset,
+    families: Sequence[int] | np.ndarray,
+    predict: Callable[[str, torch.Tensor], list[specs.Setting]],
+    features: str = "mel",
+) -> pd.DataFrame:
     """Errors of predicted settings against the true ones (see the module docstring), one row per effect,
     parameter and measure (``mae``, ``mse``: continuous; ``accuracy``: categorical), a column per case
     (``PARAM_CASES``). ``predict(effect, x)``: settings for a batch of (current, target) features."""
@@ -199,8 +234,12 @@ def param_errors(data: EffectDataset, families: Sequence[int],
     for effect in specs.rack_order():
         spec = specs.get(effect)
         others = [e for e in specs.rack_order() if e != effect]
-        cases = dict(zip(PARAM_CASES, ((0, specs.mask_of([effect])),
-                                       (specs.mask_of(others), specs.mask_of(list(specs.rack_order()))))))
+        cases = dict(
+            zip(
+                PARAM_CASES,
+                ((0, specs.mask_of([effect])), (specs.mask_of(others), specs.mask_of(list(specs.rack_order())))),
+            )
+        )
         true = [data.chain(int(f))[spec.name] for f in families]
         for case, (a, t) in cases.items():
             x = np.stack([data.features(int(f), KINDS[features])[[a, t]] for f in families]).astype(np.float32)
@@ -208,12 +247,18 @@ def param_errors(data: EffectDataset, families: Sequence[int],
             for p in spec.params:
                 got = np.array([s[p.name] for s in pred])
                 want = np.array([s[p.name] for s in true])
-                measures = {"accuracy": float(np.mean(got == want))} if p.categorical else \
-                    {"mae": float(np.mean(np.abs(got - want))), "mse": float(np.mean((got - want) ** 2))}
-                rows += [{"effect": spec.name, "parameter": p.name, "measure": k, "case": case, "value": v}
-                         for k, v in measures.items()]
-    table = pd.DataFrame(rows).pivot_table(index=["effect", "parameter", "measure"], columns="case", values="value",
-                                           sort=False)
+                measures = (
+                    {"accuracy": float(np.mean(got == want))}
+                    if p.categorical
+                    else {"mae": float(np.mean(np.abs(got - want))), "mse": float(np.mean((got - want) ** 2))}
+                )
+                rows += [
+                    {"effect": spec.name, "parameter": p.name, "measure": k, "case": case, "value": v}
+                    for k, v in measures.items()
+                ]
+    table = pd.DataFrame(rows).pivot_table(
+        index=["effect", "parameter", "measure"], columns="case", values="value", sort=False
+    )
     return table[list(PARAM_CASES)]
 
 
@@ -245,28 +290,43 @@ def tables(all_runs: dict[str, pd.DataFrame], cfg: EvalConfig) -> dict[str, pd.D
         for p in range(len(specs.rack_order())):
             for rb in (False, True):
                 q = outcomes(parsed, metric, p, rb)
-                pat.append({"system": label, "tolerated bad steps": p, "rollback": rb,
-                            f"{metric} final": q[f"final_{metric}"].mean() * SCALE[metric],
-                            f"{metric} Δ": (q[f"final_{metric}"] - q[f"start_{metric}"]).mean() * SCALE[metric],
-                            "steps": q.applied.mean()})
+                pat.append(
+                    {
+                        "system": label,
+                        "tolerated bad steps": p,
+                        "rollback": rb,
+                        f"{metric} final": q[f"final_{metric}"].mean() * SCALE[metric],
+                        f"{metric} Δ": (q[f"final_{metric}"] - q[f"start_{metric}"]).mean() * SCALE[metric],
+                        "steps": q.applied.mean(),
+                    }
+                )
         s = runs[runs.step > 0]
         secs = {k: s[f"sec_{k}"].mean() * 1000 for k in ("select", "params", "render", "features")}
-        lat.append({"system": label, **{f"{k} ms": v for k, v in secs.items()}, "total ms": sum(secs.values()),
-                    "steps": len(s)})
-    return {"overall": pd.DataFrame(overall).set_index("system"),
-            "per_step": pd.concat(per_step).set_index(["system", "step"]) if per_step else pd.DataFrame(),
-            "per_step_length": pd.concat(per_length).set_index(["system", "length", "step"]) if per_length
-            else pd.DataFrame(),
-            "accuracy": pd.DataFrame(acc).set_index("system") if acc else pd.DataFrame(),
-            "per_effect": per_effect,
-            "patience": pd.DataFrame(pat).set_index(["system", "tolerated bad steps", "rollback"]),
-            "latency": pd.DataFrame(lat).set_index("system")}
+        lat.append(
+            {
+                "system": label,
+                **{f"{k} ms": v for k, v in secs.items()},
+                "total ms": sum(secs.values()),
+                "steps": len(s),
+            }
+        )
+    return {
+        "overall": pd.DataFrame(overall).set_index("system"),
+        "per_step": pd.concat(per_step).set_index(["system", "step"]) if per_step else pd.DataFrame(),
+        "per_step_length": pd.concat(per_length).set_index(["system", "length", "step"])
+        if per_length
+        else pd.DataFrame(),
+        "accuracy": pd.DataFrame(acc).set_index("system") if acc else pd.DataFrame(),
+        "per_effect": per_effect,
+        "patience": pd.DataFrame(pat).set_index(["system", "tolerated bad steps", "rollback"]),
+        "latency": pd.DataFrame(lat).set_index("system"),
+    }
 
 
 def _plot(t: dict[str, pd.DataFrame], metric: str, path: Path) -> None:
-    from asp.eval.report import _plt, _save
+    from asp.plotting import pyplot, save_png
 
-    fig, ax = _plt().subplots(1, 2, figsize=(10, 3.6))
+    fig, ax = pyplot().subplots(1, 2, figsize=(10, 3.6))
     ps = t["per_step"].reset_index()
     for system, g in ps.groupby("system", sort=False):
         ax[0].plot(g.step, g[metric], marker="o", label=system)
@@ -277,7 +337,7 @@ def _plot(t: dict[str, pd.DataFrame], metric: str, path: Path) -> None:
         ax[1].plot(g["tolerated bad steps"], g[f"{metric} final"], marker="o", label=system)
     ax[1].set(xlabel="tolerated bad steps", ylabel=f"final {metric} (x{SCALE[metric]:g})", title="stopping rule")
     ax[1].legend(fontsize=7)
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def _md(df: pd.DataFrame) -> str:
@@ -290,23 +350,34 @@ def check_unseen(ds: EffectDataset, models: Models, split: str) -> None:
     """Refuses to evaluate on presets the models were trained or validated on. Within one dataset the splits are
     by preset already; an evaluation on another dataset (say a larger test set, ``asp effects dataset --splits
     test``) is checked against the training dataset's families, where that folder still exists."""
-    src = Path(str(models.config.get("data", "")))
+    recorded = models.config.get("data")
+    if not recorded:
+        return
+    src = relocate(str(recorded), recorded_home=models.config.get("folder"), home=models.folder)
     if not (src / "families.parquet").is_file() or src.resolve() == ds.root.resolve():
         return
     trained = pd.read_parquet(src / "families.parquet")
-    seen = set(zip(trained.group, trained.preset)) - set(zip(*[trained[trained.split == "test"][c]
-                                                                for c in ("group", "preset")]))
+    seen = set(zip(trained.group, trained.preset)) - set(
+        zip(*[trained[trained.split == "test"][c] for c in ("group", "preset")])
+    )
     mine = ds.families[ds.families.split == split]
     leak = sorted({f"{g}/{p}" for g, p in zip(mine.group, mine.preset) if (g, p) in seen})
     if leak:
-        raise ValueError(f"{ds.root}: the {split} presets {', '.join(leak)} are in the training or validation data of "
-                         f"the models in {models.folder} ({src}); evaluate on presets they never saw")
+        raise ValueError(
+            f"{ds.root}: the {split} presets {', '.join(leak)} are in the training or validation data of "
+            f"the models in {models.folder} ({src}); evaluate on presets they never saw"
+        )
 
 
-def evaluate(data: str | Path, models: str | Path, out: str | Path, cfg: EvalConfig = EvalConfig(),
-             log: Callable[[str], None] = print) -> Path:
+def evaluate(
+    data: str | Path,
+    models: str | Path,
+    out: str | Path,
+    cfg: EvalConfig = EvalConfig(),
+    log: Callable[[str], None] = print,
+) -> Path:
     """Run the evaluation and write ``OUT/report.md`` with a CSV per table and group and a PNG per group."""
-    from asp.effects.rack import FaustRack
+    from asp.render.effects import FaustRack
 
     ds = EffectDataset(data)
     m = Models(models)
@@ -320,24 +391,25 @@ def evaluate(data: str | Path, models: str | Path, out: str | Path, cfg: EvalCon
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     settings = {k: v for k, v in asdict(cfg).items() if k != "search_classes" or v}  # (earlier plans lack it)
-    wanted = {**settings, "groups": groups, "systems": systems,
-              "models": {**m.config, "checkpoints": m.fingerprint()},
-              "data": str(ds.root.resolve())}
-    plan = out / "plan.json"
-    per_run = ("groups", "systems")  # each group's and system's runs are files of their own: adding some is safe
-    if plan.is_file():
-        have = json.loads(plan.read_text())
-        if {k: v for k, v in have.items() if k not in per_run} != \
-                json.loads(json.dumps({k: v for k, v in wanted.items() if k not in per_run})):
-            raise ValueError(f"{out} holds an evaluation with other settings or models; use another folder or "
-                             "delete it")
-    atomic_write_bytes(plan, json.dumps(wanted, indent=1).encode())
+    wanted = {
+        **settings,
+        "groups": groups,
+        "systems": systems,
+        "models": {**m.config, "checkpoints": m.fingerprint()},
+        "data": str(ds.root.resolve()),
+    }
+    # each group's and system's runs are files of their own: adding some is safe
+    check_or_write_plan(out, wanted, "an evaluation", "use another folder or delete it", free=("groups", "systems"))
     rack = FaustRack(ds.sample_rate)
-    lines = ["# Effect stage evaluation (SerumRNN's tables)", "",
-             f"Data `{ds.root}`, models `{m.folder}` ({m.features} features), split `{cfg.split}`, stopping rule on "
-             f"`{cfg.metric}` tolerating {cfg.patience} bad step(s)"
-             f"{'; categorical classes searched by ear (not for Exact)' if cfg.search_classes else ''}. "
-             "MSE, MAE, PCC, MSSMAE x100; LSD, MFCCD in dB.", ""]
+    lines = [
+        "# Effect stage evaluation (SerumRNN's tables)",
+        "",
+        f"Data `{ds.root}`, models `{m.folder}` ({m.features} features), split `{cfg.split}`, stopping rule on "
+        f"`{cfg.metric}` tolerating {cfg.patience} bad step(s)"
+        f"{'; categorical classes searched by ear (not for Exact)' if cfg.search_classes else ''}. "
+        "MSE, MAE, PCC, MSSMAE x100; LSD, MFCCD in dB.",
+        "",
+    ]
     for group in groups:
         pairs = eval_pairs(ds, group, cfg)
         cases = Cases(ds, pairs, rack)
@@ -354,22 +426,37 @@ def evaluate(data: str | Path, models: str | Path, out: str | Path, cfg: EvalCon
         t = tables(runs, cfg)
         t["param_errors"] = param_errors(ds, ds.rows(cfg.split, group), m.predict_settings, m.features)
         counts = pairs.groupby("length").size().to_dict()
-        lines += [f"## {group}", "", f"Pairs per chain length: {counts} (test families: "
-                  f"{len(ds.rows(cfg.split, group))}).", ""]
-        for name, title in (("overall", "Overall change per system"), ("per_step", "Change per step"),
-                            ("per_step_length", f"Change of {cfg.metric} per step, by the target's chain length "
-                                                "(runs in brackets)"),
-                            ("accuracy", "Next-effect accuracy per step"),
-                            ("per_effect", "Change per effect (Oracle: true effects, predicted settings)"),
-                            ("patience", "Error against tolerated bad steps"), ("latency", "Latency per step"),
-                            ("param_errors", "Parameter models alone, on true audio (continuous values 0-1)")):
+        lines += [
+            f"## {group}",
+            "",
+            f"Pairs per chain length: {counts} (test families: {len(ds.rows(cfg.split, group))}).",
+            "",
+        ]
+        for name, title in (
+            ("overall", "Overall change per system"),
+            ("per_step", "Change per step"),
+            ("per_step_length", f"Change of {cfg.metric} per step, by the target's chain length (runs in brackets)"),
+            ("accuracy", "Next-effect accuracy per step"),
+            ("per_effect", "Change per effect (Oracle: true effects, predicted settings)"),
+            ("patience", "Error against tolerated bad steps"),
+            ("latency", "Latency per step"),
+            ("param_errors", "Parameter models alone, on true audio (continuous values 0-1)"),
+        ):
             df = t[name]
             if df.empty:
                 continue
             atomic_write_bytes(out / f"{group}_{name}.csv", df.to_csv().encode())
             if name == "overall":
-                df = df[["pairs", "steps", "own stops", *[f"{m_} Δ" for m_ in EFFECT_METRICS], f"{cfg.metric} start",
-                         f"{cfg.metric} final"]]
+                df = df[
+                    [
+                        "pairs",
+                        "steps",
+                        "own stops",
+                        *[f"{m_} Δ" for m_ in EFFECT_METRICS],
+                        f"{cfg.metric} start",
+                        f"{cfg.metric} final",
+                    ]
+                ]
             elif name == "per_step_length":
                 rows = df.index.droplevel("step").unique()  # (system, length) in the table's order
                 df = df.apply(lambda r: f"{r[cfg.metric]:.3f} ({int(r.runs)})", axis=1).unstack("step", fill_value="")
@@ -381,4 +468,3 @@ def evaluate(data: str | Path, models: str | Path, out: str | Path, cfg: EvalCon
     md = out / "report.md"
     atomic_write_bytes(md, "\n".join(lines).encode())
     return md
-

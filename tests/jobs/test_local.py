@@ -1,6 +1,6 @@
 """The crash-tolerant pool: a segfaulting worker is replaced and its task retried or given up."""
 
-from asp.render.pool import TaskCrash, run_pool
+from asp.jobs import TaskCrash, run_pool
 from tests.render.helpers import crash_on
 
 
@@ -11,8 +11,14 @@ def test_pool_survives_a_segfault():
         crashes.append((c.task, c.last_progress, c.exitcode))
         return None
 
-    run_pool(range(8), crash_on, 2, on_result=lambda t, r: results.__setitem__(t, r),
-             on_error=lambda t, e: errors.__setitem__(t, e), on_crash=on_crash)
+    run_pool(
+        range(8),
+        crash_on,
+        2,
+        on_result=lambda t, r: results.__setitem__(t, r),
+        on_error=lambda t, e: errors.__setitem__(t, e),
+        on_crash=on_crash,
+    )
     assert results == {i: i * 10 for i in (0, 1, 2, 4, 6, 7)}
     assert list(errors) == [5] and "bad item" in errors[5]
     assert crashes == [(3, ("start", 3), -11)]
@@ -20,13 +26,25 @@ def test_pool_survives_a_segfault():
 
 def test_pool_retries_what_on_crash_returns():
     results = {}
-    run_pool([3, 1], crash_on, 1, on_result=lambda t, r: results.__setitem__(t, r), on_error=lambda t, e: None,
-             on_crash=lambda c: 4)  # retry a crashed task as another item
+    run_pool(
+        [3, 1],
+        crash_on,
+        1,
+        on_result=lambda t, r: results.__setitem__(t, r),
+        on_error=lambda t, e: None,
+        on_crash=lambda c: 4,
+    )  # retry a crashed task as another item
     assert results == {4: 40, 1: 10}
 
 
 def test_inline_pool():
     results = {}
-    run_pool([1, 2], crash_on, 0, on_result=lambda t, r: results.__setitem__(t, r), on_error=lambda t, e: None,
-             on_crash=lambda c: None)
+    run_pool(
+        [1, 2],
+        crash_on,
+        0,
+        on_result=lambda t, r: results.__setitem__(t, r),
+        on_error=lambda t, e: None,
+        on_crash=lambda c: None,
+    )
     assert results == {1: 10, 2: 20}

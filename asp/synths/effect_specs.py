@@ -3,19 +3,23 @@
 A *setting* of one effect is a dict ``param name -> value``: continuous values are normalised to [0, 1] (as Serum's
 parameters are), a categorical value is a class index. A *chain* is ``effect name -> setting`` for the effects that
 are on; effects always play in rack order, whatever order a chain was built in. The specs are package data
-(``data/effects.yaml``); backends map them onto their controls (``asp.effects.rack`` for the built-in Faust rack,
-``asp.effects.serum`` for Serum's FX parameters).
+(``data/effects.yaml``); backends map them onto their controls (``asp.render.effects`` for the built-in Faust rack,
+``asp.render.serum_rack`` for Serum's FX parameters).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import yaml
+
+from asp.synths.params import ParamSpec
+from asp.synths.schema import SynthSchema
 
 # SerumRNN's three preset groups; asp's are made of built-in synth presets under presets/effects/<group>/
 PRESET_GROUPS = ("basic_shapes", "advanced_shapes", "advanced_modulating_shapes")
@@ -24,18 +28,26 @@ Chain = dict[str, Setting]
 
 
 @dataclass(frozen=True)
-class EffectParam:
-    """One predicted parameter of an effect."""
+class EffectParam(ParamSpec):
+    """One predicted parameter of an effect: a :class:`~asp.synths.params.ParamSpec` like any synth parameter (its
+    kind, class labels, ``index`` = its place in the effect), plus where it lives in each rack.
 
-    name: str
-    label: str
-    kind: str  # continuous | categorical
-    control: str  # the built-in rack's control label
-    serum: int  # Serum VST2 parameter index
+    A setting holds its *natural* value: continuous ones range over [0, 1] (``low`` 0, ``high`` 1: Serum's
+    normalised values), a categorical one over its class indices (``low`` 0, ``high`` n_classes - 1), so
+    ``to_normalised``, ``class_of`` and ``label_of`` work as for a synth.
+    """
+
+    label: str = ""  # the name shown in a step's description
+    control: str = ""  # the built-in rack's control
+    serum: int = -1  # Serum VST2 parameter index
     sample_ranges: tuple[tuple[float, float], ...] = ()
-    classes: tuple[str, ...] = ()
     serum_classes: tuple[int, ...] = ()
     serum_n_classes: int = 0
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The class names of a categorical parameter (its ``labels``)."""
+        return self.labels
 
     @property
     def categorical(self) -> bool:
@@ -47,7 +59,7 @@ class EffectParam:
             return float(rng.integers(len(self.classes)))
         widths = np.array([hi - lo for lo, hi in self.sample_ranges])
         u = rng.uniform(0.0, widths.sum())
-        for (lo, hi), w in zip(self.sample_ranges, widths):
+        for (lo, _), w in zip(self.sample_ranges, widths):
             if u <= w:
                 return float(lo + u)
             u -= w
@@ -58,8 +70,10 @@ class EffectParam:
         v = float(value)
         if self.categorical:
             if v != int(v) or not 0 <= v < len(self.classes):
-                raise ValueError(f"{effect}.{self.name}: class {value!r} out of range 0-{len(self.classes) - 1} "
-                                 f"({', '.join(self.classes)})")
+                raise ValueError(
+                    f"{effect}.{self.name}: class {value!r} out of range 0-{len(self.classes) - 1} "
+                    f"({', '.join(self.classes)})"
+                )
         elif not (np.isfinite(v) and 0.0 <= v <= 1.0):
             raise ValueError(f"{effect}.{self.name}: {value!r} is not a normalised value in [0, 1]")
         return v
@@ -80,6 +94,11 @@ class EffectSpec:
     serum_enable: int
     serum_fixed: tuple[tuple[int, float], ...]
     params: tuple[EffectParam, ...]
+
+    @property
+    def schema(self) -> SynthSchema:
+        """The effect's parameters as a schema, like a synth's (one-hot sizes, hashing, listings)."""
+        return SynthSchema(name=self.name, params=self.params, description=self.label)
 
     @property
     def continuous(self) -> tuple[EffectParam, ...]:
@@ -104,16 +123,23 @@ class EffectSpec:
         unknown = sorted(set(setting) - set(names))
         missing = [n for n in names if n not in setting]
         if unknown or missing:
-            raise KeyError(f"{self.name}: " + "; ".join(
-                ([f"unknown parameter(s) {', '.join(unknown)}"] if unknown else []) +
-                ([f"missing {', '.join(missing)}"] if missing else [])) + f"; valid: {', '.join(names)}")
+            raise KeyError(
+                f"{self.name}: "
+                + "; ".join(
+                    ([f"unknown parameter(s) {', '.join(unknown)}"] if unknown else [])
+                    + ([f"missing {', '.join(missing)}"] if missing else [])
+                )
+                + f"; valid: {', '.join(names)}"
+            )
         return {p.name: p.check(setting[p.name], self.name) for p in self.params}
 
     def encode(self, setting: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
         """(continuous values in spec order, float32; class index per categorical parameter, int64)."""
         s = self.check(setting)
-        return (np.array([s[p.name] for p in self.continuous], np.float32),
-                np.array([int(s[p.name]) for p in self.categorical], np.int64))
+        return (
+            np.array([s[p.name] for p in self.continuous], np.float32),
+            np.array([int(s[p.name]) for p in self.categorical], np.int64),
+        )
 
     def decode(self, continuous: np.ndarray, classes: np.ndarray) -> Setting:
         """The inverse of ``encode`` (continuous values clipped into [0, 1])."""
@@ -126,20 +152,37 @@ class EffectSpec:
         return ", ".join([self.label] + [p.describe(setting[p.name]) for p in self.params])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load() -> tuple[tuple[str, ...], dict[str, EffectSpec]]:
-    data = yaml.safe_load((resources.files("asp.effects") / "data" / "effects.yaml").read_text())
+    data = yaml.safe_load((resources.files("asp.synths") / "data" / "effects.yaml").read_text())
     specs: dict[str, EffectSpec] = {}
     for name, e in data["effects"].items():
-        params = tuple(EffectParam(
-            name=p["name"], label=p["label"], kind=p["kind"], control=p["control"], serum=int(p["serum"]),
-            sample_ranges=tuple((float(lo), float(hi)) for lo, hi in p.get("sample", [])),
-            classes=tuple(p.get("classes", ())), serum_classes=tuple(int(c) for c in p.get("serum_classes", ())),
-            serum_n_classes=int(p.get("serum_n_classes", 0))) for p in e["params"])
-        specs[name] = EffectSpec(name=name, label=e["label"], control=e["control"],
-                                 serum_enable=int(e["serum_enable"]),
-                                 serum_fixed=tuple(sorted((int(k), float(v)) for k, v in e["serum_fixed"].items())),
-                                 params=params)
+        params = tuple(
+            EffectParam(
+                name=p["name"],
+                index=i,
+                kind=p["kind"],
+                high=max(1.0, len(p.get("classes", ())) - 1.0),
+                n_classes=len(p.get("classes", ())),
+                labels=tuple(p.get("classes", ())),
+                group="fx",
+                label=p["label"],
+                control=p["control"],
+                serum=int(p["serum"]),
+                sample_ranges=tuple((float(lo), float(hi)) for lo, hi in p.get("sample", [])),
+                serum_classes=tuple(int(c) for c in p.get("serum_classes", ())),
+                serum_n_classes=int(p.get("serum_n_classes", 0)),
+            )
+            for i, p in enumerate(e["params"])
+        )
+        specs[name] = EffectSpec(
+            name=name,
+            label=e["label"],
+            control=e["control"],
+            serum_enable=int(e["serum_enable"]),
+            serum_fixed=tuple(sorted((int(k), float(v)) for k, v in e["serum_fixed"].items())),
+            params=params,
+        )
     rack = tuple(data["rack"])
     if sorted(rack) != sorted(specs):
         raise ValueError("effects.yaml: the rack order must name every effect once")

@@ -1,4 +1,4 @@
-"""The crash-tolerant pool of :mod:`asp.render.pool`, on Ray: the same contract, actors instead of local processes.
+"""The crash-tolerant pool of :mod:`asp.jobs.local`, on Ray: the same contract, actors instead of local processes.
 
 Each actor is a long-lived worker process holding one CPU; it keeps its engines between tasks (``get_renderer``
 caches them per process), so a synth is loaded once per actor, not once per shard. Progress messages travel through
@@ -13,16 +13,13 @@ Ray is an optional extra (``pip install 'asp[cluster]'``). ``address=None`` star
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from asp.render.pool import Report, TaskCrash, format_error
+from asp.jobs.base import MissingExtra, Report, TaskCrash, format_error
 
 T = TypeVar("T")
 INSTALL_HINT = "the ray backend needs Ray: pip install 'asp[cluster]' (or pip install ray)"
-
-
-class MissingExtra(ImportError):
-    """An optional extra is not installed (the message says how to install it)."""
 
 
 def import_ray() -> Any:
@@ -70,11 +67,19 @@ class _Actor:
             return "error", format_error(err)
 
 
-def run_actors(tasks: list[T], fn: Callable[[T, Report], Any], workers: int, address: str | None,
-               env: dict[str, str] | None, init: Callable[[], None] | None, on_result: Callable[[T, Any], None],
-               on_error: Callable[[T, str], None], on_crash: Callable[[TaskCrash[T]], T | None],
-               on_progress: Callable[[T, Any], None] | None) -> None:
-    """``asp.render.pool.run_pool(..., backend="ray")``: the tasks on ``workers`` Ray actors (one CPU each), the
+def run_actors(
+    tasks: list[T],
+    fn: Callable[[T, Report], Any],
+    workers: int,
+    address: str | None,
+    env: dict[str, str] | None,
+    init: Callable[[], None] | None,
+    on_result: Callable[[T, Any], None],
+    on_error: Callable[[T, str], None],
+    on_crash: Callable[[TaskCrash[T]], T | None],
+    on_progress: Callable[[T, Any], None] | None,
+) -> None:
+    """``asp.jobs.run_pool(..., backend="ray")``: the tasks on ``workers`` Ray actors (one CPU each), the
     callbacks called here in the driver as the local pool calls them; ``env`` is set in the actors' processes. A crash
     reports ``exitcode=None`` (Ray does not pass it on) and Ray's reason in ``TaskCrash.detail``."""
     ray = import_ray()

@@ -11,11 +11,12 @@ SerumRNN, which set the plugin itself; re-derive both from the plugin where it i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from asp.effects import specs
+from asp.synths import effect_specs as specs
 
 if TYPE_CHECKING:
     from asp.render.base import Renderer
@@ -54,8 +55,10 @@ def chain_from_serum(values: Mapping[int, float]) -> dict[str, dict[str, float]]
     for name in specs.rack_order():
         spec = specs.get(name)
         if float(values.get(spec.serum_enable, 0.0)) >= 0.5:
-            chain[name] = {p.name: float(serum_class(p, values[p.serum])) if p.categorical else float(values[p.serum])
-                           for p in spec.params}
+            chain[name] = {
+                p.name: float(serum_class(p, values[p.serum])) if p.categorical else float(values[p.serum])
+                for p in spec.params
+            }
     return chain
 
 
@@ -99,8 +102,9 @@ class SerumPatchRack:
         renderer: asp's Serum renderer by default (needs the plugin: ``PluginNotFoundError`` says where asp looked).
     """
 
-    def __init__(self, vector: np.ndarray, note: int, settings: RenderSettings, renderer: Renderer | None = None
-                 ) -> None:
+    def __init__(
+        self, vector: np.ndarray, note: int, settings: RenderSettings, renderer: Renderer | None = None
+    ) -> None:
         self.rack = SerumRack()
         self.vector = self.rack.apply_vector(vector, {})  # shape checked, the patch's own five effects off
         self.note = int(note)

@@ -1,0 +1,129 @@
+"""``asp quickstart``: the main job on the built-in default, from dataset to report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from asp.cli.common import LOGGERS, QUICKSTART_OUT, print_report
+from asp.synths import registry
+
+
+def cmd_quickstart(args: argparse.Namespace) -> int:
+    """The main job on the built-in default: dataset, a short J-S training run, held-back target sounds rendered from
+    the hand-made presets, ``asp infer`` on them, and the report table. Every step resumes."""
+    from asp.cli import dataset
+
+    synths = registry.builtin_names()
+    parser = argparse.ArgumentParser(prog="asp")
+    dataset.add_parsers(parser.add_subparsers())
+    dataset.cmd_dataset_generate(
+        parser.parse_args(
+            [
+                "dataset",
+                "generate",
+                "--out",
+                str(args.out / "dataset"),
+                "--presets",
+                str(args.presets),
+                "--notes",
+                args.notes,
+                "--notes-per-preset",
+                "1",
+                "--no-hpss-train",
+                "--seed",
+                str(args.seed),
+                "--workers",
+                str(args.workers),
+                "--shard-size",
+                "32",
+            ]
+        )
+    )
+    if args.epochs <= 0:
+        return 0
+    from asp.models.training import compose, train
+
+    run_dir = args.out / "train-J-S"
+    if (run_dir / "results.json").is_file():
+        result = json.loads((run_dir / "results.json").read_text())
+        print(f"training already done: {run_dir}")
+    else:
+        cfg = compose(
+            [
+                "experiment=quickstart",
+                f"data.root={args.out / 'dataset'}",
+                f"trainer.max_epochs={args.epochs}",
+                f"run_dir={run_dir}",
+                f"seed={args.seed}",
+                f"logger={args.logger}",
+                f"data.num_workers={min(args.workers, 1)}",
+            ]
+        )
+        result = train(cfg)
+    print("\nJ-S on the test split (continuous-parameter MSE and categorical accuracy per synth):")
+    for key, value in sorted(result.items()):
+        if key.startswith("test/"):
+            print(f"  {key[5:]:28s} {value:.4f}")
+    print(f"run folder: {result['run_dir']}")
+
+    from asp.data.targets import render_targets
+    from asp.infer import InferOptions, infer
+    from asp.models.inference import Predictor
+
+    ckpt = run_dir / "checkpoints" / "best.ckpt"
+    targets = render_targets(args.out / "targets", synths, Predictor(ckpt).render_settings)
+    print(f"\n{len(targets)} held-back target sounds (hand-made presets in presets/) in {args.out / 'targets'}")
+    from asp.search import SearchOptions
+
+    refine = None if args.no_refine else SearchOptions(budget=args.budget)
+    table = infer(args.out / "targets", ckpt, args.out / "inferred", InferOptions(refine=refine, workers=args.workers))
+    print_report(table, args.out / "inferred")
+    print_match_summary(table)
+    return 0
+
+
+def print_match_summary(table: Any) -> None:
+    """For targets in ``<true synth>/...`` folders: the own synth's LSD, the best synth's LSD and how often the best
+    synth is the true one, one-shot and (where refined) refined."""
+    ok = table[table.status == "ok"].copy()
+    if not len(ok):
+        return
+    ok["true_synth"] = ok.file.str.split("/").str[0]
+    stages = (
+        [("one-shot", "oneshot_lsd"), ("refined", "lsd")]
+        if ok.get("oneshot_lsd") is not None and ok.oneshot_lsd.notna().any()
+        else [("one-shot", "lsd")]
+    )
+    print()
+    for name, col in stages:
+        own = ok[ok.synth == ok.true_synth]
+        best = ok.loc[ok.groupby("file")[col].idxmin()]
+        print(
+            f"{name:9s} LSD of the target's own synth: mean {own[col].mean():.2f} dB over {len(own)} files; "
+            f"best-matching synth: mean {best[col].mean():.2f} dB, the true one for "
+            f"{(best.synth == best.true_synth).sum()} of {len(best)}"
+        )
+    if "renders" in ok and ok.renders.notna().any():
+        per_file = ok.groupby("file").agg(renders=("renders", "sum"), seconds=("search_seconds", "sum"))
+        print(
+            f"refinement: {per_file.renders.mean():.0f} renders and {per_file.seconds.mean():.1f} s of search "
+            f"(one core) per file"
+        )
+
+
+def add_parsers(sub: Any) -> None:
+    """The ``asp quickstart`` command line(s)."""
+    q = sub.add_parser("quickstart", help="the main job on the built-in default")
+    q.add_argument("--out", type=Path, default=QUICKSTART_OUT)
+    q.add_argument("--presets", type=int, default=2000, help="random presets per synth, one note each")
+    q.add_argument("--notes", default="36-84", help="the notes a preset's one note is drawn from (C2-C6)")
+    q.add_argument("--workers", type=int, default=2)
+    q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--epochs", type=int, default=8, help="J-S training epochs (0: dataset only)")
+    q.add_argument("--logger", default="wandb", choices=LOGGERS, help="wandb runs offline by default")
+    q.add_argument("--budget", type=int, default=450, help="refinement: renders per target sound, all synths")
+    q.add_argument("--no-refine", action="store_true", help="one-shot predictions only")
+    q.set_defaults(fn=cmd_quickstart)
