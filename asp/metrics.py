@@ -17,7 +17,7 @@ definition; native vectors go through :func:`preset_metrics`):
   (the multi-task ASP paper's "param MSE").
 * :func:`categorical_accuracy`: per sample, the share of categorical parameters whose class is right.
 
-This module sits with ``asp.features`` in the layering (numpy and librosa only), below ``asp.models`` and ``asp.eval``.
+In the layering it sits just above ``asp.features`` (numpy and librosa only), below the search, models and eval.
 """
 
 from __future__ import annotations

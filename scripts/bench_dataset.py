@@ -8,7 +8,7 @@ For each synth, in one run:
   hpss        exact (librosa, n_fft 2048) and fast (n_fft 1024, hop 1024) cost per preset and per clip, and how often
               their timbre groups agree
 
-Usage: python scripts/bench_dataset.py [--synths subtractive,vapoly,wavetable,amsynth] [--seconds 12]
+Usage: python scripts/bench_dataset.py [--synths subtractive,vapoly,wavetable,amsynth,dexed] [--seconds 12]
 """
 
 from __future__ import annotations
@@ -38,6 +38,17 @@ def naive_rate(synth: str, vectors: np.ndarray, settings: RenderSettings) -> flo
     """Clips/s of a bare DawDreamer loop (the raw render rate)."""
     entry = registry.get(synth)
     schema = registry.load_schema(synth)
+    if entry.backend == "pip":  # the binding's own loop: voice bytes in, audio out (dexed)
+        from asp.render.dexed_backend import DexedRenderer
+
+        r = DexedRenderer(schema, settings)
+        t0 = time.perf_counter()
+        for v in vectors:
+            patch = r._dexed.Patch.from_sysex(r.voice(v) + b"\x3f")
+            for note in NOTES:
+                r.synth.load_patch(patch)
+                r.synth.render(note, 127, settings.note_seconds, settings.render_seconds)
+        return len(vectors) * len(NOTES) / (time.perf_counter() - t0)
     engine = daw.RenderEngine(settings.sample_rate, settings.block_size)
     if entry.backend == "faust":
         from asp.render.faust_backend import faust_code

@@ -391,8 +391,11 @@ def finalize(cfg: GenerateConfig, tasks: Sequence[ShardTask], render_seconds: fl
                               rows.drop_duplicates("preset_id").timbre_group.value_counts().sort_index().items()},
             "source": cfg.preset_files.get(synth, "random sampling (asp.synths.sampling)"),
         }
-        if registry.get(synth).backend == "plugin":
+        backend = registry.get(synth).backend
+        if backend == "plugin":
             entry["plugin"] = layout.file_identity(registry.plugin_path(synth))
+        elif backend == "pip":
+            entry["binding"] = registry.binding_identity(synth)
         else:
             entry["dsp"] = layout.file_identity(registry.faust_source(synth))
         floor = (previous.get("synths", {}).get(synth, {}) or {}).get("self_distance")

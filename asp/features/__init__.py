@@ -1,4 +1,12 @@
-"""Pure functions on audio: mel spectrograms, HPSS harmonic share, RMS, log-spectral distance."""
+"""Pure functions on audio, below the metrics in the layering.
+
+* :mod:`~asp.features.mel`: mel spectrograms; :mod:`~asp.features.hpss`: the HPSS harmonic share;
+  :mod:`~asp.features.spectral`: STFT power and RMS; :mod:`~asp.features.pitch`: a sound's note.
+* :mod:`~asp.features.effect`: SerumRNN's effect-stage features (normalised dB mel, MFCCs, multi-scale magnitudes).
+* :mod:`~asp.features.audio_io`: reading and writing audio files.
+
+Distances between clips are in :mod:`asp.metrics`.
+"""
 
 from asp.features.hpss import GROUP_NAMES, harmonic_share, timbre_group
 from asp.features.mel import MelSettings, mel_db

@@ -23,6 +23,12 @@ def make_renderer(name: str, settings: RenderSettings | None = None) -> Renderer
         from asp.render.faust_backend import FaustRenderer
 
         return FaustRenderer(schema, settings, registry.faust_source(name))
+    if entry.backend == "pip":
+        import importlib
+
+        module, cls = entry.source.split(":", 1)
+        renderer: Renderer = getattr(importlib.import_module(module), cls)(schema, settings)
+        return renderer
     from asp.render.plugin_backend import PluginRenderer
 
     return PluginRenderer(schema, settings, registry.plugin_path(name), reset="instance")

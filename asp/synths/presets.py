@@ -63,7 +63,8 @@ def read_json_preset(path: str | Path, schema: SynthSchema) -> Preset:
 
 
 def read_presets(path: str | Path, schema: SynthSchema) -> list[Preset]:
-    """All presets in a file or folder (JSON for every synth; amsynth bank files for amsynth).
+    """All presets in a file or folder (JSON for every synth; amsynth bank files for amsynth; DX7 ``.syx`` voices
+    and banks for dexed).
 
     Raises:
         SchemaError: unreadable files name the file and the reason.
@@ -83,5 +84,14 @@ def _read_file(path: Path, schema: SynthSchema) -> Iterator[Preset]:
         from asp.synths.amsynth_bank import read_bank
 
         yield from read_bank(path, schema)
-    elif path.suffix in (".json", ".bank"):
+    elif path.suffix == ".syx" and schema.name == "dexed":
+        from asp.synths.dx7 import read_voice_files
+
+        try:
+            voices = read_voice_files(path, schema)
+        except ValueError as err:
+            raise SchemaError(str(err)) from None
+        for name, vector in voices:
+            yield Preset(name, vector, str(path))
+    elif path.suffix in (".json", ".bank", ".syx"):
         raise SchemaError(f"{path}: no reader for this file type and synth {schema.name!r}")

@@ -20,7 +20,8 @@ from asp.synths.sampling import SamplingSpec
 from asp.synths.schema import SynthSchema
 from asp.synths.schema_io import load_schema_file
 
-Backend = Literal["faust", "plugin"]
+Backend = Literal["faust", "plugin", "pip"]
+BACKENDS = ("faust", "plugin", "pip")
 _DATA = resources.files("asp.synths") / "data"
 CONFIG_ENV = "ASP_CONFIG"
 DEFAULT_CONFIG = Path("~/.config/asp/config.yaml")
@@ -37,9 +38,11 @@ class SynthEntry:
     Args:
         name: short stable name (``serum``, ``amsynth``, ``wavetable`` ...).
         schema: schema file: a file name under ``asp/synths/data/schemas`` or a path.
-        backend: ``faust`` (a DSP file compiled inside DawDreamer) or ``plugin`` (a VST2/VST3 hosted by DawDreamer).
+        backend: ``faust`` (a DSP file compiled inside DawDreamer), ``plugin`` (a VST2/VST3 hosted by DawDreamer) or
+            ``pip`` (a synth engine with a Python binding, rendered by a ``Renderer`` class of its own).
         source: Faust: the ``.dsp`` file name under ``asp/render/faust`` or a path; plugin: the default plugin path
-            (empty when there is none, as for commercial plugins).
+            (empty when there is none, as for commercial plugins); pip: the renderer class, ``module:Class``
+            (constructed as ``Class(schema, settings)``).
         sampling: optional sampling spec file (same lookup as ``schema``).
         description: one line for listings.
         native: native preset formats written beside the JSON preset (names in ``asp.synths.native.FORMATS``);
@@ -56,6 +59,8 @@ class SynthEntry:
     description: str = ""
     native: tuple[str, ...] = ()
     factory_presets: str = ""
+    binding: str = ""  # pip: the Python module the renderer needs (its absence is reported, not raised)
+    extra: str = ""  # pip: the asp extra that installs the binding (``pip install 'asp[<extra>]'``)
 
     @property
     def env_var(self) -> str:
@@ -90,8 +95,10 @@ def register(entry: SynthEntry, *, replace: bool = False) -> SynthEntry:
     Raises:
         ValueError: the name is taken (unless ``replace``) or the backend is unknown.
     """
-    if entry.backend not in ("faust", "plugin"):
-        raise ValueError(f"synth {entry.name!r}: unknown backend {entry.backend!r}; valid: faust, plugin")
+    if entry.backend not in BACKENDS:
+        raise ValueError(f"synth {entry.name!r}: unknown backend {entry.backend!r}; valid: {', '.join(BACKENDS)}")
+    if entry.backend == "pip" and ":" not in entry.source:
+        raise ValueError(f"synth {entry.name!r}: a pip synth's source is its renderer class, 'module:Class'")
     if entry.name in _REGISTRY and not replace:
         raise ValueError(f"synth {entry.name!r} is already registered")
     _REGISTRY[entry.name] = entry
@@ -198,6 +205,20 @@ def plugin_path(name: str) -> Path:
     )
 
 
+def binding_identity(name: str) -> dict[str, str]:
+    """A pip synth's binding as a dataset card records it: the module and its distribution's version."""
+    from importlib import metadata
+
+    entry = get(name)
+    module = entry.binding or entry.source.split(":", 1)[0]
+    dist = (metadata.packages_distributions().get(module) or [module])[0]
+    try:
+        version = metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    return {"module": module, "distribution": dist, "version": version}
+
+
 def faust_source(name: str) -> Path:
     """The DSP file of a Faust built-in."""
     entry = get(name)
@@ -214,6 +235,12 @@ def render_status(name: str) -> tuple[bool, str]:
     entry = get(name)
     if entry.backend == "faust":
         return True, "faust (built-in)"
+    if entry.backend == "pip":
+        import importlib.util
+
+        if entry.binding and importlib.util.find_spec(entry.binding) is None:
+            return False, f"binding missing: pip install 'asp[{entry.extra or entry.binding}]'"
+        return True, f"pip ({entry.binding or entry.source})"
     try:
         return True, str(plugin_path(name))
     except PluginNotFoundError:
@@ -256,6 +283,17 @@ for _entry in (
         "amsynth VST2 (Debian package amsynth), hosted by DawDreamer",
         native=("amsynth-bank", "amsynth-fxp"),
         factory_presets="/usr/share/amsynth/banks",
+    ),
+    SynthEntry(
+        "dexed",
+        "dexed.yaml",
+        "pip",
+        "asp.render.dexed_backend:DexedRenderer",
+        "dexed.yaml",
+        "Dexed, the DX7 emulation (pip install 'asp[dexed]', GPL-3.0): six operators, 32 algorithms",
+        native=("dx7-sysex", "dx7-bank"),
+        binding="dexed",
+        extra="dexed",
     ),
     SynthEntry("serum", "serum.csv", "plugin", "", None, "Xfer Serum (VST2; bring your own plugin)"),
     SynthEntry("diva", "diva.csv", "plugin", "", None, "u-he Diva (bring your own plugin)"),
