@@ -324,7 +324,8 @@ def generate(cfg: GenerateConfig, progress: bool = True, log: Callable[[str], No
     if cfg.backend == "ray":  # Ray actors get the driver's plugin paths (a cluster's nodes do not inherit them)
         env.update({k: v for k, v in os.environ.items() if k.startswith("ASP_PLUGIN_")})
     run_pool(todo, shard_fn, cfg.workers, env=env, on_result=on_result, on_error=on_error, on_crash=on_crash,
-             on_progress=on_progress, backend=cfg.backend, address=cfg.address)
+             on_progress=on_progress, backend=cfg.backend, address=cfg.address,
+             fresh=lambda t: registry.get(t.synth).process_state)
     bar.close()
     elapsed = time.perf_counter() - t0
     if errors:

@@ -52,6 +52,7 @@ class _Worker:
         self.task: Any = None
         self.task_key: int | None = None
         self.progress: Any = None
+        self.used = False  # has run a task (its process state is no longer fresh)
 
     def stop(self) -> None:
         try:
@@ -81,6 +82,7 @@ def run_pool(
     env: dict[str, str] | None = None,
     backend: str = "local",
     address: str | None = None,
+    fresh: Callable[[T], bool] | None = None,
 ) -> None:
     """Run ``fn(task, report)`` for every task in ``workers`` processes (inline when ``workers`` is 0), or on
     ``workers`` Ray actors with ``backend="ray"`` (``asp.jobs.ray_actors``; ``address``: the cluster to join).
@@ -99,6 +101,10 @@ def run_pool(
         env: environment variables for the worker processes (set while they start).
         backend: ``local`` or ``ray``.
         address: with ``ray``: ``auto``, ``HOST:PORT``; None starts a local Ray with ``workers`` CPUs.
+        fresh: the tasks that must run in a process that has run nothing before (a synth whose process-wide state
+            outlives its instances: amsynth's noise): such a task gets a newly started worker, so its result does
+            not depend on what the pool ran before it (a resumed run equals an uninterrupted one). Local processes
+            only: ``workers=0`` runs inline and Ray reuses its actors.
     """
     if backend == "ray":
         from asp.jobs.ray_actors import run_actors
@@ -132,8 +138,12 @@ def run_pool(
                     w.proc.join()
                     pool[i] = w = _Worker(ctx, fn, init)
                 if w.task_key is None and queue:
+                    if w.used and fresh is not None and fresh(queue[0][1]):
+                        w.stop()
+                        w.proc.join(timeout=5)
+                        pool[i] = w = _Worker(ctx, fn, init)
                     key, task, _ = queue.popleft()
-                    w.task, w.task_key, w.progress = task, key, None
+                    w.task, w.task_key, w.progress, w.used = task, key, None, True
                     w.conn.send(task)
             busy = [w for w in pool if w.task_key is not None]
             ready = wait([w.conn for w in busy] + [w.proc.sentinel for w in busy])

@@ -59,6 +59,8 @@ class SynthEntry:
     description: str = ""
     native: tuple[str, ...] = ()
     factory_presets: str = ""
+    process_state: bool = False  # keeps process-wide state a new instance does not reset: a dataset renders each
+    # of its shards in a newly started worker process, so a shard does not depend on what the worker rendered before
     binding: str = ""  # pip: the Python module the renderer needs (its absence is reported, not raised)
     extra: str = ""  # pip: the asp extra that installs the binding (``pip install 'asp[<extra>]'``)
 
@@ -283,6 +285,7 @@ for _entry in (
         "amsynth VST2 (Debian package amsynth), hosted by DawDreamer",
         native=("amsynth-bank", "amsynth-fxp"),
         factory_presets="/usr/share/amsynth/banks",
+        process_state=True,  # its noise source (README, "Rendering guarantees")
     ),
     SynthEntry(
         "dexed",

@@ -1,7 +1,7 @@
 """The crash-tolerant pool: a segfaulting worker is replaced and its task retried or given up."""
 
 from asp.jobs import TaskCrash, run_pool
-from tests.render.helpers import crash_on
+from tests.render.helpers import crash_on, worker_pid
 
 
 def test_pool_survives_a_segfault():
@@ -48,3 +48,18 @@ def test_inline_pool():
         on_crash=lambda c: None,
     )
     assert results == {1: 10, 2: 20}
+
+
+def test_a_task_that_needs_a_fresh_process_gets_one():
+    pids: dict[int, int] = {}
+    run_pool(
+        range(6),
+        worker_pid,
+        1,
+        on_result=lambda t, r: pids.__setitem__(t, r),
+        on_error=lambda t, e: None,
+        on_crash=lambda c: None,
+        fresh=lambda t: t in (2, 4),
+    )
+    # one worker: tasks 0-1 share it, 2 starts a new one (kept for 3), 4 another (kept for 5)
+    assert pids[0] == pids[1] != pids[2] == pids[3] != pids[4] == pids[5] and pids[4] != pids[0]

@@ -53,3 +53,8 @@ def engine_identity(item: int, report: Callable[[Any], None]) -> tuple[int, int]
     renderer = get_renderer("subtractive", RenderSettings(note_seconds=0.2, render_seconds=0.4, notes=(60,)))
     renderer.render(np.zeros(renderer.schema.n_params, np.float32) + 0.5, 60)
     return os.getpid(), id(renderer)
+
+
+def worker_pid(item: int, report: Callable[[Any], None]) -> int:
+    """The pid of the worker that ran the task."""
+    return os.getpid()
