@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create .venv and install asp with its test, lint, cluster (Ray) and dexed (GPL synth binding) extras (idempotent). Installs amsynth and chromium-headless-shell from Debian when run as root.
+# Create .venv and install asp with its test, lint, cluster (Ray), dexed and vital (GPL synth bindings) extras (idempotent). Installs amsynth and chromium-headless-shell from Debian when run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -14,7 +14,7 @@ python -m pip install -q --upgrade pip >/dev/null
 if ! python -c "import torch" >/dev/null 2>&1; then
   python -m pip install -q "torch==${ASP_TORCH_VERSION:-2.13.0}"
 fi
-python -m pip install -q -e '.[test,lint,cluster,dexed]'
+python -m pip install -q -e '.[test,lint,cluster,dexed,vital]'
 if [ ! -f /usr/lib/vst/amsynth_vst.so ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq amsynth) >/dev/null 2>&1 \
     || echo "warning: could not install amsynth; plugin tests will be skipped" >&2

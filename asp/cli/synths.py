@@ -75,14 +75,17 @@ def cmd_synths_show(args: argparse.Namespace) -> int:
 
 
 def cmd_synths_draft(args: argparse.Namespace) -> int:
-    from asp.render.draft import draft_from_faust, draft_from_plugin
+    from asp.render.draft import draft_from_faust, draft_from_pip, draft_from_plugin
     from asp.synths.schema_io import dump_schema_yaml
 
     path = Path(args.path)
-    if not path.exists():
+    if args.path.startswith("pip:"):
+        schema = draft_from_pip(args.path[4:], args.name)
+    elif not path.exists():
         print(f"error: {path}: no such file", file=sys.stderr)
         return 2
-    schema = draft_from_faust(path, args.name) if path.suffix == ".dsp" else draft_from_plugin(path, args.name)
+    else:
+        schema = draft_from_faust(path, args.name) if path.suffix == ".dsp" else draft_from_plugin(path, args.name)
     text = dump_schema_yaml(schema)
     if args.out:
         from asp.atomic import atomic_write_bytes
@@ -109,7 +112,9 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("name")
     s.add_argument("--yaml", action="store_true", help="print the schema file")
     s.set_defaults(fn=cmd_synths_show)
-    s = synths.add_parser("draft", help="draft a schema from a VST2/VST3 plugin or a Faust .dsp")
+    s = synths.add_parser(
+        "draft", help="draft a schema from a VST2/VST3 plugin, a Faust .dsp or a pip synth's binding (pip:vital)"
+    )
     s.add_argument("path")
     s.add_argument("--name", default=None)
     s.add_argument("--out", default=None, help="write the YAML here (default: print it)")

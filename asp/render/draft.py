@@ -140,3 +140,18 @@ def draft_from_plugin(plugin_path: str | Path, name: str | None = None, sweep: i
         records,
         description=f"draft from {path.name}; check kinds, classes and names",
     )
+
+
+def draft_from_pip(synth: str, name: str | None = None) -> SynthSchema:
+    """A schema of every control of a synth with a Python binding (``vital``), from the engine's own control details
+    (range, default, discrete options); curate it to the parameters that shape a patch before use.
+
+    Raises:
+        ValueError: a synth with no binding drafter.
+    """
+    if synth != "vital":
+        raise ValueError(f"no schema drafter for the pip synth {synth!r}; known: vital")
+    from asp.synths import vital
+
+    records = vital.control_records(vital.new_synth(44100))
+    return schema_from_records(name or synth, records, description="drafted from Vital's control details")

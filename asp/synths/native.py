@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from asp.synths import amsynth_bank, dx7
+from asp.synths import amsynth_bank, dx7, vital
 from asp.synths.schema import SynthSchema
 
 Writer = Callable[[Path, SynthSchema, np.ndarray, str], None]
@@ -23,6 +23,7 @@ FORMATS: dict[str, tuple[str, Writer]] = {
     "amsynth-fxp": (".fxp", amsynth_bank.write_fxp),  # a VST2 program amsynth loads back (load_preset)
     "dx7-sysex": (".syx", dx7.write_voice_file),  # a DX7 single-voice sysex message (Dexed, a DX7)
     "dx7-bank": (".bank.syx", lambda p, s, v, n: dx7.write_bank_file(p, s, [(n, v)])),  # the voice in slot 1
+    "vital": (".vital", vital.write_preset_file),  # Vital's own preset JSON (needs the binding)
 }
 
 

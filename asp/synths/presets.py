@@ -93,5 +93,13 @@ def _read_file(path: Path, schema: SynthSchema) -> Iterator[Preset]:
             raise SchemaError(str(err)) from None
         for name, vector in voices:
             yield Preset(name, vector, str(path))
-    elif path.suffix in (".json", ".bank", ".syx"):
+    elif path.suffix == ".vital" and schema.name == "vital":
+        from asp.synths.vital import read_preset_file
+
+        try:
+            name, vector = read_preset_file(path, schema)
+        except (ValueError, ImportError) as err:
+            raise SchemaError(str(err)) from None
+        yield Preset(name, vector, str(path))
+    elif path.suffix in (".json", ".bank", ".syx", ".vital"):
         raise SchemaError(f"{path}: no reader for this file type and synth {schema.name!r}")

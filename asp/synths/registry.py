@@ -298,6 +298,18 @@ for _entry in (
         binding="dexed",
         extra="dexed",
     ),
+    SynthEntry(
+        "vital",
+        "vital.yaml",
+        "pip",
+        "asp.render.vital_backend:VitalRenderer",
+        "vital.yaml",
+        "Vital, the wavetable synth (pip install 'asp[vital]', GPL-3.0), with its own effect rack",
+        native=("vital",),
+        binding="vita",
+        extra="vital",
+        process_state=True,  # process-wide random state (asp.render.vital_backend)
+    ),
     SynthEntry("serum", "serum.csv", "plugin", "", None, "Xfer Serum (VST2; bring your own plugin)"),
     SynthEntry("diva", "diva.csv", "plugin", "", None, "u-he Diva (bring your own plugin)"),
     SynthEntry("tyrelln6", "tyrelln6.csv", "plugin", "", None, "u-he TyrellN6 (bring your own plugin)"),

@@ -1,0 +1,56 @@
+"""Vital both ways: the schema drafted from the engine's own control details and curated, `.vital` presets written
+(what Vital loads) and read back into vectors that render exactly as the vector they came from."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from asp.synths import registry
+from asp.synths.native import write_native
+from asp.synths.params import SchemaError
+from asp.synths.presets import read_presets
+from asp.synths.sampling import sample_presets
+
+pytestmark = pytest.mark.skipif(not registry.render_status("vital")[0], reason="pip install 'asp[vital]'")
+
+
+def test_the_draft_covers_every_control_and_the_schema_is_a_curated_part_of_it():
+    from asp.render.draft import draft_from_pip
+    from asp.synths import vital
+
+    full = draft_from_pip("vital")
+    controls = vital.new_synth(44100).get_controls()
+    assert full.n_params >= 700 and set(full.names) <= set(controls)
+    schema = registry.load_schema("vital")
+    drafted = {p.name: p for p in full.params}
+    for p in schema.params:  # the curated schema keeps the drafted kinds, ranges and classes
+        d = drafted[p.name]
+        assert (p.kind, p.low, p.high, p.n_classes) == (d.kind, d.low, d.high, d.n_classes), p.name
+    assert schema["filter_1_model"].labels[:3] == ("Analog", "Dirty", "Ladder")
+    assert not set(vital.FIXED) & set(schema.names)
+
+
+def test_vital_presets_round_trip_and_render_the_same(tmp_path):
+    from asp.render import RenderSettings, make_renderer
+
+    schema = registry.load_schema("vital")
+    vectors = sample_presets(schema, 3, np.random.default_rng(5), registry.load_sampling("vital"))
+    r = make_renderer("vital", RenderSettings(note_seconds=0.5, render_seconds=0.75))
+    for k, v in enumerate(vectors):
+        (path,) = write_native(tmp_path / f"p{k}", ("vital",), schema, v, f"patch {k}")
+        data = json.loads(path.read_text())
+        assert data["preset_name"] == f"patch {k}" and "settings" in data  # Vital's own preset JSON
+        (back,) = read_presets(path, schema)
+        assert back.name == f"patch {k}"
+        np.testing.assert_allclose(back.vector, v, atol=1e-5)
+        np.testing.assert_allclose(r.render(back.vector, 55), r.render(v, 55), atol=1e-5)
+
+
+def test_a_broken_vital_file_is_refused_naming_it(tmp_path):
+    path = tmp_path / "broken.vital"
+    path.write_text("{not json")
+    with pytest.raises(SchemaError, match="broken.vital: Vital could not load"):
+        read_presets(path, registry.load_schema("vital"))
