@@ -100,6 +100,26 @@ def cmd_synths_draft(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_synths_add(args: argparse.Namespace) -> int:
+    if args.plugin:
+        entry = registry.add_user_synth(args.name, args.schema, "plugin", args.plugin, args.sampling, args.description)
+    else:
+        entry = registry.add_user_synth(args.name, args.schema, "faust", args.faust, args.sampling, args.description)
+    backend = entry.backend
+    schema = registry.load_schema(entry.name)
+    print(
+        f"added {entry.name}: {schema.n_params} parameters ({backend}: {entry.source}); every asp command sees it "
+        f"(recorded in {registry.config_path()}; asp synths remove {entry.name} forgets it)"
+    )
+    return 0
+
+
+def cmd_synths_remove(args: argparse.Namespace) -> int:
+    registry.remove_user_synth(args.name)
+    print(f"removed {args.name} from {registry.config_path()}")
+    return 0
+
+
 def add_parsers(sub: Any) -> None:
     """The ``asp synths`` command line(s)."""
     synths = sub.add_parser("synths", help="registered synths and their schemas").add_subparsers(
@@ -119,3 +139,17 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--name", default=None)
     s.add_argument("--out", default=None, help="write the YAML here (default: print it)")
     s.set_defaults(fn=cmd_synths_draft)
+    s = synths.add_parser(
+        "add", help="register a synth for every asp command (recorded in the user config, $ASP_CONFIG)"
+    )
+    s.add_argument("name", help="a short name: lower-case letters, digits, _")
+    s.add_argument("schema", type=Path, help="its schema file (YAML, e.g. from asp synths draft)")
+    where = s.add_mutually_exclusive_group(required=True)
+    where.add_argument("--plugin", type=Path, help="a VST2/VST3 plugin hosted by DawDreamer")
+    where.add_argument("--faust", type=Path, help="a Faust .dsp file")
+    s.add_argument("--sampling", type=Path, default=None, help="a sampling spec for random presets")
+    s.add_argument("--description", default="", help="one line for asp synths list")
+    s.set_defaults(fn=cmd_synths_add)
+    s = synths.add_parser("remove", help="forget a synth added with asp synths add")
+    s.add_argument("name")
+    s.set_defaults(fn=cmd_synths_remove)

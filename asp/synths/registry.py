@@ -315,3 +315,129 @@ for _entry in (
     SynthEntry("tyrelln6", "tyrelln6.csv", "plugin", "", None, "u-he TyrellN6 (bring your own plugin)"),
 ):
     register(_entry)
+
+
+# ---------------------------------------------------------------------- synths registered once, for every command
+ENTRY_POINT_GROUP = "asp.synths"
+_USER_FIELDS = (
+    "schema",
+    "backend",
+    "source",
+    "sampling",
+    "description",
+    "native",
+    "factory_presets",
+    "process_state",
+    "binding",
+    "extra",
+)
+
+
+def _entry_from_record(name: str, rec: object, where: str) -> SynthEntry:
+    if not isinstance(rec, dict):
+        raise SchemaError(f"{where}: synth {name!r} must be a mapping of {', '.join(_USER_FIELDS)}")
+    unknown = sorted(set(rec) - set(_USER_FIELDS))
+    if unknown:
+        raise SchemaError(f"{where}: synth {name!r}: unknown field(s) {unknown}; valid: {', '.join(_USER_FIELDS)}")
+    if "schema" not in rec or "backend" not in rec:
+        raise SchemaError(f"{where}: synth {name!r} needs a schema and a backend")
+    fields = dict(rec)
+    fields["native"] = tuple(fields.get("native") or ())
+    return SynthEntry(name=name, **fields)
+
+
+def _load_user_synths() -> None:
+    """Register the synths of the user config's ``synths:`` section and of installed packages' ``asp.synths``
+    entry points (each a SynthEntry, a list of them, or a callable returning either). A broken one is skipped
+    with a warning naming where it came from, so one bad entry does not stop every command."""
+    import sys
+    from importlib import metadata
+
+    found: list[tuple[str, SynthEntry]] = []
+    try:
+        for name, rec in (user_config().get("synths") or {}).items():
+            found.append((f"{config_path()}", _entry_from_record(str(name), rec, str(config_path()))))
+    except SchemaError as err:
+        print(f"warning: asp: user synths not loaded: {err}", file=sys.stderr)
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            obj = ep.load()
+            obj = obj() if callable(obj) and not isinstance(obj, SynthEntry) else obj
+            for entry in obj if isinstance(obj, list | tuple) else [obj]:
+                found.append((f"entry point {ep.name} ({ep.value})", entry))
+        except Exception as err:  # a broken package must not break asp
+            print(f"warning: asp synth entry point {ep.name} ({ep.value}) not loaded: {err}", file=sys.stderr)
+    for where, entry in found:
+        try:
+            register(entry)
+        except ValueError as err:
+            print(f"warning: {where}: {err}", file=sys.stderr)
+
+
+def _write_user_config(data: dict) -> None:
+    from asp.atomic import atomic_write_bytes
+
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, yaml.safe_dump(data, sort_keys=False).encode())
+
+
+def add_user_synth(
+    name: str,
+    schema: str | Path,
+    backend: Backend,
+    source: str | Path,
+    sampling: str | Path | None = None,
+    description: str = "",
+) -> SynthEntry:
+    """Register a synth for every later command and process: checked, then recorded (absolute paths) in the user
+    config's ``synths:`` section (``$ASP_CONFIG`` or ``~/.config/asp/config.yaml``).
+
+    Raises:
+        FileNotFoundError: the schema, the plugin or DSP file, or the sampling spec is missing (naming it).
+        ValueError: the name is taken or not a plain name; SchemaError: the schema or sampling spec is invalid.
+    """
+    import re
+
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        raise ValueError(f"synth name {name!r}: use lower-case letters, digits and _ (starting with a letter)")
+    if name in _REGISTRY:
+        raise ValueError(f"synth {name!r} is already registered ({get(name).description or get(name).backend})")
+    schema_path = Path(schema).expanduser().resolve()
+    if not schema_path.is_file():
+        raise FileNotFoundError(f"{schema_path}: no such schema file")
+    source_path = Path(source).expanduser().resolve()
+    if backend in ("plugin", "faust") and not source_path.exists():
+        what = "plugin" if backend == "plugin" else "Faust DSP file"
+        raise FileNotFoundError(f"{source_path}: no such {what}")
+    loaded = load_schema_file(schema_path, name=name)  # SchemaError naming the parameter
+    sampling_path = Path(sampling).expanduser().resolve() if sampling else None
+    if sampling_path is not None:
+        if not sampling_path.is_file():
+            raise FileNotFoundError(f"{sampling_path}: no such sampling spec")
+        SamplingSpec.from_file(sampling_path).check(loaded)
+    rec: dict[str, object] = {"schema": str(schema_path), "backend": backend, "source": str(source_path)}
+    if sampling_path is not None:
+        rec["sampling"] = str(sampling_path)
+    if description:
+        rec["description"] = description
+    entry = register(_entry_from_record(name, rec, str(config_path())))
+    data = user_config()
+    data.setdefault("synths", {})[name] = rec
+    _write_user_config(data)
+    return entry
+
+
+def remove_user_synth(name: str) -> None:
+    """Forget a synth added with :func:`add_user_synth` (KeyError if it is not one)."""
+    data = user_config()
+    synths = data.get("synths") or {}
+    if name not in synths:
+        raise KeyError(f"{name!r} is not a synth added to {config_path()} (added: {', '.join(synths) or 'none'})")
+    del synths[name]
+    data["synths"] = synths
+    _write_user_config(data)
+    unregister(name)
+
+
+_load_user_synths()
