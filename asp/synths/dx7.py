@@ -214,9 +214,13 @@ def read_bank_sysex(message: bytes, where: str = "") -> list[tuple[np.ndarray, s
 
 
 def read_sysex(message: bytes, where: str = "") -> list[tuple[np.ndarray, str]]:
-    """The voices of a ``.syx`` file: one (single-voice message) or 32 (a bank)."""
+    """The voices of a ``.syx`` file: one (single-voice message) or 32 (a bank); or of a raw dump of packed voices
+    (128 bytes each, no sysex framing: the ``.dx7`` ROM banks Debian's ``hexter`` ships)."""
     if message.startswith(BANK_HEADER):
         return read_bank_sysex(message, where)
+    if message[:1] != b"\xf0" and message and len(message) % PACKED_BYTES == 0:
+        n = len(message) // PACKED_BYTES
+        return [voice_values(unpack_voice(message[k * PACKED_BYTES : (k + 1) * PACKED_BYTES])) for k in range(n)]
     return [read_single_voice_sysex(message, where)]
 
 

@@ -84,7 +84,7 @@ def _read_file(path: Path, schema: SynthSchema) -> Iterator[Preset]:
         from asp.synths.amsynth_bank import read_bank
 
         yield from read_bank(path, schema)
-    elif path.suffix == ".syx" and schema.name == "dexed":
+    elif path.suffix in (".syx", ".dx7") and schema.name == "dexed":
         from asp.synths.dx7 import read_voice_files
 
         try:
@@ -101,5 +101,5 @@ def _read_file(path: Path, schema: SynthSchema) -> Iterator[Preset]:
         except (ValueError, ImportError) as err:
             raise SchemaError(str(err)) from None
         yield Preset(name, vector, str(path))
-    elif path.suffix in (".json", ".bank", ".syx", ".vital"):
+    elif path.suffix in (".json", ".bank", ".syx", ".dx7", ".vital"):
         raise SchemaError(f"{path}: no reader for this file type and synth {schema.name!r}")

@@ -295,6 +295,7 @@ for _entry in (
         "dexed.yaml",
         "Dexed, the DX7 emulation (pip install 'asp[dexed]', GPL-3.0): six operators, 32 algorithms",
         native=("dx7-sysex", "dx7-bank"),
+        factory_presets="/usr/share/hexter/dx7_roms.dx7",  # Yamaha's DX7 ROM voices, from Debian's hexter
         binding="dexed",
         extra="dexed",
     ),

@@ -3,6 +3,8 @@ bank format checked against Dexed's own, and a voice read back renders exactly a
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -12,6 +14,7 @@ from asp.synths.params import SchemaError
 from asp.synths.presets import read_presets
 from asp.synths.sampling import sample_presets
 
+ROMS = "/usr/share/hexter/dx7_roms.dx7"
 needs_dexed = pytest.mark.skipif(not registry.render_status("dexed")[0], reason="pip install 'asp[dexed]'")
 
 
@@ -90,3 +93,17 @@ def test_the_packed_format_is_dexeds_and_a_voice_read_back_renders_the_same(voic
         np.testing.assert_array_equal(a, b)
         loudness.append(float(np.sqrt(np.mean(a**2))))
     assert sum(x > 1e-3 for x in loudness) >= 3, loudness  # most random voices speak within the note
+
+
+@needs_dexed
+@pytest.mark.skipif(not Path(ROMS).is_file(), reason="apt-get install hexter (the DX7 ROM voices)")
+def test_the_dx7_rom_voices_are_the_factory_presets_and_read_as_dexed_reads_them():
+    import dexed
+
+    schema = registry.load_schema("dexed")
+    presets = read_presets(registry.factory_presets("dexed"), schema)
+    assert len(presets) == 128 and presets[0].name == "BRASS   1" and presets[10].name == "E.PIANO 1"
+    raw = Path(ROMS).read_bytes()
+    for k in range(0, 128, 9):
+        theirs = bytes(dexed.Patch.from_packed(raw[k * 128 : (k + 1) * 128]).to_raw())
+        assert dx7.voice_bytes(schema_natural(schema, presets[k].vector), presets[k].name) == theirs
