@@ -38,7 +38,7 @@ def naive_rate(synth: str, vectors: np.ndarray, settings: RenderSettings) -> flo
     """Clips/s of a bare DawDreamer loop (the raw render rate)."""
     entry = registry.get(synth)
     schema = registry.load_schema(synth)
-    if entry.backend == "pip":  # the binding's own loop: voice bytes in, audio out (dexed)
+    if synth == "dexed":  # the binding's own loop: voice bytes in, audio out
         from asp.render.dexed_backend import DexedRenderer
 
         r = DexedRenderer(schema, settings)
@@ -48,6 +48,16 @@ def naive_rate(synth: str, vectors: np.ndarray, settings: RenderSettings) -> flo
             for note in NOTES:
                 r.synth.load_patch(patch)
                 r.synth.render(note, 127, settings.note_seconds, settings.render_seconds)
+        return len(vectors) * len(NOTES) / (time.perf_counter() - t0)
+    if synth == "vital":  # one engine reused (leaks the previous note's tail; asp builds one per render)
+        from asp.synths import vital
+
+        engine = vital.new_synth(settings.sample_rate)
+        t0 = time.perf_counter()
+        for v in vectors:
+            vital.apply(engine, schema, v)
+            for note in NOTES:
+                engine.render(note, 1.0, settings.note_seconds, settings.render_seconds)
         return len(vectors) * len(NOTES) / (time.perf_counter() - t0)
     engine = daw.RenderEngine(settings.sample_rate, settings.block_size)
     if entry.backend == "faust":

@@ -54,3 +54,14 @@ def test_a_broken_vital_file_is_refused_naming_it(tmp_path):
     path.write_text("{not json")
     with pytest.raises(SchemaError, match="broken.vital: Vital could not load"):
         read_presets(path, registry.load_schema("vital"))
+
+
+def test_the_hand_made_vital_presets_load_and_sound():
+    from asp.render import RenderSettings, make_renderer
+
+    schema = registry.load_schema("vital")
+    presets = read_presets(registry.factory_presets("vital"), schema)
+    assert len(presets) >= 12
+    r = make_renderer("vital", RenderSettings(note_seconds=0.75, render_seconds=1.0))
+    loud = [float(np.sqrt(np.mean(r.render(p.vector, 60) ** 2))) for p in presets]
+    assert min(loud) > 1e-3, dict(zip((p.name for p in presets), loud))
