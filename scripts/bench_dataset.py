@@ -8,7 +8,8 @@ For each synth, in one run:
   hpss        exact (librosa, n_fft 2048) and fast (n_fft 1024, hop 1024) cost per preset and per clip, and how often
               their timbre groups agree
 
-Usage: python scripts/bench_dataset.py [--synths subtractive,vapoly,wavetable,amsynth,dexed] [--seconds 12]
+Usage: python scripts/bench_dataset.py [--synths subtractive,vapoly,wavetable,amsynth,dexed,vital] [--seconds 12]
+(vital last: its raw loop loads the binding into this process, where a later Faust compile can abort it)
 """
 
 from __future__ import annotations
@@ -49,13 +50,13 @@ def naive_rate(synth: str, vectors: np.ndarray, settings: RenderSettings) -> flo
                 r.synth.load_patch(patch)
                 r.synth.render(note, 127, settings.note_seconds, settings.render_seconds)
         return len(vectors) * len(NOTES) / (time.perf_counter() - t0)
-    if synth == "vital":  # one engine reused (leaks the previous note's tail; asp builds one per render)
+    if synth == "vital":  # the binding in this process, one engine reused (leaks the last note's tail)
         from asp.synths import vital
 
         engine = vital.new_synth(settings.sample_rate)
         t0 = time.perf_counter()
         for v in vectors:
-            vital.apply(engine, schema, v)
+            vital.apply_natural(engine, vital.natural(schema, v))
             for note in NOTES:
                 engine.render(note, 1.0, settings.note_seconds, settings.render_seconds)
         return len(vectors) * len(NOTES) / (time.perf_counter() - t0)

@@ -153,5 +153,5 @@ def draft_from_pip(synth: str, name: str | None = None) -> SynthSchema:
         raise ValueError(f"no schema drafter for the pip synth {synth!r}; known: vital")
     from asp.synths import vital
 
-    records = vital.control_records(vital.new_synth(44100))
+    records = vital.call("all_control_records")
     return schema_from_records(name or synth, records, description="drafted from Vital's control details")

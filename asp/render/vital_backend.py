@@ -1,11 +1,12 @@
 """Vital through its Python binding (``pip install 'asp[vital]'``, GPL-3.0); the control mapping is
 ``asp.synths.vital``.
 
-Each render builds a new engine, loads Vital's init preset, the fixed settings and the patch, then plays one note
-(stereo folded to mono by the mean). A reused engine would carry the previous note's release tail and its
-parameter smoothing (a level set for the next patch ramps from the last one) into the next render: measured up
-to 0.13 in sample value. With a new engine per render (about 0.25 s) and the oscillator phases fixed, a render
-does not depend on what was rendered before (tested). Datasets still render each shard in a new worker
+Vital runs in a process of its own (``asp.synths.vital.call``): beside it, DawDreamer's Faust compiler aborted
+the process. Each render builds a new engine there, loads Vital's init preset, the fixed settings and the patch,
+then plays one note (stereo folded to mono by the mean). A reused engine would carry the previous note's release
+tail and its parameter smoothing (a level set for the next patch ramps from the last one) into the next render:
+measured up to 0.13 in sample value. With a new engine per render (about 0.25 s) and the oscillator phases fixed,
+a render does not depend on what was rendered before (tested). Datasets still render each shard in a new worker
 (``process_state`` in the registry), in case a control outside the schema draws from Vital's process-wide random
 state.
 """
@@ -21,28 +22,30 @@ from asp.synths.schema import SynthSchema
 
 
 class VitalRenderer(Renderer):
-    """Renders patches of the ``vital`` schema, a new Vital engine per render."""
+    """Renders patches of the ``vital`` schema in Vital's own process, a new engine per render."""
 
     backend = "vital"
 
     def __init__(self, schema: SynthSchema, settings: RenderSettings) -> None:
         super().__init__(schema, settings)
         try:
-            vital.import_vita()
+            vital.call("check_binding")
         except ImportError as err:
             raise RenderError(str(err)) from None
         self.n_samples = int(round(settings.render_seconds * settings.sample_rate))
 
     def render(self, native: np.ndarray, note: int) -> np.ndarray:
-        synth = vital.new_synth(self.settings.sample_rate)
-        vital.apply(synth, self.schema, self._check(native))
-        audio = synth.render(
+        s = self.settings
+        audio = vital.call(
+            "render_natural",
+            s.sample_rate,
+            vital.natural(self.schema, self._check(native)),
             int(note),
-            float(self.settings.velocity) / 127.0,
-            float(self.settings.note_seconds),
-            float(self.settings.render_seconds),
+            s.velocity / 127.0,
+            s.note_seconds,
+            s.render_seconds,
         )
-        out = to_mono(np.asarray(audio, dtype=np.float32), self.n_samples)
+        out = to_mono(audio, self.n_samples)
         if not np.isfinite(out).all():
             raise RenderError(f"{self.schema.name}: the render at note {note} is not finite")
         return out

@@ -5,6 +5,10 @@ A native vector's natural values are Vital's own control values (the units ``get
 for a cutoff, seconds before Vital's display curve for an envelope time; a class index for a discrete control).
 Every patch starts from Vital's init preset; then the fixed settings below; then the schema's controls.
 
+Vital runs in a process of its own (:func:`call`, started on first use): with Vital's engine loaded, a later Faust
+compile in DawDreamer aborted the whole process (seen in the test suite), so asp never loads ``vita`` beside
+DawDreamer. Everything here that touches the engine takes and returns plain data (natural values by control name).
+
 Fixed (not in the schema), and why:
 
 * ``osc_{1,2,3}_random_phase`` = 0: Vital draws each voice's start phase from process-wide random state, so a render
@@ -54,9 +58,8 @@ def new_synth(sample_rate: int) -> Any:
     return synth
 
 
-def apply(synth: Any, schema: Any, vector: np.ndarray) -> None:
-    """Load a normalised native vector of the ``vital`` schema into the engine (init preset, fixed, routings,
-    then every schema control)."""
+def apply_natural(synth: Any, values: Mapping[str, float]) -> None:
+    """Load a patch into the engine: init preset, fixed settings, routings, then ``values`` (natural, by name)."""
     synth.load_init_preset()
     synth.clear_modulations()
     controls = synth.get_controls()
@@ -65,14 +68,59 @@ def apply(synth: Any, schema: Any, vector: np.ndarray) -> None:
     for source, destination in ROUTINGS:
         if not synth.connect_modulation(source, destination):
             raise RuntimeError(f"vital: cannot route {source} to {destination}")
-    for p, x in zip(schema.params, np.asarray(vector, dtype=np.float64)):
-        controls[p.name].set(float(p.to_natural(x)))
+    for name, value in values.items():
+        controls[name].set(float(value))
 
 
-def read(synth: Any, schema: Any) -> np.ndarray:
-    """The loaded patch as a normalised native vector of the schema (controls outside it are not read)."""
+def natural(schema: Any, vector: np.ndarray) -> dict[str, float]:
+    """A normalised native vector of the ``vital`` schema as natural values by control name."""
+    return {p.name: float(p.to_natural(x)) for p, x in zip(schema.params, np.asarray(vector, dtype=np.float64))}
+
+
+def native(schema: Any, values: Mapping[str, float]) -> np.ndarray:
+    """Natural values by control name as a normalised native vector of the schema."""
+    return np.array([p.to_normalised(values[p.name]) for p in schema.params], dtype=np.float32)
+
+
+# ---------------------------------------------------------------------- run in Vital's own process (plain data)
+def render_natural(
+    sample_rate: int, values: Mapping[str, float], note: int, velocity: float, note_s: float, render_s: float
+) -> np.ndarray:
+    """(2, n) audio of one note, on a new engine (a reused one carries the last note's tail into the next)."""
+    synth = new_synth(sample_rate)
+    apply_natural(synth, values)
+    return np.asarray(synth.render(int(note), float(velocity), float(note_s), float(render_s)), dtype=np.float32)
+
+
+def preset_json(values: Mapping[str, float], name: str) -> str:
+    """Vital's own preset JSON of a patch."""
+    import json
+
+    synth = new_synth(44100)
+    apply_natural(synth, values)
+    data = json.loads(synth.to_json())
+    data["preset_name"] = name
+    data["author"] = data.get("author") or "asp"
+    return json.dumps(data)
+
+
+def preset_values(text: str, names: list[str], where: str) -> dict[str, float]:
+    """The natural values of ``names`` in a Vital preset's JSON (ValueError naming ``where`` if Vital refuses it)."""
+    synth = new_synth(44100)
+    if not synth.load_json(text):
+        raise ValueError(f"{where}: Vital could not load this preset")
     controls = synth.get_controls()
-    return np.array([p.to_normalised(controls[p.name].value()) for p in schema.params], dtype=np.float32)
+    return {n: float(controls[n].value()) for n in names}
+
+
+def all_control_records() -> list[Mapping[str, Any]]:
+    return control_records(new_synth(44100))
+
+
+def check_binding() -> bool:
+    """True where the binding imports (ImportError saying how to install it otherwise)."""
+    import_vita()
+    return True
 
 
 def control_records(synth: Any) -> list[Mapping[str, Any]]:
@@ -102,16 +150,9 @@ def control_records(synth: Any) -> list[Mapping[str, Any]]:
 # ---------------------------------------------------------------------- .vital preset files
 def write_preset_file(path: Any, schema: Any, vector: np.ndarray, name: str) -> None:
     """A ``.vital`` preset (Vital's own JSON, atomically) of a normalised native vector: what Vital loads."""
-    import json
-
     from asp.atomic import atomic_write_bytes
 
-    synth = new_synth(44100)
-    apply(synth, schema, vector)
-    data = json.loads(synth.to_json())
-    data["preset_name"] = name
-    data["author"] = data.get("author") or "asp"
-    atomic_write_bytes(path, json.dumps(data).encode())
+    atomic_write_bytes(path, call("preset_json", natural(schema, vector), name).encode())
 
 
 def read_preset_file(path: Any, schema: Any) -> tuple[str, np.ndarray]:
@@ -121,11 +162,80 @@ def read_preset_file(path: Any, schema: Any) -> tuple[str, np.ndarray]:
 
     p = Path(path)
     text = p.read_text()
-    synth = new_synth(44100)
-    if not synth.load_json(text):
-        raise ValueError(f"{p}: Vital could not load this preset")
+    values = call("preset_values", text, list(schema.names), str(p))
     try:
         name = str(json.loads(text).get("preset_name") or p.stem)
     except json.JSONDecodeError:
         name = p.stem
-    return name, read(synth, schema)
+    return name, native(schema, values)
+
+
+# ---------------------------------------------------------------------- Vital's process
+_PROC: Any = None
+_EXPORTED = ("render_natural", "preset_json", "preset_values", "all_control_records", "check_binding")
+
+
+def _send(stream: Any, obj: Any) -> None:
+    import pickle
+
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(len(data).to_bytes(8, "little") + data)
+    stream.flush()
+
+
+def _recv(stream: Any) -> Any:
+    import pickle
+
+    head = stream.read(8)
+    if len(head) < 8:
+        raise EOFError
+    return pickle.loads(stream.read(int.from_bytes(head, "little")))
+
+
+def call(fn: str, *args: Any) -> Any:
+    """Run one of this module's engine functions in Vital's own process (a ``python -m asp.synths.vital`` child,
+    started on first use and kept for the life of this one); exceptions come back as they were raised.
+
+    Raises:
+        ImportError: the binding is not installed (saying how to install it); RuntimeError: the process died.
+    """
+    import subprocess
+    import sys
+
+    global _PROC
+    if fn not in _EXPORTED:
+        raise ValueError(f"not a Vital process function: {fn!r}")
+    if _PROC is None or _PROC.poll() is not None:
+        _PROC = subprocess.Popen(
+            [sys.executable, "-m", "asp.synths.vital"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+    try:
+        _send(_PROC.stdin, (fn, args))
+        kind, result = _recv(_PROC.stdout)
+    except (EOFError, BrokenPipeError, OSError):
+        code = _PROC.wait()
+        _PROC = None
+        raise RuntimeError(f"Vital's process died (exit code {code}) running {fn}") from None
+    if kind == "error":
+        raise result
+    return result
+
+
+def _serve() -> None:
+    import sys
+
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # anything printed must not corrupt the channel
+    while True:
+        try:
+            fn, args = _recv(stdin)
+        except EOFError:
+            return
+        try:
+            _send(stdout, ("ok", globals()[fn](*args)))
+        except Exception as err:  # returned to the caller, raised there
+            _send(stdout, ("error", err))
+
+
+if __name__ == "__main__":
+    _serve()

@@ -22,8 +22,7 @@ def test_the_draft_covers_every_control_and_the_schema_is_a_curated_part_of_it()
     from asp.synths import vital
 
     full = draft_from_pip("vital")
-    controls = vital.new_synth(44100).get_controls()
-    assert full.n_params >= 700 and set(full.names) <= set(controls)
+    assert full.n_params >= 700  # Vital has 772 controls; the few with no range are left out
     schema = registry.load_schema("vital")
     drafted = {p.name: p for p in full.params}
     for p in schema.params:  # the curated schema keeps the drafted kinds, ranges and classes
@@ -65,3 +64,16 @@ def test_the_hand_made_vital_presets_load_and_sound():
     r = make_renderer("vital", RenderSettings(note_seconds=0.75, render_seconds=1.0))
     loud = [float(np.sqrt(np.mean(r.render(p.vector, 60) ** 2))) for p in presets]
     assert min(loud) > 1e-3, dict(zip((p.name for p in presets), loud))
+
+
+def test_vital_runs_in_its_own_process_so_dawdreamer_is_safe_beside_it():
+    import sys
+
+    from asp.render import RenderSettings, make_renderer
+
+    r = make_renderer("vital", RenderSettings(note_seconds=0.2, render_seconds=0.3))
+    r.render(registry.load_schema("vital").default_vector(), 60)
+    assert "vita" not in sys.modules  # the engine lives in the child process
+    # a Faust compile after Vital has rendered (this aborted the process when both lived in one)
+    f = make_renderer("subtractive", RenderSettings(note_seconds=0.2, render_seconds=0.3))
+    assert np.abs(f.render(registry.load_schema("subtractive").default_vector(), 60)).max() > 0
