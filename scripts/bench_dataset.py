@@ -56,7 +56,7 @@ def naive_rate(synth: str, vectors: np.ndarray, settings: RenderSettings) -> flo
         engine = vital.new_synth(settings.sample_rate)
         t0 = time.perf_counter()
         for v in vectors:
-            vital.apply_natural(engine, vital.natural(schema, v))
+            vital.apply_natural(engine, schema.to_natural(v))
             for note in NOTES:
                 engine.render(note, 1.0, settings.note_seconds, settings.render_seconds)
         return len(vectors) * len(NOTES) / (time.perf_counter() - t0)

@@ -30,15 +30,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "settings_file", None) is not None:  # --config: the file's settings, then the flags again
-        try:
-            args.settings_parser.set_defaults(**read_settings(args.settings_file, args.settings_parser))
-        except (ValueError, FileNotFoundError) as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
-        args = parser.parse_args(argv)
-    args.asp = main  # for commands that run other asp command lines (asp reproduce)
     try:
+        if getattr(args, "settings_file", None) is not None:  # --config: the file's settings, then the flags again
+            args.settings_parser.set_defaults(**read_settings(args.settings_file, args.settings_parser))
+            args = parser.parse_args(argv)
+        args.asp = main  # for commands that run other asp command lines (asp reproduce)
         return int(args.fn(args) or 0)
     except (KeyError, ValueError, FileNotFoundError, RuntimeError, MissingExtra) as err:
         msg = err.args[0] if isinstance(err, KeyError) and err.args else str(err)

@@ -101,11 +101,9 @@ def cmd_synths_draft(args: argparse.Namespace) -> int:
 
 
 def cmd_synths_add(args: argparse.Namespace) -> int:
-    if args.plugin:
-        entry = registry.add_user_synth(args.name, args.schema, "plugin", args.plugin, args.sampling, args.description)
-    else:
-        entry = registry.add_user_synth(args.name, args.schema, "faust", args.faust, args.sampling, args.description)
-    backend = entry.backend
+    backend: registry.Backend = "plugin" if args.plugin else "faust"
+    source = args.plugin or args.faust
+    entry = registry.add_user_synth(args.name, args.schema, backend, source, args.sampling, args.description)
     schema = registry.load_schema(entry.name)
     print(
         f"added {entry.name}: {schema.n_params} parameters ({backend}: {entry.source}); every asp command sees it "

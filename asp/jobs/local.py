@@ -134,17 +134,16 @@ def run_pool(
     try:
         while queue or any(w.task_key is not None for w in pool):
             for i, w in enumerate(pool):
-                if w.task_key is None and queue and not w.proc.is_alive():
-                    w.proc.join()
+                if w.task_key is not None or not queue:
+                    continue
+                # a dead worker is replaced, and so is a used one before a task that needs a fresh process
+                if not w.proc.is_alive() or (w.used and fresh is not None and fresh(queue[0][1])):
+                    w.stop()
+                    w.proc.join(timeout=5)
                     pool[i] = w = _Worker(ctx, fn, init)
-                if w.task_key is None and queue:
-                    if w.used and fresh is not None and fresh(queue[0][1]):
-                        w.stop()
-                        w.proc.join(timeout=5)
-                        pool[i] = w = _Worker(ctx, fn, init)
-                    key, task, _ = queue.popleft()
-                    w.task, w.task_key, w.progress, w.used = task, key, None, True
-                    w.conn.send(task)
+                key, task, _ = queue.popleft()
+                w.task, w.task_key, w.progress, w.used = task, key, None, True
+                w.conn.send(task)
             busy = [w for w in pool if w.task_key is not None]
             ready = wait([w.conn for w in busy] + [w.proc.sentinel for w in busy])
             for w in list(busy):

@@ -43,9 +43,7 @@ class DexedRenderer(Renderer):
 
     def voice(self, native: np.ndarray) -> bytes:
         """The 155 voice bytes of a normalised native vector."""
-        v = self._check(native)
-        natural = np.array([p.to_natural(x) for p, x in zip(self.schema.params, v)], dtype=np.float64)
-        return dx7.voice_bytes(natural)
+        return dx7.voice_bytes(dx7.natural(self.schema, self._check(native)))
 
     def render(self, native: np.ndarray, note: int) -> np.ndarray:
         patch = self._dexed.Patch.from_sysex(self.voice(native) + b"\x3f")  # all six operators on

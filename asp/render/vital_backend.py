@@ -39,7 +39,7 @@ class VitalRenderer(Renderer):
         audio = vital.call(
             "render_natural",
             s.sample_rate,
-            vital.natural(self.schema, self._check(native)),
+            self.schema.to_natural(self._check(native)),
             int(note),
             s.velocity / 127.0,
             s.note_seconds,

@@ -10,6 +10,7 @@ is written from :func:`voice_params`), so a native vector's natural values are t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -113,12 +114,18 @@ def _entry(name: str, top: int, kind: str, group: str, default: int, labels: Seq
     return e
 
 
+@cache
+def _tops() -> np.ndarray:
+    """Each voice byte's largest value, in sysex order."""
+    return np.array([p["high"] for p in voice_params()])
+
+
 def voice_bytes(values: np.ndarray, name: str = "ASP") -> bytes:
     """155 bytes of single-voice data from the 145 natural values (rounded, clipped into each byte's range)."""
-    tops = np.array([p["high"] for p in voice_params()])
-    v = np.clip(np.rint(np.asarray(values, dtype=np.float64)), 0, tops).astype(np.uint8)
-    if v.shape != (N_VOICE_PARAMS,):
-        raise ValueError(f"a DX7 voice has {N_VOICE_PARAMS} parameters, got shape {v.shape}")
+    x = np.asarray(values, dtype=np.float64)
+    if x.shape != (N_VOICE_PARAMS,):
+        raise ValueError(f"a DX7 voice has {N_VOICE_PARAMS} parameters, got shape {x.shape}")
+    v = np.clip(np.rint(x), 0, _tops()).astype(np.uint8)
     label = name.encode("ascii", "replace")[:NAME_BYTES].ljust(NAME_BYTES, b" ")
     return bytes(v) + bytes(min(c, 127) for c in label)
 
@@ -127,8 +134,7 @@ def voice_values(data: bytes) -> tuple[np.ndarray, str]:
     """(145 natural values, name) from 155 bytes of single-voice data (out-of-range bytes clipped)."""
     if len(data) < N_VOICE_PARAMS + NAME_BYTES:
         raise ValueError(f"DX7 voice data has {N_VOICE_PARAMS + NAME_BYTES} bytes, got {len(data)}")
-    tops = np.array([p["high"] for p in voice_params()])
-    v = np.minimum(np.frombuffer(data[:N_VOICE_PARAMS], np.uint8).astype(np.float64), tops)
+    v = np.minimum(np.frombuffer(data[:N_VOICE_PARAMS], np.uint8).astype(np.float64), _tops())
     name = data[N_VOICE_PARAMS : N_VOICE_PARAMS + NAME_BYTES].decode("ascii", "replace").rstrip()
     return v, name
 
@@ -140,19 +146,30 @@ def checksum(data: bytes) -> int:
 
 def single_voice_sysex(values: np.ndarray, name: str = "ASP") -> bytes:
     """A complete single-voice sysex message (163 bytes)."""
-    data = voice_bytes(values, name)
-    return VOICE_HEADER + data + bytes([checksum(data), 0xF7])
+    return _frame(VOICE_HEADER, voice_bytes(values, name))
+
+
+def _frame(header: bytes, data: bytes) -> bytes:
+    """A sysex message: header, data, checksum, end of exclusive."""
+    return header + data + bytes([checksum(data), 0xF7])
+
+
+def _unframe(message: bytes, header: bytes, n_data: int, what: str, short: str, where: str) -> bytes:
+    """The data bytes of a sysex message with this header and length, checksum checked (ValueError naming
+    ``where`` and the reason)."""
+    at = f"{where}: " if where else ""
+    size = len(header) + n_data + 2
+    if len(message) != size or not message.startswith(header) or message[-1] != 0xF7:
+        raise ValueError(f"{at}not a DX7 {what} sysex message ({len(message)} bytes, expected {size})")
+    data = message[len(header) : -2]
+    if checksum(data) != message[-2]:
+        raise ValueError(f"{at}DX7 {short} checksum mismatch")
+    return data
 
 
 def read_single_voice_sysex(message: bytes, where: str = "") -> tuple[np.ndarray, str]:
     """The voice of a single-voice sysex message (ValueError naming ``where`` and the reason)."""
-    at = f"{where}: " if where else ""
-    if len(message) != len(VOICE_HEADER) + 155 + 2 or not message.startswith(VOICE_HEADER) or message[-1] != 0xF7:
-        raise ValueError(f"{at}not a DX7 single-voice sysex message ({len(message)} bytes)")
-    data = message[len(VOICE_HEADER) : -2]
-    if checksum(data) != message[-2]:
-        raise ValueError(f"{at}DX7 sysex checksum mismatch")
-    return voice_values(data)
+    return voice_values(_unframe(message, VOICE_HEADER, N_VOICE_PARAMS + NAME_BYTES, "single-voice", "sysex", where))
 
 
 # ---------------------------------------------------------------------- 32-voice banks (the packed format)
@@ -197,20 +214,17 @@ def bank_sysex(voices: Sequence[tuple[str, np.ndarray]]) -> bytes:
         raise ValueError(f"a DX7 bank holds {VOICES_PER_BANK} voices, got {len(voices)}")
     init = np.array([p["default"] for p in voice_params()])
     slots = list(voices) + [("INIT VOICE", init)] * (VOICES_PER_BANK - len(voices))
-    data = b"".join(pack_voice(voice_bytes(v, name)) for name, v in slots)
-    return BANK_HEADER + data + bytes([checksum(data), 0xF7])
+    return _frame(BANK_HEADER, b"".join(pack_voice(voice_bytes(v, name)) for name, v in slots))
+
+
+def _unpack_all(data: bytes) -> list[tuple[np.ndarray, str]]:
+    """Every voice of consecutive 128-byte packed voices."""
+    return [voice_values(unpack_voice(data[k : k + PACKED_BYTES])) for k in range(0, len(data), PACKED_BYTES)]
 
 
 def read_bank_sysex(message: bytes, where: str = "") -> list[tuple[np.ndarray, str]]:
     """The 32 voices of a bank sysex message (ValueError naming ``where`` and the reason)."""
-    at = f"{where}: " if where else ""
-    size = len(BANK_HEADER) + VOICES_PER_BANK * PACKED_BYTES + 2
-    if len(message) != size or not message.startswith(BANK_HEADER) or message[-1] != 0xF7:
-        raise ValueError(f"{at}not a DX7 32-voice bank sysex message ({len(message)} bytes, expected {size})")
-    data = message[len(BANK_HEADER) : -2]
-    if checksum(data) != message[-2]:
-        raise ValueError(f"{at}DX7 bank checksum mismatch")
-    return [voice_values(unpack_voice(data[k * PACKED_BYTES : (k + 1) * PACKED_BYTES])) for k in range(VOICES_PER_BANK)]
+    return _unpack_all(_unframe(message, BANK_HEADER, VOICES_PER_BANK * PACKED_BYTES, "32-voice bank", "bank", where))
 
 
 def read_sysex(message: bytes, where: str = "") -> list[tuple[np.ndarray, str]]:
@@ -219,32 +233,28 @@ def read_sysex(message: bytes, where: str = "") -> list[tuple[np.ndarray, str]]:
     if message.startswith(BANK_HEADER):
         return read_bank_sysex(message, where)
     if message[:1] != b"\xf0" and message and len(message) % PACKED_BYTES == 0:
-        n = len(message) // PACKED_BYTES
-        return [voice_values(unpack_voice(message[k * PACKED_BYTES : (k + 1) * PACKED_BYTES])) for k in range(n)]
+        return _unpack_all(message)
     return [read_single_voice_sysex(message, where)]
 
 
 # ---------------------------------------------------------------------- files, in schema terms
-def _natural(schema: Any, vector: np.ndarray) -> np.ndarray:
-    return np.array([p.to_natural(x) for p, x in zip(schema.params, np.asarray(vector, np.float64))])
-
-
-def _native(schema: Any, values: np.ndarray) -> np.ndarray:
-    return np.array([p.to_normalised(x) for p, x in zip(schema.params, values)], dtype=np.float32)
+def natural(schema: Any, vector: np.ndarray) -> np.ndarray:
+    """The 145 natural values (voice bytes, before rounding) of a normalised native vector of the ``dexed`` schema."""
+    return np.fromiter(schema.to_natural(vector).values(), dtype=np.float64)
 
 
 def write_voice_file(path: Any, schema: Any, vector: np.ndarray, name: str) -> None:
     """A single-voice ``.syx`` (atomically) from a normalised native vector of the ``dexed`` schema."""
     from asp.atomic import atomic_write_bytes
 
-    atomic_write_bytes(path, single_voice_sysex(_natural(schema, vector), name))
+    atomic_write_bytes(path, single_voice_sysex(natural(schema, vector), name))
 
 
 def write_bank_file(path: Any, schema: Any, presets: Sequence[tuple[str, np.ndarray]]) -> None:
     """A 32-voice bank ``.syx`` (atomically) from up to 32 (name, normalised native vector)."""
     from asp.atomic import atomic_write_bytes
 
-    atomic_write_bytes(path, bank_sysex([(n, _natural(schema, v)) for n, v in presets]))
+    atomic_write_bytes(path, bank_sysex([(n, natural(schema, v)) for n, v in presets]))
 
 
 def read_voice_files(path: Any, schema: Any) -> list[tuple[str, np.ndarray]]:
@@ -252,4 +262,7 @@ def read_voice_files(path: Any, schema: Any) -> list[tuple[str, np.ndarray]]:
     from pathlib import Path
 
     p = Path(path)
-    return [(name or p.stem, _native(schema, v)) for v, name in read_sysex(p.read_bytes(), str(p))]
+    return [
+        (name or p.stem, schema.from_natural(dict(zip(schema.names, v)), fill_defaults=False, source=str(p)))
+        for v, name in read_sysex(p.read_bytes(), str(p))
+    ]

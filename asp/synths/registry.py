@@ -6,7 +6,7 @@ Researchers add their own with :func:`register` (see the README, "Registering a 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -320,18 +320,7 @@ for _entry in (
 
 # ---------------------------------------------------------------------- synths registered once, for every command
 ENTRY_POINT_GROUP = "asp.synths"
-_USER_FIELDS = (
-    "schema",
-    "backend",
-    "source",
-    "sampling",
-    "description",
-    "native",
-    "factory_presets",
-    "process_state",
-    "binding",
-    "extra",
-)
+_USER_FIELDS = tuple(f.name for f in fields(SynthEntry) if f.name != "name")
 
 
 def _entry_from_record(name: str, rec: object, where: str) -> SynthEntry:

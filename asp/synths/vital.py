@@ -72,16 +72,6 @@ def apply_natural(synth: Any, values: Mapping[str, float]) -> None:
         controls[name].set(float(value))
 
 
-def natural(schema: Any, vector: np.ndarray) -> dict[str, float]:
-    """A normalised native vector of the ``vital`` schema as natural values by control name."""
-    return {p.name: float(p.to_natural(x)) for p, x in zip(schema.params, np.asarray(vector, dtype=np.float64))}
-
-
-def native(schema: Any, values: Mapping[str, float]) -> np.ndarray:
-    """Natural values by control name as a normalised native vector of the schema."""
-    return np.array([p.to_normalised(values[p.name]) for p in schema.params], dtype=np.float32)
-
-
 # ---------------------------------------------------------------------- run in Vital's own process (plain data)
 def render_natural(
     sample_rate: int, values: Mapping[str, float], note: int, velocity: float, note_s: float, render_s: float
@@ -152,7 +142,7 @@ def write_preset_file(path: Any, schema: Any, vector: np.ndarray, name: str) -> 
     """A ``.vital`` preset (Vital's own JSON, atomically) of a normalised native vector: what Vital loads."""
     from asp.atomic import atomic_write_bytes
 
-    atomic_write_bytes(path, call("preset_json", natural(schema, vector), name).encode())
+    atomic_write_bytes(path, call("preset_json", schema.to_natural(vector), name).encode())
 
 
 def read_preset_file(path: Any, schema: Any) -> tuple[str, np.ndarray]:
@@ -167,7 +157,7 @@ def read_preset_file(path: Any, schema: Any) -> tuple[str, np.ndarray]:
         name = str(json.loads(text).get("preset_name") or p.stem)
     except json.JSONDecodeError:
         name = p.stem
-    return name, native(schema, values)
+    return name, schema.from_natural(values, fill_defaults=False, source=str(p))
 
 
 # ---------------------------------------------------------------------- Vital's process

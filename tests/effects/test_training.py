@@ -151,31 +151,11 @@ def test_greedy_order_labels_the_largest_step_first(effect_data, tmp_path):
         best = min(d[int(row.input) | (1 << k), int(row.target)] for k in range(5) if missing >> k & 1)
         assert d[int(row.input) | label, int(row.target)] == best
     out = tmp_path / "models"
-    res = train_models(
-        effect_data,
-        out,
-        epochs=1,
-        batch_size=16,
-        selectors=("rnn",),
-        effects=("eq",),
-        limit=32,
-        intermediate="true",
-        order="greedy",
-        log=lambda m: None,
-    )
+    kw = dict(epochs=1, batch_size=16, selectors=("rnn",), effects=("eq",), limit=32, intermediate="true")
+    res = train_models(effect_data, out, **kw, order="greedy", log=lambda m: None)
     assert res["selectors/rnn"]["settings"]["order"] == "greedy"
     with pytest.raises(ValueError, match="selectors/rnn was trained with other settings .*order"):
-        train_models(
-            effect_data,
-            out,
-            epochs=1,
-            batch_size=16,
-            selectors=("rnn",),
-            effects=("eq",),
-            limit=32,
-            intermediate="true",
-            log=lambda m: None,
-        )
+        train_models(effect_data, out, **kw, log=lambda m: None)
     with pytest.raises(ValueError, match="unknown order 'best'; valid: any, greedy"):
         train_models(effect_data, out, epochs=1, selectors=("rnn",), order="best")
     with pytest.raises(ValueError, match="unknown metric 'snr'; valid: mse"):
