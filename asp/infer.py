@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from asp import atomic
-from asp.features.audio_io import AudioError, LoadedAudio, load_audio, write_wav
+from asp.features.audio_io import AudioError, LoadedAudio, discover, load_audio, write_wav
 from asp.features.effect import spectra
 from asp.features.pitch import Pitch, estimate_pitch, note_in, own_note
 from asp.metrics import audio_metrics
@@ -133,20 +133,6 @@ class Timings:
         now = time.perf_counter()
         self.seconds[stage] += now - since
         return now
-
-
-def discover(audio_dir: Path, exclude: Path | None = None) -> list[Path]:
-    """Every regular, non-hidden file under ``audio_dir`` (sorted), except those under ``exclude``."""
-    out = []
-    skip = exclude.resolve() if exclude is not None else None
-    for p in sorted(audio_dir.rglob("*")):
-        rel = p.relative_to(audio_dir)
-        if any(part.startswith(".") for part in rel.parts) or not p.is_file():
-            continue
-        if skip is not None and p.resolve().is_relative_to(skip):
-            continue
-        out.append(p)
-    return out
 
 
 def check_writable(out: Path) -> None:

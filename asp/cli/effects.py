@@ -128,11 +128,87 @@ def cmd_effects_steps(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_effects_pair(args: argparse.Namespace) -> int:
+    from asp.effects.pairs import make_pair
+
+    setting = {}
+    for item in _names(args.setting):
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--setting: {item!r} is not NAME=VALUE")
+        setting[name.strip()] = float(value)
+    card = make_pair(args.out, args.effect, setting, seconds=args.seconds, seed=args.seed)
+    print(json.dumps(card, indent=2))
+    print(f"dry.wav, wet.wav, ir.wav: {args.out}")
+    return 0
+
+
+def cmd_effects_steer(args: argparse.Namespace) -> int:
+    from asp.effects.steer import SteeredEffect, SteerOptions, load_pair, train_steerable, with_options
+    from asp.eval.steer import GridOptions, write_analysis
+
+    opts = with_options(
+        SteerOptions(),
+        sample_rate=args.rate,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        crop_seconds=args.crop_seconds,
+        lr=args.lr,
+        seed=args.seed,
+        max_seconds=args.max_seconds,
+        layers=args.layers,
+        kernel=args.kernel,
+        dilation_growth=args.growth,
+        channels=args.channels,
+    )
+    dry, wet = load_pair(args.dry, args.wet, opts.sample_rate, opts.max_seconds)
+    print(
+        f"receptive field {opts.tcn.receptive_field / opts.sample_rate:.2f} s; "
+        f"pair {len(dry) / opts.sample_rate:.1f} s at {opts.sample_rate} Hz",
+        file=sys.stderr,
+    )
+    card = train_steerable(dry, wet, args.out, opts, source={"dry": str(args.dry), "wet": str(args.wet)})
+    print(f"loss: first 25 steps {card['loss_first_25']:.3f}, last 25 {card['loss_last_25']:.3f}")
+    reference = None
+    if args.reference_ir is not None:
+        import soxr
+
+        from asp.effects.steer import read_whole
+
+        ir, rate = read_whole(args.reference_ir)
+        reference = soxr.resample(ir, rate, opts.sample_rate) if rate != opts.sample_rate else ir
+    grid = GridOptions(span=args.grid_span, points=args.grid_points)
+    summary = write_analysis(SteeredEffect(args.out), dry, wet, args.out / "analysis", grid, reference)
+    for what, unit in (("lufs", "LUFS"), ("t60", "s")):
+        m = summary[what]
+        c1, c2 = m["control_1"], m["control_2"]
+        print(
+            f"{what}: {m['min']:.2f} to {m['max']:.2f} {unit}; Spearman along control 1 {c1['spearman']:+.2f}"
+            f" ({c1['monotone_share']:.0%} of lines monotone), control 2 {c2['spearman']:+.2f}"
+            f" ({c2['monotone_share']:.0%})"
+        )
+    print(f"model, loss curve and analysis (lufs_grid.png, t60_grid.png): {args.out}")
+    return 0
+
+
+def cmd_effects_apply(args: argparse.Namespace) -> int:
+    from asp.effects.steer import SteeredEffect, apply_folder
+
+    effect = SteeredEffect(args.model)
+    controls = [float(v) for v in _names(args.controls)] if args.controls else [0.0] * effect.n_controls
+    rows = apply_folder(effect, args.input, args.out, controls)
+    bad = [r for r in rows if r["status"] == "error"]
+    for r in bad:
+        print(f"error: {r['error']}", file=sys.stderr)
+    print(f"{len(rows) - len(bad)} of {len(rows)} files through the effect at controls {controls}: {args.out}")
+    return 1 if bad else 0
+
+
 def add_parsers(sub: Any) -> None:
     """The ``asp effects`` command line(s)."""
-    fx = sub.add_parser("effects", help="the effect stage (SerumRNN): data, models, steps").add_subparsers(
-        dest="verb", required=True
-    )
+    fx = sub.add_parser(
+        "effects", help="the effect stage (SerumRNN): data, models, steps; steerable neural effects"
+    ).add_subparsers(dest="verb", required=True)
     d = fx.add_parser("dataset", help="render the preset groups through all 32 effect subsets")
     d.add_argument("--out", type=Path, required=True)
     from asp.synths.effect_specs import PRESET_GROUPS
@@ -223,5 +299,38 @@ def add_parsers(sub: Any) -> None:
     )
     add_config_arg(d, "configs/effects/steps.yaml")
     d.set_defaults(fn=cmd_effects_steps)
+    d = fx.add_parser("pair", help="a dry/wet pair for asp effects steer: built-in synth notes through one effect")
+    d.add_argument("--effect", required=True, help="an effect of the built-in rack (asp effects list)")
+    d.add_argument("--setting", default="", help="NAME=VALUE,... of the effect (default: strong settings)")
+    d.add_argument("--seconds", type=float, default=12.0)
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--out", type=Path, required=True, help="folder for dry.wav, wet.wav, ir.wav, pair.json")
+    d.set_defaults(fn=cmd_effects_pair)
+    d = fx.add_parser("steer", help="learn a steerable neural effect (FiLM TCN) from one dry/wet pair")
+    d.add_argument("dry", type=Path)
+    d.add_argument("wet", type=Path, help="the same recording through the effect, aligned with DRY")
+    d.add_argument("--out", type=Path, required=True, help="model folder (resumes a killed run)")
+    d.add_argument("--steps", type=int, default=1500)
+    d.add_argument("--rate", type=int, default=22050, help="the model's sample rate")
+    d.add_argument("--batch-size", type=int, default=4)
+    d.add_argument("--crop-seconds", type=float, default=0.5, help="the length of a training crop")
+    d.add_argument("--lr", type=float, default=1e-3)
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--max-seconds", type=float, default=30.0, help="use at most this much of the pair")
+    d.add_argument("--layers", type=int, default=4)
+    d.add_argument("--kernel", type=int, default=13)
+    d.add_argument("--growth", type=int, default=10, help="dilation growth per layer")
+    d.add_argument("--channels", type=int, default=16)
+    d.add_argument("--reference-ir", type=Path, default=None, help="the effect's impulse response (its T60 shown)")
+    d.add_argument("--grid-span", type=float, default=1.0, help="the analysis grid spans [-SPAN, SPAN] per control")
+    d.add_argument("--grid-points", type=int, default=7)
+    add_config_arg(d, "configs/effects/steer_compressor.yaml")
+    d.set_defaults(fn=cmd_effects_steer)
+    d = fx.add_parser("apply", help="audio through a steered effect (asp effects steer) at given controls")
+    d.add_argument("model", type=Path, help="a folder written by asp effects steer")
+    d.add_argument("input", type=Path, help="an audio file or a folder of them")
+    d.add_argument("--controls", default="", help="comma-separated control values (default: all 0)")
+    d.add_argument("--out", type=Path, required=True, help="output folder (the input tree mirrored, float WAV)")
+    d.set_defaults(fn=cmd_effects_apply)
     d = fx.add_parser("list", help="the effects, their parameters and sampling ranges, in rack order")
     d.set_defaults(fn=cmd_effects_list)

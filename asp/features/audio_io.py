@@ -122,3 +122,17 @@ def write_wav(path: str | Path, audio: np.ndarray, rate: int) -> None:
     import soundfile as sf
 
     sf.write(str(path), np.clip(audio, -1.0, 1.0), rate, subtype="PCM_16")
+
+
+def discover(audio_dir: Path, exclude: Path | None = None) -> list[Path]:
+    """Every regular, non-hidden file under ``audio_dir`` (sorted), except those under ``exclude``."""
+    out = []
+    skip = exclude.resolve() if exclude is not None else None
+    for p in sorted(audio_dir.rglob("*")):
+        rel = p.relative_to(audio_dir)
+        if any(part.startswith(".") for part in rel.parts) or not p.is_file():
+            continue
+        if skip is not None and p.resolve().is_relative_to(skip):
+            continue
+        out.append(p)
+    return out

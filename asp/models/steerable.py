@@ -1,0 +1,109 @@
+"""A steerable neural audio effect: a FiLM-conditioned temporal convolutional network.
+
+After Steinmetz & Reiss 2021 ("Steerable discovery of neural audio effects", NeurIPS workshop on ML for creativity
+and design): a stack of blocks, each a dilated 1-D convolution, FiLM conditioning (a per-channel scale and shift
+computed from a small control vector) and a PReLU, with a residual path. It is trained on a single dry/wet pair
+with the controls held at zero; afterwards, moving the controls away from zero steers the learned effect into
+variations of it. Convolutions are causal (the output at sample t sees the input up to t), so the network processes
+audio of any length and its memory is its receptive field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class TCNSettings:
+    """The network's shape (saved beside its weights as plain data).
+
+    ``layers``, ``kernel`` and ``dilation_growth`` set the receptive field: ``1 + (kernel - 1) * sum(growth**i)``
+    samples. The paper: 4-5 layers, dilation growth 10, about 300 ms for a compressor and 2 s for a reverb.
+    """
+
+    layers: int = 4
+    kernel: int = 13
+    dilation_growth: int = 10
+    channels: int = 16
+    controls: int = 2
+    cond_hidden: int = 16
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            if int(getattr(self, f.name)) < 1:
+                raise ValueError(f"TCNSettings.{f.name} must be at least 1; got {getattr(self, f.name)!r}")
+        if self.kernel < 2:
+            raise ValueError("TCNSettings.kernel must be at least 2")
+
+    @property
+    def receptive_field(self) -> int:
+        """In samples."""
+        return 1 + (self.kernel - 1) * sum(self.dilation_growth**i for i in range(self.layers))
+
+    def as_dict(self) -> dict[str, int]:
+        return {k: int(v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TCNSettings:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise KeyError(f"unknown TCN setting(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
+        return cls(**{k: int(v) for k, v in data.items()})
+
+
+class FiLMBlock(nn.Module):
+    """Causal dilated conv -> FiLM -> PReLU, plus a 1x1 residual path.
+
+    Args: in/out channels, kernel size, dilation, and the size of the conditioning embedding.
+    """
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, dilation: int, cond: int) -> None:
+        super().__init__()
+        self.pad = (kernel - 1) * dilation
+        self.conv = nn.Conv1d(c_in, c_out, kernel, dilation=dilation)
+        self.film = nn.Linear(cond, 2 * c_out)
+        self.act = nn.PReLU(c_out)
+        self.res = nn.Conv1d(c_in, c_out, 1, bias=False)
+
+    def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+        """x: (B, C_in, T), emb: (B, cond) -> (B, C_out, T)."""
+        y = self.conv(nn.functional.pad(x, (self.pad, 0)))
+        gamma, beta = self.film(emb).unsqueeze(-1).chunk(2, dim=1)
+        y = self.act(y * gamma + beta)
+        return y + self.res(x)
+
+
+class SteerableTCN(nn.Module):
+    """The steerable effect: mono audio and a control vector in, mono audio out.
+
+    Args:
+        settings: the network's shape.
+    """
+
+    def __init__(self, settings: TCNSettings = TCNSettings()) -> None:
+        super().__init__()
+        self.settings = settings
+        s = settings
+        self.cond = nn.Sequential(
+            nn.Linear(s.controls, s.cond_hidden), nn.PReLU(), nn.Linear(s.cond_hidden, s.cond_hidden)
+        )
+        self.blocks = nn.ModuleList(
+            FiLMBlock(1 if i == 0 else s.channels, s.channels, s.kernel, s.dilation_growth**i, s.cond_hidden)
+            for i in range(s.layers)
+        )
+        self.out = nn.Conv1d(s.channels, 1, 1)
+
+    def forward(self, audio: torch.Tensor, controls: torch.Tensor) -> torch.Tensor:
+        """audio: (B, 1, T), controls: (B, controls) -> (B, 1, T)."""
+        if controls.shape[-1] != self.settings.controls:
+            raise ValueError(f"expected {self.settings.controls} controls per item; got {controls.shape[-1]}")
+        emb = self.cond(controls)
+        x = audio
+        for block in self.blocks:
+            x = block(x, emb)
+        return torch.tanh(self.out(x))

@@ -1,0 +1,54 @@
+"""The FiLM-conditioned TCN: shapes, causality, its receptive field, and the controls steering it."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from asp.models.steerable import SteerableTCN, TCNSettings
+
+SMALL = TCNSettings(layers=3, kernel=3, dilation_growth=4, channels=4, controls=2, cond_hidden=4)
+
+
+def test_receptive_field_formula() -> None:
+    assert SMALL.receptive_field == 1 + 2 * (1 + 4 + 16)
+    assert TCNSettings().receptive_field == 1 + 12 * 1111  # the paper's 4 layers, kernel 13, growth 10
+
+
+def test_output_is_causal_with_exactly_the_receptive_field() -> None:
+    torch.manual_seed(0)
+    net = SteerableTCN(SMALL).eval().double()  # double: the oldest tap's share is small
+    rf = SMALL.receptive_field
+    x = torch.randn(1, 1, 200, dtype=torch.float64)
+    c = torch.zeros(1, 2, dtype=torch.float64)
+    y = net(x, c)
+    assert y.shape == x.shape
+    t = 150
+    later = x.clone()
+    later[..., t + 1 :] += 1.0  # the future does not change the present
+    assert torch.equal(net(later, c)[..., : t + 1], y[..., : t + 1])
+    edge = x.clone()
+    edge[..., t - rf + 1] += 1.0  # the oldest sample the output at t sees
+    assert float((net(edge, c)[..., t] - y[..., t]).abs()) > 1e-12
+    beyond = x.clone()
+    beyond[..., : t - rf + 1] += 1.0  # everything older is out of reach
+    assert torch.equal(net(beyond, c)[..., t], y[..., t])
+
+
+def test_controls_steer_the_output_and_their_count_is_checked() -> None:
+    torch.manual_seed(0)
+    net = SteerableTCN(SMALL).eval()
+    x = torch.randn(2, 1, 100)
+    a = net(x, torch.zeros(2, 2))
+    b = net(x, torch.tensor([[1.0, -1.0], [1.0, -1.0]]))
+    assert not torch.allclose(a, b)
+    with pytest.raises(ValueError, match="2 controls"):
+        net(x, torch.zeros(2, 3))
+
+
+def test_settings_round_trip_and_validation() -> None:
+    assert TCNSettings.from_dict(SMALL.as_dict()) == SMALL
+    with pytest.raises(KeyError, match="valid: channels"):
+        TCNSettings.from_dict({"chanels": 3})
+    with pytest.raises(ValueError, match="kernel"):
+        TCNSettings(kernel=1)
