@@ -9,12 +9,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from asp.cli import dataset, effects, eval, infer, quickstart, synths, train
+from asp.cli import dataset, effects, eval, infer, proxy, quickstart, synths, train
 from asp.cli.common import _notes, read_settings
 
 __all__ = ["_notes", "build_parser", "main"]
 
-GROUPS = (synths, dataset, train, infer, eval, effects, quickstart)
+GROUPS = (synths, dataset, train, infer, eval, effects, proxy, quickstart)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,6 +14,7 @@ import yaml
 from asp.atomic import atomic_write_bytes
 from asp.data.store import Dataset
 from asp.eval.evaluate import Evaluator, baseline_predictions, dataset_train_presets, model_predictions, select_clips
+from asp.eval.presets import draw_hand_made
 from asp.eval.report import write_report
 from asp.paths import relocate
 from asp.render.settings import RenderSettings
@@ -268,7 +269,6 @@ def evaluate_presets(
     from asp.features.hpss import harmonic_share, timbre_group
     from asp.models.inference import Predictor
     from asp.synths import registry
-    from asp.synths.presets import read_presets
 
     synth, _, where = source.partition("=")
     path = Path(where) if where else registry.factory_presets(synth)
@@ -277,17 +277,7 @@ def evaluate_presets(
     if synth not in pred.synths:
         raise KeyError(f"the model was not trained for {synth}; it knows: {', '.join(pred.synths)}")
     schema = registry.load_schema(synth)
-    presets = read_presets(path, schema)
-    seen, unique = {schema.default_vector().round(6).tobytes()}, []
-    for p in presets:
-        key = np.asarray(p.vector).round(6).tobytes()
-        if key not in seen:
-            seen.add(key)
-            unique.append(p)
-    rng = np.random.default_rng(seed)
-    chosen = [unique[i] for i in sorted(rng.permutation(len(unique))[: limit or len(unique)])]
-    if not chosen:
-        raise ValueError(f"{path}: no presets of {synth} other than the default")
+    chosen, n_unique = draw_hand_made(schema, path, limit, seed)
     rows = pd.DataFrame(
         {
             "synth": synth,
@@ -324,6 +314,6 @@ def evaluate_presets(
     return write_report(
         clips,
         out,
-        title=f"{synth} hand-made presets from {path} ({len(chosen)} of {len(unique)} "
+        title=f"{synth} hand-made presets from {path} ({len(chosen)} of {n_unique} "
         f"distinct non-default presets, at MIDI note {note})",
     )

@@ -77,3 +77,16 @@ def mel_db(
     mel = np.asarray(filterbank(settings) @ flat, dtype=np.float32)
     mel = np.moveaxis(mel.reshape(settings.n_mels, -1, n_frames), 0, 1).reshape(*lead, settings.n_mels, n_frames)
     return np.maximum(10.0 * np.log10(np.maximum(mel, settings.amin)), settings.floor_db).astype(np.float32)
+
+
+def mel_statistics(mel: np.ndarray) -> np.ndarray:
+    """A clip's mel as one vector: the mean and the standard deviation over time of each band's dB value.
+
+    Args:
+        mel: (..., n_mels, n_frames) dB mel.
+
+    Returns:
+        (..., 2 * n_mels) float32: the means, then the standard deviations.
+    """
+    m = np.asarray(mel, dtype=np.float32)
+    return np.concatenate([m.mean(axis=-1), m.std(axis=-1)], axis=-1).astype(np.float32)

@@ -16,6 +16,7 @@ Each proposes a generation of native vectors (:meth:`Optimizer.ask`) and learns 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,10 @@ class Optimizer(ABC):
     """
 
     popsize: int
+    # a cheap score (lower is better) for candidate vectors, e.g. a neural proxy's distance: a method that supports
+    # it (``SparseES``) draws ``screen_factor`` times more children and renders only the best-screened ``popsize``
+    screen: Callable[[list[np.ndarray]], np.ndarray] | None = None
+    screen_factor: int = 1
 
     def __init__(
         self,
@@ -151,6 +156,7 @@ class _Restarting(Optimizer):
         self.restarts = 0
 
     def ask(self) -> list[np.ndarray]:
+        self.inner.screen, self.inner.screen_factor = self.screen, self.screen_factor
         self._gen = self.inner.ask()
         return self._gen
 
@@ -195,7 +201,8 @@ class SparseES(Optimizer):
         n_c, n_d = len(self.x), len(self.k)
         n = n_c + n_d
         self._gen = []
-        for _ in range(self.popsize):
+        screening = self.screen is not None and self.screen_factor > 1
+        for _ in range(self.popsize * (self.screen_factor if screening else 1)):
             mask = self.rng.random(n) < min(1.0, self.rate / n)
             if not mask.any():
                 mask[self.rng.integers(n)] = True
@@ -209,7 +216,13 @@ class SparseES(Optimizer):
                 p[k[j]] = 0.0
                 k[j] = self.rng.choice(c, p=p / p.sum())
             self._gen.append((np.clip(x, 0.0, 1.0), k))
-        return [self.space.join(x, k) for x, k in self._gen]
+        vectors = [self.space.join(x, k) for x, k in self._gen]
+        if screening:
+            assert self.screen is not None
+            keep = np.argsort(np.asarray(self.screen(vectors)), kind="stable")[: self.popsize]
+            self._gen = [self._gen[i] for i in keep]
+            vectors = [vectors[i] for i in keep]
+        return vectors
 
     def start_score(self, score: float) -> None:
         self.best = score

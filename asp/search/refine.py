@@ -56,6 +56,7 @@ class SearchOptions:
     popsize: vectors per generation (None: the method's default).
     halving: split the budget across synths by successive halving (else equally, one round).
     finalists: best distinct cheap results per synth re-rendered at full quality.
+    screen_factor: with a screen (a neural proxy, ``refine(screens=...)``), children drawn per rendered child.
     seed: base seed (each synth's is derived from it and the synth's name).
     """
 
@@ -69,6 +70,7 @@ class SearchOptions:
     popsize: int | None = None
     halving: bool = True
     finalists: int = 3
+    screen_factor: int = 4
     seed: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -158,6 +160,12 @@ class _Synth:
         return s
 
 
+def _at_note(
+    screen: Callable[[list[np.ndarray], int], np.ndarray], note: int
+) -> Callable[[list[np.ndarray]], np.ndarray]:
+    return lambda vectors: screen(vectors, note)
+
+
 def _seed(base: int, name: str) -> int:
     return (base * 1_000_003 + zlib.crc32(name.encode())) % (2**31 - 1)
 
@@ -176,6 +184,7 @@ def refine(
     settings: RenderSettings | None = None,
     priors: dict[str, list[np.ndarray]] | None = None,
     renderer: Callable[[str, RenderSettings], Renderer] = get_renderer,
+    screens: dict[str, Callable[[list[np.ndarray], int], np.ndarray]] | None = None,
 ) -> dict[str, SynthResult]:
     """Search every synth of ``starts`` for the preset closest to ``target`` (see the module docstring).
 
@@ -186,6 +195,9 @@ def refine(
         settings: how presets are played at full quality (the target's rate and length).
         priors: per synth the model's class probabilities per discrete parameter (``SearchSpace.disc`` order).
         renderer: ``(synth, settings) -> Renderer`` (default: this process's cached renderers).
+        screens: per synth a cheap ``(vectors, note) -> scores`` (lower is better, e.g.
+            ``asp.models.proxy_training.Proxy.scorer(target)``): the optimiser screens ``screen_factor`` times more
+            children with it and renders the best only (``SparseES``; other methods ignore it).
 
     Returns:
         synth -> :class:`SynthResult`.
@@ -225,6 +237,9 @@ def refine(
             o.method, st.space, first.vector, o.sigma, _seed(o.seed, st.name), o.popsize, (priors or {}).get(st.name)
         )
         st.opt.start_score(first.score)
+        if screens and st.name in screens:
+            st.opt.screen = _at_note(screens[st.name], st.note)
+            st.opt.screen_factor = o.screen_factor
         st.trace.append((total(), st.best))
 
     n_final = o.finalists if cheap != full else 1  # full-quality search renders need no second opinion

@@ -93,3 +93,21 @@ def test_unknown_method_and_objective_name_the_valid_ones(tiny_synths):
         refine(target, starts, SearchOptions(method="nope"), SETTINGS)
     with pytest.raises(KeyError, match="spectral"):
         refine(target, starts, SearchOptions(objective="nope"), SETTINGS)
+
+
+def test_a_screen_draws_more_children_and_renders_only_the_best_screened(tiny_synths):
+    truth = _vector("tiny", wave=1, octave=-1, cutoff=2500.0, level=0.8, decay=0.15)
+    target = _target("tiny", truth)
+    start = _vector("tiny", wave=0, octave=0, cutoff=600.0, level=0.3, decay=0.8)
+    calls = []
+
+    def screen(vectors, note):  # a cheap score: the distance to the true vector (as a good proxy would rank)
+        calls.append((len(vectors), note))
+        return np.abs(np.stack(vectors) - truth).sum(axis=1)
+
+    opts = SearchOptions(budget=60, seed=1, halving=False, screen_factor=6)
+    plain = refine(target, {"tiny": [Candidate(start, 57)]}, opts, SETTINGS)["tiny"]
+    screened = refine(target, {"tiny": [Candidate(start, 57)]}, opts, SETTINGS, screens={"tiny": screen})["tiny"]
+    assert calls and all(n == 6 * 8 and note == 57 for n, note in calls)  # popsize 8, six times as many drawn
+    assert screened.renders == plain.renders <= 60  # the screen costs no renders
+    assert screened.score < plain.score

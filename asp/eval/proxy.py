@@ -1,0 +1,113 @@
+"""Proxy retrieval (Combes et al.): for each hand-made preset's sound, the rank of the true preset among candidates
+ordered by the proxy's predicted embedding, as MRR and top-k.
+
+Queries: the hand-made presets (``asp.eval.presets.draw_hand_made``), each rendered at ``note`` with the proxy's
+dataset settings, embedded as the proxy's targets are. Candidates: those same presets plus ``distractors`` random
+presets of the synth (its sampling spec), each embedded by the proxy at ``note`` without rendering. Beside it:
+**chance** (the expected MRR of a random order), and the same retrieval with random presets as the queries (in the
+training distribution, as the paper's synthetic-preset MRR).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from asp.atomic import atomic_write_bytes
+from asp.eval.presets import draw_hand_made
+from asp.models.proxy_training import Proxy
+from asp.render.factory import get_renderer
+from asp.synths import load_sampling, registry, sample_presets
+
+TOP_K = (1, 5, 10)
+
+
+def ranks(queries: np.ndarray, candidates: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """(Q,) 1-based rank of candidate ``truth[q]`` among all candidates by Euclidean distance to query ``q``
+    (ties counted against it). queries: (Q, D), candidates: (C, D)."""
+    d = ((queries[:, None, :] - candidates[None, :, :]) ** 2).sum(-1)
+    own = d[np.arange(len(queries)), truth]
+    return (d <= own[:, None]).sum(axis=1)
+
+
+def summary(r: np.ndarray) -> dict[str, float]:
+    out = {"mrr": float(np.mean(1.0 / r))}
+    out.update({f"top{k}": float(np.mean(r <= k)) for k in TOP_K})
+    return out
+
+
+def evaluate_retrieval(
+    proxies: Sequence[Proxy],
+    source: str | None = None,
+    limit: int = 200,
+    distractors: int = 1000,
+    note: int = 60,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Retrieval of one synth's hand-made presets by each proxy (all for the same synth and dataset settings)."""
+    synth = proxies[0].synth
+    if any(p.synth != synth for p in proxies):
+        raise ValueError("every proxy of one evaluation must be for the same synth")
+    schema = registry.load_schema(synth)
+    path = Path(source) if source else registry.factory_presets(synth)
+    chosen, n_unique = draw_hand_made(schema, path, limit, seed)
+    rng = np.random.default_rng(seed + 1)
+    extra = sample_presets(schema, distractors, rng, load_sampling(synth))
+    cands = np.concatenate([np.stack([p.vector for p in chosen]), extra]).astype(np.float64)
+    renderer = get_renderer(synth, proxies[0].render_settings)
+    truth = np.arange(len(chosen))
+    k = min(len(extra), len(chosen))
+    in_domain = len(chosen) + np.arange(k)
+    asked = np.concatenate([truth, in_domain])
+    real = np.stack([proxies[0].embed_audio(renderer.render(cands[i], note)) for i in asked])
+    out: dict[str, Any] = {
+        "synth": synth,
+        "presets": str(path),
+        "queries": len(chosen),
+        "distinct_hand_made": n_unique,
+        "candidates": len(cands),
+        "note": note,
+        "chance": {"mrr": float(np.mean(1.0 / np.arange(1, len(cands) + 1)))},
+        "proxies": {},
+    }
+    for p in proxies:
+        pred = p.embed_presets(cands, note)
+        name = p.folder.name
+        out["proxies"][name] = {
+            "arch": p.settings.arch,
+            "best_valid_mse": p.card["best_valid_mse"],
+            **summary(ranks(real[: len(truth)], pred, truth)),
+        }
+        # the same with random presets (in the training distribution) as the queries, among the same candidates
+        out["proxies"][name]["random_presets_mrr"] = summary(ranks(real[len(truth) :], pred, in_domain))["mrr"]
+    return out
+
+
+def write_retrieval(result: dict[str, Any], out: str | Path) -> Path:
+    """``retrieval.json`` and ``retrieval.md`` in ``out``; returns the Markdown file."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(out / "retrieval.json", json.dumps(result, indent=2).encode())
+    r = result
+    lines = [
+        f"# Proxy retrieval: {r['synth']}",
+        "",
+        f"{r['queries']} hand-made presets ({r['distinct_hand_made']} distinct in {r['presets']}) as queries, "
+        f"rendered at MIDI note {r['note']}; {r['candidates']} candidates (the hand-made ones and random presets).",
+        "",
+        "| system | MRR | top-1 | top-5 | top-10 | MRR on random presets | valid MSE |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, m in r["proxies"].items():
+        lines.append(
+            f"| {name} ({m['arch']}) | {m['mrr']:.3f} | {m['top1']:.3f} | {m['top5']:.3f} | {m['top10']:.3f} | "
+            f"{m['random_presets_mrr']:.3f} | {m['best_valid_mse']:.3f} |"
+        )
+    lines.append(f"| chance | {r['chance']['mrr']:.3f} | | | | | |")
+    md = out / "retrieval.md"
+    atomic_write_bytes(md, ("\n".join(lines) + "\n").encode())
+    return md
