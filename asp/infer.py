@@ -26,7 +26,7 @@ import json
 import math
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -107,6 +107,8 @@ class InferOptions:
     own_note: the search also plays every start at the sound's own note (``asp.features.pitch.own_note``), not
         only at the pitch rule's note in C4-B4.
     workers: processes searching files in parallel (0: in this process).
+    proxies: synth -> a neural proxy's folder (``asp proxy train``): the search screens its children with it,
+        drawing ``proxy_factor`` times more and rendering only the ones the proxy ranks closest.
     """
 
     synths: Sequence[str] | None = None
@@ -121,6 +123,8 @@ class InferOptions:
     samples: int = 0
     own_note: bool = True
     workers: int = 2
+    proxies: Mapping[str, str | Path] | None = None
+    proxy_factor: int = 4
 
 
 @dataclass
@@ -160,6 +164,8 @@ def _fingerprint(
     refine: Any = None,
     samples: int = 0,
     own: bool = True,
+    proxies: Mapping[str, str | Path] | None = None,
+    proxy_factor: int = 4,
 ) -> dict[str, Any]:
     h = hashlib.sha256()
     with open(checkpoint, "rb") as fh:
@@ -174,6 +180,9 @@ def _fingerprint(
         fp["refine"] = {**refine.as_dict(), "samples": samples}
         if not own:
             fp["refine"]["own_note"] = False
+        if proxies:  # (outputs made without a proxy still resume)
+            fp["refine"]["proxies"] = {s: str(Path(f).resolve()) for s, f in sorted(proxies.items())}
+            fp["refine"]["proxy_factor"] = proxy_factor
     return fp
 
 
@@ -243,8 +252,25 @@ class BatchInference:
             self.options.refine,
             self.options.samples,
             self.options.own_note,
+            self.options.proxies,
+            self.options.proxy_factor,
         )
+        self._check_proxies(names)
         self.timings = Timings()
+
+    def _check_proxies(self, synths: Sequence[str]) -> None:
+        """Fail now, not per file, on a proxy that does not load or is for another synth."""
+        if not self.options.proxies:
+            return
+        if self.options.refine is None:
+            raise InferError("a proxy screens the refinement's search: give --refine with --proxy")
+        from asp.models.proxy_training import Proxy
+
+        for synth, folder in self.options.proxies.items():
+            if synth not in synths:
+                raise InferError(f"--proxy {synth}={folder}: {synth} is not inferred here ({', '.join(synths)})")
+            if Proxy(folder).synth != synth:
+                raise InferError(f"--proxy {synth}={folder}: that proxy is for {Proxy(folder).synth}")
 
     def model_note(self, pitch: Pitch) -> int:
         """The note the model's preset is played at: ``--note``, else the sound's pitch moved by octaves into the
@@ -388,6 +414,8 @@ class BatchInference:
             "options": self.options.refine,
             "settings": self.render,
             "priors": priors,
+            "proxies": {s: str(f) for s, f in (self.options.proxies or {}).items()},
+            "screen_factor": self.options.proxy_factor,
         }
 
     def _effect_steps(self, tmp: Path, folder: Path, synth: str, dry: np.ndarray, target: np.ndarray) -> dict:
@@ -537,9 +565,10 @@ class BatchInference:
             failed(crash.task, f"the search's worker died ({crash.how})")
 
         t = time.perf_counter()
-        run_pool(
-            [j[4] for j in jobs], refine_job, self.options.workers, on_result=done, on_error=failed, on_crash=crashed
-        )
+        job = refine_job
+        if self.options.proxies:
+            from asp.models.proxy_training import proxy_refine_job as job
+        run_pool([j[4] for j in jobs], job, self.options.workers, on_result=done, on_error=failed, on_crash=crashed)
         self.timings.add("search and writing (wall)", t)
 
     def write_report(self, rows: list[dict[str, Any]]) -> pd.DataFrame:

@@ -63,12 +63,14 @@ def main() -> None:
     rows = []
     for name, factor in systems.items():
         for b in budgets:
-            opts = SearchOptions(budget=b, halving=False, screen_factor=factor, seed=a.seed)
+            opts = SearchOptions(budget=b, halving=False, seed=a.seed)
             dists, renders, secs = [], [], []
             for t, v in zip(targets, starts):
                 t0 = time.perf_counter()
                 screens = {a.synth: proxy.scorer(t)} if factor > 1 else None
-                r = refine(t, {a.synth: [Candidate(v, a.note)]}, opts, settings, screens=screens)[a.synth]
+                r = refine(t, {a.synth: [Candidate(v, a.note)]}, opts, settings, screens=screens, screen_factor=factor)[
+                    a.synth
+                ]
                 secs.append(time.perf_counter() - t0)
                 renders.append(r.renders)
                 dists.append(lsd(t, r.audio) if r.audio is not None else np.inf)

@@ -339,3 +339,37 @@ def test_the_html_report_plays_in_a_real_browser(refined):
         timeout=120,
     ).stdout
     assert f"{players} of {players} players ready, 0 failed" in dom
+
+
+def test_a_proxy_screens_the_refinement_and_changes_the_fingerprint(refined, tiny_checkpoint, tiny_dataset, tmp_path):
+    from dataclasses import replace
+
+    from asp.models.proxy import ProxySettings
+    from asp.models.proxy_training import train_proxy
+
+    root, first, opts = refined
+    train_proxy(tiny_dataset, "subtractive", tmp_path / "px", ProxySettings(arch="mlp"), epochs=2, log=lambda m: None)
+    with_proxy = replace(opts, proxies={"subtractive": tmp_path / "px"}, workers=0)
+    table = infer(root / "in" / "low", tiny_checkpoint, tmp_path / "out", with_proxy, progress=False)
+    ok = table[table.status == "ok"]
+    assert len(ok) == len(SYNTHS) and (ok.objective <= ok.oneshot_objective).all()
+    assert ok.renders.sum() <= 60
+    plain = infer_mod._fingerprint(tiny_checkpoint, SYNTHS, None, refine=opts.refine)
+    screened = infer_mod._fingerprint(tiny_checkpoint, SYNTHS, None, refine=opts.refine, proxies=with_proxy.proxies)
+    assert "proxies" not in plain["refine"] and screened["refine"]["proxy_factor"] == 4  # old outputs still resume
+    with pytest.raises(InferError, match="is for subtractive"):
+        infer(
+            root / "in",
+            tiny_checkpoint,
+            tmp_path / "o2",
+            replace(opts, proxies={"vapoly": tmp_path / "px"}),
+            progress=False,
+        )
+    with pytest.raises(InferError, match="needs|give --refine"):
+        infer(
+            root / "in",
+            tiny_checkpoint,
+            tmp_path / "o3",
+            replace(opts, refine=None, proxies={"subtractive": tmp_path / "px"}),
+            progress=False,
+        )

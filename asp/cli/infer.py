@@ -29,10 +29,22 @@ def cmd_infer(args: argparse.Namespace) -> int:
             refine=refine_options(args),
             samples=args.samples,
             workers=args.workers,
+            proxies=_proxies(args.proxy),
+            proxy_factor=args.proxy_factor,
         ),
     )
     print_report(table, args.out)
     return 0 if (table.status == "ok").any() or table.empty else 1
+
+
+def _proxies(items: list[str] | None) -> dict[str, Path] | None:
+    out = {}
+    for item in items or []:
+        synth, sep, folder = item.partition("=")
+        if not sep or not synth or not folder:
+            raise ValueError(f"--proxy {item!r}: expected SYNTH=FOLDER (a folder written by asp proxy train)")
+        out[synth.strip()] = Path(folder)
+    return out or None
 
 
 def add_parsers(sub: Any) -> None:
@@ -61,4 +73,11 @@ def add_parsers(sub: Any) -> None:
     f.add_argument("--effects-patience", type=int, default=1, help="bad effect steps tolerated")
     f.add_argument("--effects-search-classes", action="store_true", help=f"the effect stage: {SEARCH_HELP}")
     add_refine_args(f)
+    f.add_argument(
+        "--proxy",
+        action="append",
+        metavar="SYNTH=FOLDER",
+        help="a neural proxy (asp proxy train) screening SYNTH's search (repeatable; needs --refine)",
+    )
+    f.add_argument("--proxy-factor", type=int, default=4, help="children the proxy screens per rendered child")
     f.set_defaults(fn=cmd_infer)

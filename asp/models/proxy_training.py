@@ -14,6 +14,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -200,3 +201,27 @@ class Proxy:
             return np.sqrt(((e - goal) ** 2).mean(axis=1))
 
         return score
+
+
+@cache
+def _proxy(folder: str) -> Proxy:
+    return Proxy(folder)
+
+
+def proxy_refine_job(task: dict[str, Any], report: Callable[[Any], None]) -> dict[str, Any]:
+    """``asp.search.refine.refine_job`` with neural proxies screening the search's children: ``task`` also holds
+    ``proxies`` (synth -> proxy folder; each loaded once per worker process) and ``screen_factor``."""
+    from asp.search.refine import refine
+
+    screens = {
+        s: _proxy(str(f)).scorer(task["target"]) for s, f in (task.get("proxies") or {}).items() if s in task["starts"]
+    }
+    return refine(
+        task["target"],
+        task["starts"],
+        task["options"],
+        task["settings"],
+        task.get("priors"),
+        screens=screens,
+        screen_factor=int(task.get("screen_factor", 4)),
+    )

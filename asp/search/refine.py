@@ -56,7 +56,6 @@ class SearchOptions:
     popsize: vectors per generation (None: the method's default).
     halving: split the budget across synths by successive halving (else equally, one round).
     finalists: best distinct cheap results per synth re-rendered at full quality.
-    screen_factor: with a screen (a neural proxy, ``refine(screens=...)``), children drawn per rendered child.
     seed: base seed (each synth's is derived from it and the synth's name).
     """
 
@@ -70,7 +69,6 @@ class SearchOptions:
     popsize: int | None = None
     halving: bool = True
     finalists: int = 3
-    screen_factor: int = 4
     seed: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -185,6 +183,7 @@ def refine(
     priors: dict[str, list[np.ndarray]] | None = None,
     renderer: Callable[[str, RenderSettings], Renderer] = get_renderer,
     screens: dict[str, Callable[[list[np.ndarray], int], np.ndarray]] | None = None,
+    screen_factor: int = 4,
 ) -> dict[str, SynthResult]:
     """Search every synth of ``starts`` for the preset closest to ``target`` (see the module docstring).
 
@@ -196,8 +195,8 @@ def refine(
         priors: per synth the model's class probabilities per discrete parameter (``SearchSpace.disc`` order).
         renderer: ``(synth, settings) -> Renderer`` (default: this process's cached renderers).
         screens: per synth a cheap ``(vectors, note) -> scores`` (lower is better, e.g.
-            ``asp.models.proxy_training.Proxy.scorer(target)``): the optimiser screens ``screen_factor`` times more
-            children with it and renders the best only (``SparseES``; other methods ignore it).
+            ``asp.models.proxy_training.Proxy.scorer(target)``): the optimiser draws ``screen_factor`` times more
+            children, scores them with it and renders the best only (``SparseES``; other methods ignore it).
 
     Returns:
         synth -> :class:`SynthResult`.
@@ -239,7 +238,7 @@ def refine(
         st.opt.start_score(first.score)
         if screens and st.name in screens:
             st.opt.screen = _at_note(screens[st.name], st.note)
-            st.opt.screen_factor = o.screen_factor
+            st.opt.screen_factor = screen_factor
         st.trace.append((total(), st.best))
 
     n_final = o.finalists if cheap != full else 1  # full-quality search renders need no second opinion

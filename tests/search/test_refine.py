@@ -105,9 +105,11 @@ def test_a_screen_draws_more_children_and_renders_only_the_best_screened(tiny_sy
         calls.append((len(vectors), note))
         return np.abs(np.stack(vectors) - truth).sum(axis=1)
 
-    opts = SearchOptions(budget=60, seed=1, halving=False, screen_factor=6)
+    opts = SearchOptions(budget=60, seed=1, halving=False)
     plain = refine(target, {"tiny": [Candidate(start, 57)]}, opts, SETTINGS)["tiny"]
-    screened = refine(target, {"tiny": [Candidate(start, 57)]}, opts, SETTINGS, screens={"tiny": screen})["tiny"]
+    screened = refine(
+        target, {"tiny": [Candidate(start, 57)]}, opts, SETTINGS, screens={"tiny": screen}, screen_factor=6
+    )["tiny"]
     assert calls and all(n == 6 * 8 and note == 57 for n, note in calls)  # popsize 8, six times as many drawn
     assert screened.renders == plain.renders <= 60  # the screen costs no renders
     assert screened.score < plain.score
