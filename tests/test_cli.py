@@ -150,3 +150,24 @@ def test_effect_stage_settings_come_from_a_config_file_and_flags_win(tmp_path, m
     assert str(recipe) in err and "unknown setting 'epoch'" in err and "selector-epochs" in err
     recipe.write_text("intermediate: sometimes\n")
     assert main(argv) == 2 and "not one of true, model, both" in capsys.readouterr().err
+
+
+def test_every_shipped_effect_config_is_read_by_its_verb(monkeypatch):
+    from asp.cli import effects
+
+    files = sorted((config_dir() / "effects").glob("*.yaml"))
+    assert {f.stem for f in files} >= {"dataset", "train", "eval", "steps", "steer_compressor", "steer_reverb"}
+    for f in files:
+        verb = f.stem.split("_")[0]
+        seen = {}
+        monkeypatch.setattr(effects, f"cmd_effects_{verb}", lambda args, seen=seen: seen.update(vars(args)) or 0)
+        positional = {
+            "dataset": ["--out", "o"],
+            "train": ["--data", "d", "--out", "o"],
+            "eval": ["--data", "d", "--models", "m", "--out", "o"],
+            "steps": ["i", "t", "--models", "m", "--out", "o"],
+            "steer": ["dry.wav", "wet.wav", "--out", "o"],
+        }[verb]
+        assert main(["effects", verb, *positional, "--config", str(f)]) == 0, f
+        if f.stem == "steer_reverb":
+            assert (seen["layers"], seen["kernel"], seen["growth"]) == (5, 5, 10)
