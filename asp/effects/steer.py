@@ -28,7 +28,7 @@ import torch
 
 from asp.atomic import atomic_write_bytes
 from asp.features.audio_io import AudioError, discover, load_audio
-from asp.models.checkpoints import load_checkpoint
+from asp.models.checkpoints import load_checkpoint, save_tensors
 from asp.models.steerable import SteerableTCN, TCNSettings
 
 STEER_RATE = 22050
@@ -125,12 +125,6 @@ def crops(
     return x.astype(np.float32), y.astype(np.float32)
 
 
-def _save_torch(obj: Any, path: Path) -> None:
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    atomic_write_bytes(path, buf.getvalue())
-
-
 def train_steerable(
     dry: np.ndarray,
     wet: np.ndarray,
@@ -202,7 +196,7 @@ def train_steerable(
         if (step + 1) % 25 == 0:
             bar.set_postfix(loss=f"{np.mean(losses[-25:]):.3f}")
         if (step + 1) % options.checkpoint_every == 0 and step + 1 < options.steps:
-            _save_torch(
+            save_tensors(
                 {
                     "model": model.state_dict(),
                     "optimizer": opt.state_dict(),
@@ -213,7 +207,7 @@ def train_steerable(
                 state_path,
             )
     seconds = time.perf_counter() - t0
-    _save_torch(model.state_dict(), out / MODEL_FILE)
+    save_tensors(model.state_dict(), out / MODEL_FILE)
     atomic_write_bytes(
         out / LOSS_FILE, ("step,loss\n" + "".join(f"{i + 1},{v:.6f}\n" for i, v in enumerate(losses))).encode()
     )

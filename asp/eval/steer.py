@@ -134,13 +134,14 @@ def write_analysis(
     g = control_grid(effect, dry, options)
     v = g["values"]
     n = int(options.seconds * effect.sample_rate)
-    centre = np.zeros(effect.n_controls, np.float32)
     ref = {
         "dry_lufs": lufs(np.asarray(dry)[:n], effect.sample_rate),
         "wet_lufs": lufs(np.asarray(wet)[:n], effect.sample_rate),
-        "model_lufs_at_zero": lufs(effect.process(np.asarray(dry, np.float32)[:n], centre), effect.sample_rate),
-        "model_t60_at_zero": t60(impulse_response(effect, centre, options.impulse_seconds), effect.sample_rate),
     }
+    zero = np.flatnonzero(np.isclose(v, 0.0))
+    if zero.size:  # the grid's centre is the trained setting (controls at zero)
+        ref["model_lufs_at_zero"] = float(g["lufs"][zero[0], zero[0]])
+        ref["model_t60_at_zero"] = float(g["t60"][zero[0], zero[0]])
     if reference_ir is not None:
         ref["effect_t60"] = t60(reference_ir, effect.sample_rate)
     summary = {

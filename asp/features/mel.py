@@ -7,7 +7,7 @@ level is kept: loudness is part of a patch), floored at ``top_db`` below 0 dBFS-
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,13 @@ class MelSettings:
 
     def n_frames(self, n_samples: int) -> int:
         return 1 + n_samples // self.hop_length
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> MelSettings:
+        """Settings as ``as_dict`` or a dataset plan records them (other keys, such as the normalisation text, are
+        ignored)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)

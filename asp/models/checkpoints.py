@@ -36,3 +36,16 @@ def load_checkpoint(path: str | Path, map_location: Any = "cpu") -> dict[str, An
             f"{path}: refused: the checkpoint holds pickled objects beyond tensors and plain data, "
             f"which could run code when loaded ({first})"
         ) from None
+
+
+def save_tensors(obj: Any, path: str | Path) -> None:
+    """Write tensors and plain data (what :func:`load_checkpoint` reads back) to ``path``, atomically."""
+    import io
+
+    import torch
+
+    from asp.atomic import atomic_write_bytes
+
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    atomic_write_bytes(path, buf.getvalue())

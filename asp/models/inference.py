@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -66,10 +65,9 @@ class Predictor:
         if (render is None or mel is None) and card.is_file():
             settings = json.loads(card.read_text()).get("settings") or {}
             render, mel = render or settings.get("render"), mel or settings.get("mel")
-        names = {f.name for f in dataclasses.fields(MelSettings)}
         return (
             RenderSettings.from_dict(render) if render else RenderSettings(),
-            MelSettings(**{k: v for k, v in (mel or {}).items() if k in names}),
+            MelSettings.from_dict(mel or {}),
         )
 
     def mels(self, audio: np.ndarray) -> np.ndarray:

@@ -9,7 +9,6 @@ the validation loss per epoch); the best epoch on the validation split is kept.
 
 from __future__ import annotations
 
-import io
 import json
 import time
 from collections.abc import Callable
@@ -22,8 +21,9 @@ import numpy as np
 import torch
 
 from asp.atomic import atomic_write_bytes
+from asp.data.store import Dataset
 from asp.features.mel import MelSettings, mel_db, mel_statistics
-from asp.models.checkpoints import load_checkpoint
+from asp.models.checkpoints import load_checkpoint, save_tensors
 from asp.models.proxy import ProxySettings, build_proxy
 from asp.synths import registry
 
@@ -31,23 +31,14 @@ MODEL_FILE = "model.pt"
 CARD_FILE = "proxy.json"
 
 
-def dataset_arrays(root: str | Path, synth: str, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def dataset_arrays(ds: Dataset, synth: str, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(one-hot presets (N, onehot), notes (N,), mel statistics (N, 2 * n_mels)) of one synth's clips in a split."""
-    from asp.data.store import Dataset
-
-    ds = Dataset(root)
     if synth not in ds.synths:
-        raise KeyError(f"{root}: no {synth} clips; the dataset has {', '.join(ds.synths)}")
+        raise KeyError(f"{ds.root}: no {synth} clips; the dataset has {', '.join(ds.synths)}")
     rows = ds.split(split)
     rows = rows[rows["synth"] == synth]
     stats = np.concatenate([mel_statistics(ds.mels(rows.iloc[i : i + 256])) for i in range(0, len(rows), 256)])
     return ds.array(rows, "onehot").astype(np.float32), rows["note"].to_numpy(np.float32), stats
-
-
-def _save(obj: Any, path: Path) -> None:
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    atomic_write_bytes(path, buf.getvalue())
 
 
 def train_proxy(
@@ -69,8 +60,9 @@ def train_proxy(
         return dict(json.loads((out / CARD_FILE).read_text()))
     out.mkdir(parents=True, exist_ok=True)
     schema = registry.load_schema(synth)
-    x_tr, n_tr, y_tr = dataset_arrays(root, synth, "train")
-    x_va, n_va, y_va = dataset_arrays(root, synth, "valid")
+    ds = Dataset(root)
+    x_tr, n_tr, y_tr = dataset_arrays(ds, synth, "train")
+    x_va, n_va, y_va = dataset_arrays(ds, synth, "valid")
     mean, std = y_tr.mean(axis=0), y_tr.std(axis=0) + 1e-3
     settings = replace(settings or ProxySettings(), embedding=y_tr.shape[1])
     torch.manual_seed(seed)
@@ -110,14 +102,14 @@ def train_proxy(
         if (epoch + 1) % 10 == 0 or epoch == epochs - 1:
             log(f"{synth} {settings.arch}: epoch {epoch + 1}/{epochs}, valid MSE {val:.4f} (best {best:.4f})")
     assert best_state is not None
-    _save(best_state, out / MODEL_FILE)
+    save_tensors(best_state, out / MODEL_FILE)
     card = {
         "synth": synth,
         "schema_hash": schema.content_hash,
         "settings": settings.as_dict(),
         "embedding": "mel statistics (mean and std over time of each dB mel band), standardised",
-        "mel": _mel_settings(root).as_dict(),
-        "render": _dataset_card(root)["settings"]["render"],
+        "mel": ds.card["settings"]["mel"],
+        "render": ds.card["settings"]["render"],
         "mean": mean.tolist(),
         "std": std.tolist(),
         "valid_mse": history,
@@ -132,18 +124,6 @@ def train_proxy(
     }
     atomic_write_bytes(out / CARD_FILE, json.dumps(card, indent=1).encode())
     return card
-
-
-def _dataset_card(root: str | Path) -> dict[str, Any]:
-    from asp.data.store import Dataset
-
-    return Dataset(root).card
-
-
-def _mel_settings(root: str | Path) -> MelSettings:
-    d = dict(_dataset_card(root)["features"]["mel"])
-    d.pop("normalisation", None)
-    return MelSettings(**d)
 
 
 class Proxy:
@@ -170,9 +150,7 @@ class Proxy:
         self.model.eval()
         self.mean = np.asarray(self.card["mean"], np.float32)
         self.std = np.asarray(self.card["std"], np.float32)
-        mel = dict(self.card["mel"])
-        mel.pop("normalisation", None)
-        self.mel = MelSettings(**mel)
+        self.mel = MelSettings.from_dict(self.card["mel"])
         from asp.render.settings import RenderSettings
 
         self.render_settings = RenderSettings.from_dict(self.card["render"])
