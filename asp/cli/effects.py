@@ -27,6 +27,21 @@ def cmd_effects_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def steered_effects(text: str) -> tuple[Any, ...]:
+    """``--steered NAME=FOLDER,...``: trained steered effects (``asp effects steer``) as extra effects of the rack."""
+    if not text.strip():
+        return ()
+    from asp.effects.steer import rack_spec
+
+    out = []
+    for item in _names(text):
+        name, sep, folder = item.partition("=")
+        if not sep or not name.strip() or not folder.strip():
+            raise ValueError(f"--steered: {item!r} is not NAME=FOLDER (a folder written by asp effects steer)")
+        out.append(rack_spec(name.strip(), folder.strip()))
+    return tuple(out)
+
+
 def cmd_effects_dataset(args: argparse.Namespace) -> int:
     from asp.data.effects import GROUPS_DIR, EffectDataConfig, generate
 
@@ -38,6 +53,7 @@ def cmd_effects_dataset(args: argparse.Namespace) -> int:
         seed=args.seed,
         workers=args.workers,
         only=_names(args.splits),
+        extra=steered_effects(args.steered),
     )
     out = generate(cfg)
     card = json.loads((out / "card.json").read_text())
@@ -209,7 +225,7 @@ def add_parsers(sub: Any) -> None:
     fx = sub.add_parser(
         "effects", help="the effect stage (SerumRNN): data, models, steps; steerable neural effects"
     ).add_subparsers(dest="verb", required=True)
-    d = fx.add_parser("dataset", help="render the preset groups through all 32 effect subsets")
+    d = fx.add_parser("dataset", help="render the preset groups through every effect subset (32 of the five)")
     d.add_argument("--out", type=Path, required=True)
     from asp.synths.effect_specs import PRESET_GROUPS
 
@@ -222,6 +238,12 @@ def add_parsers(sub: Any) -> None:
         "--splits",
         default="train,valid,test",
         help="render these splits only (e.g. test with more --draws: a larger test set, same presets)",
+    )
+    d.add_argument(
+        "--steered",
+        default="",
+        metavar="NAME=FOLDER,...",
+        help="steered effects (asp effects steer) joining the rack after the five, their controls as parameters",
     )
     add_config_arg(d, "configs/effects/dataset.yaml")
     d.set_defaults(fn=cmd_effects_dataset)

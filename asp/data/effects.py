@@ -48,9 +48,23 @@ GROUPS_DIR = registry.PRESETS_DIR / "effects"
 NOTE = 48
 RENDER = RenderSettings(note_seconds=1.0, render_seconds=1.0, notes=(NOTE,))
 WORKER_ENV = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")}
-N_SUBSETS = 32
 KINDS = {"mel": "mels", "mfcc": "mfccs"}  # features -> the name of a family's stored array of them
-PAIRS_PER_FAMILY = 3 ** 5 - 2 ** 5  # (subset, superset) pairs of the five effects, less the 32 equal ones
+
+
+def n_subsets() -> int:
+    """Effect subsets of the rack in use: 32 for the built-in five, 64 with one extra effect."""
+    return 2 ** len(specs.rack_order())
+
+
+def pairs_per_family() -> int:
+    """(subset, superset) pairs of the rack's effects, less the equal ones: 3^5 - 2^5 = 211 for the five."""
+    n = len(specs.rack_order())
+    return 3**n - 2**n
+
+
+def use_extras_of(config: dict[str, Any]) -> None:
+    """Set this process's extra effects to the ones a dataset's plan records (none for most datasets)."""
+    specs.use_extra([specs.extra_from_record(r) for r in config.get("extra_effects", [])])
 
 
 @dataclass(frozen=True)
@@ -65,6 +79,8 @@ class EffectDataConfig:
         seed: seeds the draws and the splits.
         splits: train/valid/test fractions, by preset within each group.
         workers: rendering processes (0 = this process).
+        extra: extra effects after the built-in five (``asp.effects.steer.rack_spec``: a steered effect); each
+            family is then rendered through every subset of the larger rack (64 with one).
         only: render the families of these splits only. A preset's split depends on the seed and the group alone,
             not on ``draws``, so ``only=("test",)`` with more draws builds a larger test set for models trained
             on a smaller dataset of the same seed (``asp effects eval`` checks that no test preset was trained on).
@@ -79,6 +95,7 @@ class EffectDataConfig:
     workers: int = 2
     render: RenderSettings = field(default_factory=lambda: RENDER)
     only: tuple[str, ...] = SPLITS
+    extra: tuple[specs.EffectSpec, ...] = ()
 
     def plan_dict(self) -> dict[str, Any]:
         """What the data depends on: settings, the preset files' contents and the rack's DSP (CRC-32s), so that a
@@ -92,7 +109,8 @@ class EffectDataConfig:
                 "render": self.render.as_dict(), "rack_dsp_crc32": zlib.crc32(rack_code().encode()),
                 "presets": {g: {p.name: zlib.crc32(p.read_bytes()) for p in group_files(self, g)}
                             for g in self.groups},
-                **({"only": list(self.only)} if tuple(self.only) != SPLITS else {})}
+                **({"only": list(self.only)} if tuple(self.only) != SPLITS else {}),
+                **({"extra_effects": [specs.extra_record(e) for e in self.extra]} if self.extra else {})}
 
 
 @dataclass(frozen=True)
@@ -106,6 +124,7 @@ class FamilyTask:
     split: str
     render: RenderSettings
     folder: str
+    extra: tuple[dict[str, Any], ...] = ()  # the rack's extra effects (records), set again in the worker
 
 
 def slug(name: str) -> str:
@@ -132,6 +151,8 @@ def plan(cfg: EffectDataConfig) -> list[FamilyTask]:
     from asp.synths.presets import read_json_preset
 
     tasks: list[FamilyTask] = []
+    specs.use_extra(cfg.extra)
+    extra = tuple(specs.extra_record(e) for e in cfg.extra)
     for group in cfg.groups:
         files = group_files(cfg, group)
         split = split_by_preset(len(files), cfg.splits, _rng(cfg.seed, group, "split"))
@@ -145,18 +166,19 @@ def plan(cfg: EffectDataConfig) -> list[FamilyTask]:
             for d in range(cfg.draws):
                 chain = specs.sample_chain(specs.rack_order(), _rng(cfg.seed, group, path.stem, d))
                 tasks.append(FamilyTask(group=group, preset=path.stem, synth=synth, vector=preset.vector, draw=d,
-                                        chain=chain, split=sp, render=cfg.render,
+                                        chain=chain, split=sp, render=cfg.render, extra=extra,
                                         folder=str(Path(cfg.out) / "families" / group / slug(path.stem) / f"d{d:04d}")))
     return tasks
 
 
 def render_family(task: FamilyTask, report: Callable[[Any], None]) -> dict[str, Any]:
-    """Render one family: the dry preset, then all 32 subsets through the rack, with SerumRNN's features (runs in a
-    worker; one synth engine and one rack per process)."""
+    """Render one family: the dry preset, then every subset (32 of the five) through the rack, with SerumRNN's
+    features (runs in a worker; one synth engine and one rack per process)."""
     from asp.render.effects import FaustRack
     from asp.features.effect import effect_mel, effect_mfcc
     from asp.render.factory import get_renderer
 
+    specs.use_extra([specs.extra_from_record(r) for r in task.extra])
     f = EffectFeatures(sample_rate=task.render.sample_rate)
     dry = get_renderer(task.synth, task.render).render(task.vector, NOTE)
     rack = FaustRack(task.render.sample_rate)
@@ -223,11 +245,11 @@ def generate(cfg: EffectDataConfig, log: Callable[[str], None] | None = None) ->
         "chain": json.dumps(specs.as_jsonable(t.chain)),
     } for t in tasks])
     atomic_write_bytes(out / "families.parquet", families.to_parquet(index=False))
-    card = {"config": wanted, "families": len(families), "renders": len(families) * N_SUBSETS,
+    card = {"config": wanted, "families": len(families), "renders": len(families) * n_subsets(),
             "silent_dry_families": silent,
             "per_split": {s: {"presets": int(families[families.split == s].preset.nunique()),
                               "families": int((families.split == s).sum()),
-                              "pairs": int((families.split == s).sum()) * PAIRS_PER_FAMILY} for s in SPLITS},
+                              "pairs": int((families.split == s).sum()) * pairs_per_family()} for s in SPLITS},
             "features": asdict(EffectFeatures(sample_rate=cfg.render.sample_rate)),
             "presets_dir": str(Path(cfg.presets_dir).resolve())}
     atomic_write_bytes(out / "card.json", json.dumps(card, indent=1).encode())
@@ -246,11 +268,12 @@ class EffectDataset:
             raise FileNotFoundError(f"{self.root}: not an effect dataset (no families.parquet; run asp effects dataset)")
         self.families = pd.read_parquet(self.root / "families.parquet")
         self.card = json.loads((self.root / "card.json").read_text())
+        use_extras_of(self.card["config"])  # the rack it was made with, for every stage that reads it
         self._cache: dict[tuple[int, str], np.ndarray] = {}
         self._rack: Any = None  # for ``distances``, made on first use
 
     def features(self, family: int, kind: str = "mels") -> np.ndarray:
-        """(32, bins, frames) float16 features of a family (by row number), memory-mapped; ``kind`` mels|mfccs."""
+        """(subsets, bins, frames) float16 features of a family (by row number), memory-mapped; ``kind`` mels|mfccs."""
         key = (int(family), kind)
         if key not in self._cache:
             self._cache[key] = np.load(self.root / self.families.folder.iloc[int(family)] / f"{kind}.npy",
@@ -274,7 +297,7 @@ class EffectDataset:
         return get_renderer(row.synth, render).render(preset.vector, NOTE)
 
     def distances(self, family: int, metric: str = "mssmae") -> np.ndarray:
-        """(32, 32): ``metric`` of render x against render t of the family, for x a subset of t (NaN elsewhere), on
+        """(subsets, subsets): ``metric`` of render x against render t of the family, for x a subset of t (NaN elsewhere), on
         the true audio (the family's dry sound through the rack again; the dataset keeps only features). Computed
         once and kept under ``distances/<metric>/`` beside the families (atomic, one file per family)."""
         from asp.metrics import effect_metrics
@@ -291,9 +314,10 @@ class EffectDataset:
         f = EffectFeatures(sample_rate=self.sample_rate)
         dry, chain = self.dry(family), self.chain(family)
         spec = [spectra(self._rack.apply(dry, specs.subchain(chain, sub)), f) for sub in specs.subsets()]
-        d = np.full((N_SUBSETS, N_SUBSETS), np.nan)
-        for t in range(N_SUBSETS):
-            for x in range(N_SUBSETS):
+        n = n_subsets()
+        d = np.full((n, n), np.nan)
+        for t in range(n):
+            for x in range(n):
                 if x & t == x:
                     d[x, t] = effect_metrics(spec[x], spec[t], f)[metric]
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -307,7 +331,7 @@ class EffectDataset:
         return int(self.card["config"]["render"]["sample_rate"])
 
     def chain(self, family: int) -> dict[str, dict[str, float]]:
-        """The family's draw (settings of all five effects)."""
+        """The family's draw (settings of every effect of the rack)."""
         raw = json.loads(self.families.chain.iloc[int(family)])
         return {n: {p.name: float(raw[n][p.name]) for p in specs.get(n).params} for n in specs.rack_order()}
 
@@ -323,7 +347,8 @@ class EffectDataset:
 
 def pairs(families: np.ndarray) -> pd.DataFrame:
     """The Cartesian product per family: (family, input mask, target mask) for every A proper subset of T."""
-    masks = [(a, t) for t in range(N_SUBSETS) for a in range(N_SUBSETS) if a & t == a and a != t]
+    n = n_subsets()
+    masks = [(a, t) for t in range(n) for a in range(n) if a & t == a and a != t]
     fam = np.repeat(np.asarray(families, np.int64), len(masks))
     a, t = np.array(masks).T
     return pd.DataFrame({"family": fam, "input": np.tile(a, len(families)), "target": np.tile(t, len(families))})
@@ -332,7 +357,7 @@ def pairs(families: np.ndarray) -> pd.DataFrame:
 def param_examples(families: np.ndarray, effect: str) -> pd.DataFrame:
     """Training examples of one effect's parameter model: (family, input mask A, target mask A + effect)."""
     bit = specs.mask_of((effect,))
-    inputs = [a for a in range(N_SUBSETS) if not a & bit]
+    inputs = [a for a in range(n_subsets()) if not a & bit]
     fam = np.repeat(np.asarray(families, np.int64), len(inputs))
     a = np.tile(inputs, len(families))
     return pd.DataFrame({"family": fam, "input": a, "target": a | bit})
@@ -344,7 +369,7 @@ ORDERS = ("any", "greedy")
 def greedy_label(dist: np.ndarray, have: int, target: int) -> int:
     """The missing effect (as a mask bit) whose addition brings render ``have`` closest to ``target`` in a family's
     ``distances``; 0 when none is missing."""
-    bits = [1 << k for k in range(5) if (target & ~have) >> k & 1]
+    bits = [1 << k for k in range(len(specs.rack_order())) if (target & ~have) >> k & 1]
     return min(bits, key=lambda b: dist[have | b, target]) if bits else 0
 
 
@@ -362,18 +387,18 @@ def next_label(data: "EffectDataset", family: int, have: int, target: int, order
 def selection_examples(families: np.ndarray, seed: int = 0, stop: bool = True) -> pd.DataFrame:
     """One example per pair: the path of masks from the dry sound to the input A (A's effects added in a seeded
     random order), the target T, and the label, the mask of T's effects missing from A. Step k of a sequence is
-    the example whose A has k effects, so every step is trained. ``stop``: also the 32 cases per family where A
+    the example whose A has k effects, so every step is trained. ``stop``: also the 32 cases (of the five) per family where A
     already is T (label 0: the right choice is to stop)."""
     p = pairs(families)
     if stop:
-        same = np.arange(N_SUBSETS)
-        p = pd.concat([p, pd.DataFrame({"family": np.repeat(np.asarray(families, np.int64), N_SUBSETS),
+        same = np.arange(n_subsets())
+        p = pd.concat([p, pd.DataFrame({"family": np.repeat(np.asarray(families, np.int64), len(same)),
                                         "input": np.tile(same, len(families)), "target": np.tile(same, len(families))})],
                       ignore_index=True)
     rng = np.random.default_rng(seed)
     paths = []
     for a in p.input.to_numpy():
-        bits = [1 << k for k in range(5) if a >> k & 1]
+        bits = [1 << k for k in range(len(specs.rack_order())) if a >> k & 1]
         rng.shuffle(bits)
         paths.append(tuple(int(x) for x in np.cumsum([0] + bits)))
     p["path"] = paths

@@ -23,14 +23,17 @@ import torch
 from torch.utils.data import Dataset
 
 from asp.atomic import atomic_dir, clean_partial
-from asp.data.effects import KINDS, N_SUBSETS, EffectDataset, _rng, next_label
+from asp.data.effects import KINDS, EffectDataset, _rng, n_subsets, next_label
 from asp.data.layout import check_or_write_plan
 from asp.effects.systems import Models
 from asp.features.effect import EffectFeatures, effect_mel, effect_mfcc
 from asp.synths import effect_specs as specs
 
-# examples per family: a rollout toward each of the 31 targets, one per effect of it, and a stop at its end (111)
-PER_FAMILY = sum(bin(t).count("1") + 1 for t in range(1, N_SUBSETS))
+
+def per_family() -> int:
+    """Examples per family: a rollout toward each target (31 of the five), one per effect of it, and a stop at its
+    end (111 for the five)."""
+    return sum(bin(t).count("1") + 1 for t in range(1, n_subsets()))
 
 
 def rollout_family(
@@ -41,7 +44,7 @@ def rollout_family(
     targets = {k: data.features(family, k) for k in KINDS.values()}
     rng = _rng(seed, "rollout", data.families.family.iloc[int(family)])
     orders = {
-        t: [e for e in rng.permutation(specs.rack_order()) if specs.mask_of((e,)) & t] for t in range(1, N_SUBSETS)
+        t: [e for e in rng.permutation(specs.rack_order()) if specs.mask_of((e,)) & t] for t in range(1, n_subsets())
     }
     mel = effect_mel(dry, f)
     states = {"mels": [mel], "mfccs": [effect_mfcc(mel, f)]}
@@ -89,7 +92,7 @@ def build(
     wanted = {
         "data_plan_crc32": zlib.crc32((data.root / "plan.json").read_bytes()),
         "seed": seed,
-        "examples_per_family": PER_FAMILY,
+        "examples_per_family": per_family(),
         "params": models.fingerprint(("params",)),
     }
     check_or_write_plan(out, wanted, "rollouts", "delete it to rebuild")

@@ -18,6 +18,7 @@ import io
 import json
 import math
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -30,6 +31,8 @@ from asp.atomic import atomic_write_bytes
 from asp.features.audio_io import AudioError, discover, load_audio
 from asp.models.checkpoints import load_checkpoint, save_tensors
 from asp.models.steerable import SteerableTCN, TCNSettings
+from asp.paths import recorded
+from asp.synths import effect_specs as specs
 
 STEER_RATE = 22050
 MODEL_FILE = "model.pt"
@@ -303,6 +306,41 @@ class SteeredEffect:
             y = soxr.resample(y, self.sample_rate, sample_rate, quality="HQ").astype(np.float32)
             return np.pad(y, (0, max(0, len(x) - len(y))))[: len(x)]
         return self.process(x, controls)
+
+
+def model_fingerprint(folder: str | Path) -> int:
+    """CRC-32 of a steered effect's weights file (what an effect dataset made with it records)."""
+    path = Path(folder) / MODEL_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{folder}: no {MODEL_FILE}; is this a folder written by asp effects steer?")
+    return zlib.crc32(path.read_bytes())
+
+
+def rack_spec(name: str, folder: str | Path) -> specs.EffectSpec:
+    """A trained steered effect as an extra effect of the rack (``asp effects dataset --steered NAME=FOLDER``): its
+    controls are its parameters, and the spec records the folder (absolute) and the weights' CRC-32."""
+    effect = SteeredEffect(folder)
+    return specs.steered_spec(name, recorded(folder), effect.n_controls, model_fingerprint(folder))
+
+
+class RackSteered:
+    """The processor of a steered effect in the rack (``asp.render.effects.extra_processor``): a setting's
+    normalised values in [0, 1] are its controls in [-1, 1] (0.5 -> 0, the trained effect itself).
+
+    Raises:
+        ValueError: the folder's weights are not the ones the effect was recorded with (``fingerprint``, 0: any).
+    """
+
+    def __init__(self, folder: str | Path, fingerprint: int = 0) -> None:
+        if fingerprint and model_fingerprint(folder) != fingerprint:
+            raise ValueError(
+                f"{folder}: the steered effect's weights changed since it joined the rack (CRC-32 "
+                f"{model_fingerprint(folder)}, recorded {fingerprint}); rebuild the effect dataset or restore the model"
+            )
+        self.effect = SteeredEffect(folder)
+
+    def apply(self, audio: np.ndarray, sample_rate: int, values: Sequence[float]) -> np.ndarray:
+        return self.effect.apply(audio, sample_rate, [2.0 * float(v) - 1.0 for v in values])
 
 
 def with_options(options: SteerOptions, **changes: Any) -> SteerOptions:

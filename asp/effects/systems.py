@@ -31,8 +31,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from asp.data.effects import use_extras_of
 from asp.effects.loop import Observation, OraclePolicy, ParamPredictor, Policy, RandomPolicy, TrueParams
-from asp.models.effects import STOP, EffectParamModel, EffectSelector
+from asp.models.effects import EffectParamModel, EffectSelector
 from asp.synths import effect_specs as specs
 
 SYSTEMS = {
@@ -92,6 +93,7 @@ class Models:
         if not results.is_file():
             raise FileNotFoundError(f"{self.folder}: no trained effect models (no results.json; run asp effects train)")
         self.config = json.loads(results.read_text()).get("_config", {})
+        use_extras_of(self.config)  # the rack the models were trained on (the built-in five, or more)
         self.features = str(self.config.get("features", "mel"))
         self.device = torch.device(device)
         self.threads = threads if self.device.type == "cpu" else None
@@ -176,7 +178,7 @@ class SelectorPolicy:
             left = [e for e in self._plan if e not in used]
             return left[0] if left else None
         choice = int(torch.argmax(logits))
-        return None if choice == STOP else order[choice]
+        return None if choice == self.net.stop else order[choice]
 
 
 def build(

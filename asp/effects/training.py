@@ -92,6 +92,7 @@ def train_models(
         "folder": recorded(out),
         "data_plan_crc32": zlib.crc32((ds.root / "plan.json").read_bytes()),
         "features": features,
+        **({"extra_effects": ds.card["config"]["extra_effects"]} if "extra_effects" in ds.card["config"] else {}),
     }
     have = results.get("_config")
     if have is not None and {k: have.get(k) for k in ("data_plan_crc32", "features")} != {
@@ -167,13 +168,13 @@ def train_models(
         missing = [e for e in specs.rack_order() if todo(f"params/{e}")]
         if missing:
             raise ValueError(
-                f"training on model-produced audio needs all five parameter models; not trained: "
+                f"training on model-produced audio needs every effect's parameter model; not trained: "
                 f"{', '.join(missing)} (or use intermediate='true')"
             )
         rollout_rows = ds.rows("train")
         if limit is not None:  # only as many families as the capped examples need
             rollout_rows = np.sort(
-                np.random.default_rng(seed).permutation(rollout_rows)[: -(-limit // rollouts.PER_FAMILY)]
+                np.random.default_rng(seed).permutation(rollout_rows)[: -(-limit // rollouts.per_family())]
             )
         rollout_folder = rollouts.build(ds, Models(out), rollout_rows, out / "rollouts", seed, log)
     if order == "greedy":

@@ -44,7 +44,7 @@ import pandas as pd
 import torch
 
 from asp.atomic import atomic_write_bytes
-from asp.data.effects import KINDS, N_SUBSETS, EffectDataset, _rng
+from asp.data.effects import KINDS, EffectDataset, _rng, n_subsets
 from asp.data.layout import check_or_write_plan
 from asp.effects.loop import EffectLoop, Step, replay
 from asp.effects.systems import KNOWING, LABELS, SYSTEMS, Models, build, parse_systems
@@ -92,7 +92,7 @@ def eval_pairs(data: EffectDataset, group: str, cfg: EvalConfig) -> pd.DataFrame
     rng = _rng(cfg.seed, "eval", group)
     rows = []
     for k in range(1, len(specs.rack_order()) + 1):
-        masks = [t for t in range(1, N_SUBSETS) if bin(t).count("1") == k]
+        masks = [t for t in range(1, n_subsets()) if bin(t).count("1") == k]
         cand = [(int(f), t) for f in fams for t in masks]
         pick = rng.permutation(len(cand))[: cfg.pairs_per_length]
         rows += [{"family": cand[i][0], "target": cand[i][1], "length": k} for i in sorted(pick)]

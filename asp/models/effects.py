@@ -6,14 +6,16 @@ normalised dB mel (128 bins) or its MFCCs (30), both (bins, frames).
 * ``EffectParamModel``: one per effect. A CNN over (current, target), then a continuous head (sigmoid, one output
   per continuous parameter, in the effect spec's order) and one softmax head per categorical parameter.
 * ``EffectSelector``: picks the next effect. Per step, CNN features of (current, target) and the one-hot set of
-  effects already used go into a bidirectional LSTM over the steps so far; its last output scores the five effects,
-  the used ones masked out. Variants (the paper's systems):
+  effects already used go into a bidirectional LSTM over the steps so far; its last output scores the rack's
+  effects (the five, and any extra effect of the rack in use: ``asp.synths.effect_specs``), the used ones masked
+  out. Variants (the paper's systems):
   ``rnn`` (SerumRNN), ``rnn_ni`` (SerumRNN NI: every step sees the *initial* sound instead of the intermediate one,
   so it plans from the input and its own history), ``cnn`` (SerumCNN: the CNN on the current step alone, no
   history or recurrence; used effects are still masked), ``cnn_1s`` (SerumCNN 1S: one shot, a multi-label CNN on the
   initial pair that predicts the whole effect set at once).
 
-The sequential variants (``rnn``, ``rnn_ni``, ``cnn``) score a sixth choice, *stop*: the right answer when the
+The sequential variants (``rnn``, ``rnn_ni``, ``cnn``) score one more choice, *stop* (index ``stop``, after the
+effects): the right answer when the
 current sound already has every effect of the target. SerumRNN's selector had no such output and always chose
 another effect, so only the metric-based stopping rule ended a run, after the damage of an effect the target does
 not have (asp's own evaluation found those overshoot steps to be most of the later steps' losses).
@@ -27,8 +29,6 @@ from torch import nn
 
 from asp.synths import effect_specs as specs
 
-N_EFFECTS = 5
-STOP = N_EFFECTS  # the index of the stop choice in a sequential selector's logits
 SELECTORS = ("rnn", "rnn_ni", "cnn", "cnn_1s")
 FEATURES = ("mel", "mfcc")
 MFCC_SCALE = 0.01  # MFCCs of the dB mel reach a few hundred; scaled to about the mel's range
@@ -112,15 +112,24 @@ class EffectParamModel(nn.Module):
 class EffectSelector(nn.Module):
     """Scores the next effect from the steps so far (see the module docstring for the variants)."""
 
-    def __init__(self, variant: str = "rnn", features: str = "mel", dim: int = 128, hidden: int = 64) -> None:
+    def __init__(
+        self,
+        variant: str = "rnn",
+        features: str = "mel",
+        dim: int = 128,
+        hidden: int = 64,
+        n_effects: int | None = None,
+    ) -> None:
         super().__init__()
         if variant not in SELECTORS:
             raise ValueError(f"unknown selector {variant!r}; valid: {', '.join(SELECTORS)}")
         self.variant, self.features = variant, features
-        self.n_out = N_EFFECTS if variant == "cnn_1s" else N_EFFECTS + 1  # + stop
+        self.n_effects = n_effects or len(specs.rack_order())  # default: the rack in use
+        self.stop = self.n_effects  # the index of the stop choice in a sequential selector's logits
+        self.n_out = self.n_effects if variant == "cnn_1s" else self.n_effects + 1  # + stop
         self.cnn = FeatureCNN(dim)
         if variant in ("rnn", "rnn_ni"):
-            self.rnn = nn.LSTM(dim + N_EFFECTS, hidden, batch_first=True, bidirectional=True)
+            self.rnn = nn.LSTM(dim + self.n_effects, hidden, batch_first=True, bidirectional=True)
             self.head = nn.Linear(2 * hidden, self.n_out)
         else:
             self.head = nn.Linear(dim, self.n_out)
@@ -131,11 +140,11 @@ class EffectSelector(nn.Module):
         Args:
             steps: (B, S, 2, bins, frames) features of each step so far (current, target); for ``rnn_ni``, ``cnn``
                 and ``cnn_1s`` only some steps are read (the first, or the last).
-            used: (B, S, 5) one-hot sets of the effects used before each step.
+            used: (B, S, effects) one-hot sets of the effects used before each step.
             lengths: (B,) steps per sequence (padding after them), default all S.
         Returns:
-            (B, 6) logits, the five effects and stop, ``-inf`` for effects already used; ``cnn_1s``: (B, 5), a
-            multi-label set.
+            (B, effects + 1) logits, the effects and stop, ``-inf`` for effects already used; ``cnn_1s``:
+            (B, effects), a multi-label set.
         """
         b, s = steps.shape[:2]
         lengths = lengths if lengths is not None else torch.full((b,), s, dtype=torch.long, device=steps.device)
@@ -162,8 +171,8 @@ class EffectSelector(nn.Module):
     def loss(
         self, steps: torch.Tensor, used: torch.Tensor, lengths: torch.Tensor, label: torch.Tensor
     ) -> dict[str, torch.Tensor]:
-        """``label``: (B, 5) multi-hot set of the effects still missing. Selectors: cross-entropy against the uniform
-        distribution over that set (any missing effect is a right next step), or against stop where the set is
+        """``label``: (B, effects) multi-hot set of the effects still missing. Selectors: cross-entropy against the
+        uniform distribution over that set (any missing effect is a right next step), or against stop where the set is
         empty; ``cnn_1s``: binary cross-entropy per effect against the whole set (``label`` of the first step).
         Returns the loss and the accuracy (the top choice is right)."""
         logits = self(steps, used, lengths)

@@ -8,6 +8,10 @@ Every effect backend is an ``asp.render.effects.Rack``: ``apply(dry_audio, chain
 default, any registered synth's audio) and ``asp.render.serum_rack`` (Serum's own FX rack, which needs the plugin)
 implement it.
 
+An *extra* effect of the rack (``asp.synths.effect_specs``: a steered neural effect) has no Faust control: both racks
+play the chain's built-in effects, then each extra effect it holds, in rack order, through the effect's processor,
+imported from its entry point the first time it is played in a process (``extra_processor``).
+
 Like the synths, a rack keeps one engine per process and resets nothing by hand: DawDreamer restarts the DSP for
 each render after the first one (a warm-up render is thrown away), so a render does not depend on what the rack
 processed before (the reverb's tail and the compressor's envelopes start from silence every time; tested).
@@ -17,8 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
-from importlib import resources
-from typing import Protocol
+from importlib import import_module, resources
+from typing import Any, Protocol
 
 import dawdreamer as daw
 import numpy as np
@@ -114,13 +118,48 @@ class Rack(Protocol):
 
 
 def rack_controls(chain: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
-    """Every control of the built-in rack for a chain: the chain's effects on with their settings, the others off."""
+    """Every control of the built-in rack for a chain: the chain's effects on with their settings, the others off
+    (extra effects have no control here: ``apply_extras`` plays them)."""
     controls: dict[str, float] = {}
     for spec, setting in specs.rack_slots(chain):
+        if spec.extra:
+            continue
         controls[spec.control] = 0.0 if setting is None else 1.0
         if setting is not None:
             controls.update({p.control: setting[p.name] for p in spec.params})
     return controls
+
+
+_PROCESSORS: dict[tuple[str, str, int], Any] = {}
+
+
+def extra_processor(spec: specs.EffectSpec) -> Any:
+    """This process's processor of an extra effect: ``factory(source, fingerprint)`` from the spec's entry point
+    ``"module:factory"``, made once per process.
+
+    Raises:
+        RenderError: the entry point does not import (naming the effect and the reason).
+    """
+    key = (spec.processor, spec.source, spec.fingerprint)
+    if key not in _PROCESSORS:
+        module, _, name = spec.processor.partition(":")
+        try:
+            factory = getattr(import_module(module), name)
+        except (ImportError, AttributeError) as err:
+            raise RenderError(f"effect {spec.name!r}: cannot load its processor {spec.processor!r}: {err}") from None
+        _PROCESSORS[key] = factory(spec.source, spec.fingerprint)
+    return _PROCESSORS[key]
+
+
+def apply_extras(audio: np.ndarray, sample_rate: int, chain: Mapping[str, Mapping[str, float]]) -> np.ndarray:
+    """The audio through the chain's extra effects, in rack order (unchanged where it holds none)."""
+    for spec, setting in specs.rack_slots(chain):
+        if spec.extra and setting is not None:
+            values = [setting[p.name] for p in spec.params]
+            audio = np.asarray(extra_processor(spec).apply(audio, sample_rate, values), np.float32)
+            if not np.all(np.isfinite(audio)):
+                raise RenderError(f"effect {spec.name!r}: the output has non-finite samples")
+    return audio
 
 
 class FaustRack:
@@ -132,4 +171,4 @@ class FaustRack:
 
     def apply(self, audio: np.ndarray, chain: Mapping[str, Mapping[str, float]]) -> np.ndarray:
         """The dry audio through the chain's effects (rack order). An empty chain returns the audio unchanged."""
-        return self.rack.process(audio, rack_controls(chain))
+        return apply_extras(self.rack.process(audio, rack_controls(chain)), self.sample_rate, chain)

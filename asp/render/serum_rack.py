@@ -42,6 +42,10 @@ def serum_parameters(chain: Mapping[str, Mapping[str, float]]) -> dict[int, floa
     for the others), the fixed values of the effects that are on, and their settings."""
     out: dict[int, float] = {}
     for spec, setting in specs.rack_slots(chain):
+        if spec.extra:
+            if setting is not None:
+                raise ValueError(f"effect {spec.name!r} is not one of Serum's: Serum's rack plays the built-in five")
+            continue
         out[spec.serum_enable] = 0.0 if setting is None else 1.0
         if setting is not None:
             out.update(dict(spec.serum_fixed))
@@ -52,7 +56,7 @@ def serum_parameters(chain: Mapping[str, Mapping[str, float]]) -> dict[int, floa
 def chain_from_serum(values: Mapping[int, float]) -> dict[str, dict[str, float]]:
     """The chain a Serum parameter state holds (effects switched on, their predicted parameters)."""
     chain: dict[str, dict[str, float]] = {}
-    for name in specs.rack_order():
+    for name in specs.builtin_order():
         spec = specs.get(name)
         if float(values.get(spec.serum_enable, 0.0)) >= 0.5:
             chain[name] = {

@@ -5,10 +5,19 @@ parameters are), a categorical value is a class index. A *chain* is ``effect nam
 are on; effects always play in rack order, whatever order a chain was built in. The specs are package data
 (``data/effects.yaml``); backends map them onto their controls (``asp.render.effects`` for the built-in Faust rack,
 ``asp.render.serum_rack`` for Serum's FX parameters).
+
+**Extra effects.** The five are the built-in set; an *extra* effect joins after them, e.g. a steerable neural effect
+(``asp effects steer``) with its controls as its parameters (``steered_spec``). An extra effect names no rack
+control: it names a *processor*, an entry point ``"module:factory"`` that ``asp.render.effects`` imports when it
+first plays the effect (``factory(source)`` -> an object with ``apply(audio, sample_rate, values)``), so this layer
+and the render layer stay free of what the processor needs (a steered effect's torch). The set in use is the
+process's: ``use_extra(...)`` sets it, and an effect dataset records its extras and sets them again wherever it is
+read, so every later stage (training, evaluation, ``asp infer --effects``) sees the rack the data was made with.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -94,6 +103,14 @@ class EffectSpec:
     serum_enable: int
     serum_fixed: tuple[tuple[int, float], ...]
     params: tuple[EffectParam, ...]
+    processor: str = ""  # an extra effect's entry point, "module:factory" (empty: a control of the built-in racks)
+    source: str = ""  # what the processor is made from (a steered effect's model folder)
+    fingerprint: int = 0  # CRC-32 of what the source holds (a changed model is a different effect)
+
+    @property
+    def extra(self) -> bool:
+        """True for an effect outside the built-in racks (played by its processor)."""
+        return bool(self.processor)
 
     @property
     def schema(self) -> SynthSchema:
@@ -189,17 +206,101 @@ def _load() -> tuple[tuple[str, ...], dict[str, EffectSpec]]:
     return rack, specs
 
 
-def rack_order() -> tuple[str, ...]:
-    """Effect names in the order the rack plays them."""
+_EXTRA: tuple[EffectSpec, ...] = ()
+
+
+def builtin_order() -> tuple[str, ...]:
+    """The five built-in effects in rack order."""
     return _load()[0]
+
+
+def rack_order() -> tuple[str, ...]:
+    """Effect names in the order the rack plays them: the built-in five, then the extra effects in use."""
+    return _load()[0] + tuple(e.name for e in _EXTRA)
+
+
+def extra_effects() -> tuple[EffectSpec, ...]:
+    """The extra effects in use in this process (``use_extra``)."""
+    return _EXTRA
+
+
+def use_extra(extra: tuple[EffectSpec, ...] | list[EffectSpec] = ()) -> None:
+    """Set the extra effects of this process's rack (after the built-in five, in this order); ``()``: none.
+
+    Raises:
+        ValueError: a name taken by a built-in effect, named twice, or not a valid effect name.
+    """
+    global _EXTRA
+    names = [e.name for e in extra]
+    clash = sorted(set(names) & set(_load()[1]))
+    if clash:
+        raise ValueError(f"extra effect {clash[0]!r}: the name of a built-in effect; choose another")
+    if len(set(names)) != len(names):
+        raise ValueError(f"extra effects named twice: {', '.join(names)}")
+    bad = [n for n in names if not re.fullmatch(r"[a-z][a-z0-9_]*", n)]
+    if bad:
+        raise ValueError(f"extra effect name {bad[0]!r}: use lower-case letters, digits and underscores")
+    _EXTRA = tuple(extra)
 
 
 def get(name: str) -> EffectSpec:
     """The spec of an effect (KeyError listing the valid names)."""
     specs = _load()[1]
-    if name not in specs:
-        raise KeyError(f"unknown effect {name!r}; valid: {', '.join(rack_order())}")
-    return specs[name]
+    if name in specs:
+        return specs[name]
+    for e in _EXTRA:
+        if e.name == name:
+            return e
+    raise KeyError(f"unknown effect {name!r}; valid: {', '.join(rack_order())}")
+
+
+STEERED_PROCESSOR = "asp.effects.steer:RackSteered"
+
+
+def steered_spec(name: str, folder: str, n_controls: int, fingerprint: int = 0) -> EffectSpec:
+    """A steerable neural effect as an extra effect: its controls are its parameters, ``control_1`` ... (normalised
+    to [0, 1]; 0.5 is the control value 0 it was trained at, 0 and 1 are -1 and +1), sampled over the whole range."""
+    params = tuple(
+        EffectParam(
+            name=f"control_{i + 1}",
+            index=i,
+            kind="continuous",
+            default=0.5,
+            group="fx",
+            label=f"control {i + 1}",
+            sample_ranges=((0.0, 1.0),),
+        )
+        for i in range(n_controls)
+    )
+    return EffectSpec(
+        name=name,
+        label=name.replace("_", " ").capitalize(),
+        control="",
+        serum_enable=-1,
+        serum_fixed=(),
+        params=params,
+        processor=STEERED_PROCESSOR,
+        source=str(folder),
+        fingerprint=int(fingerprint),
+    )
+
+
+def extra_record(spec: EffectSpec) -> dict[str, Any]:
+    """An extra effect as plain data (what a dataset records)."""
+    return {
+        "name": spec.name,
+        "processor": spec.processor,
+        "source": spec.source,
+        "fingerprint": spec.fingerprint,
+        "params": [p.name for p in spec.params],
+    }
+
+
+def extra_from_record(rec: Mapping[str, Any]) -> EffectSpec:
+    """The inverse of ``extra_record`` (a steered effect's processor only)."""
+    if rec.get("processor") != STEERED_PROCESSOR:
+        raise ValueError(f"extra effect {rec.get('name')!r}: unknown processor {rec.get('processor')!r}")
+    return steered_spec(str(rec["name"]), str(rec["source"]), len(rec["params"]), int(rec.get("fingerprint", 0)))
 
 
 def parse_names(text: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -211,7 +312,8 @@ def parse_names(text: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
 
 
 def subsets() -> list[tuple[str, ...]]:
-    """All 32 effect subsets (the empty one first), each in rack order; index i = bit mask over the rack order."""
+    """All effect subsets (32 of the five; the empty one first), each in rack order; index i = bit mask over the rack
+    order."""
     rack = rack_order()
     return [tuple(n for k, n in enumerate(rack) if mask >> k & 1) for mask in range(2 ** len(rack))]
 
@@ -223,7 +325,7 @@ def mask_of(effects: tuple[str, ...] | list[str]) -> int:
 
 
 def mask_vector(mask: int) -> np.ndarray:
-    """(5,) float32 one-hot over the rack order of the effects in a bit mask."""
+    """(effects,) float32 one-hot over the rack order of the effects in a bit mask."""
     return np.array([(mask >> k) & 1 for k in range(len(rack_order()))], np.float32)
 
 

@@ -9,11 +9,11 @@ import pytest
 
 from asp.data.effects import (
     NOTE,
-    PAIRS_PER_FAMILY,
     EffectDataConfig,
     EffectDataset,
     generate,
     pairs,
+    pairs_per_family,
     param_examples,
     selection_examples,
 )
@@ -35,7 +35,7 @@ def test_counts_and_shapes(effect_data):
 
 
 def test_pair_construction_counts():
-    assert PAIRS_PER_FAMILY == 211
+    assert pairs_per_family() == 211
     p = pairs(np.array([4, 9]))
     assert len(p) == 422 and set(p.family) == {4, 9}
     assert ((p.input & p.target) == p.input).all() and (p.input != p.target).all()

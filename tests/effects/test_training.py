@@ -66,7 +66,7 @@ def test_a_short_run_trains_and_resumes(effect_data, tmp_path):
     )
     with pytest.raises(ValueError, match="other settings .*epochs"):
         train_models(effect_data, out, **{**kw, "epochs": 3, "selectors": ("rnn",)})
-    with pytest.raises(ValueError, match="needs all five parameter models; not trained: distortion"):
+    with pytest.raises(ValueError, match="needs every effect.s parameter model; not trained: distortion"):
         other = {**kw, "epochs": 1, "selectors": ("rnn",), "intermediate": "model"}
         train_models(effect_data, tmp_path / "other", **other)
 
