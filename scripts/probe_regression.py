@@ -52,6 +52,16 @@ def summary_features(mels: np.ndarray, notes: np.ndarray) -> np.ndarray:
     )
 
 
+def share(val: float, base: float) -> str:
+    return f"validation MSE {val:.4f} ({val / base:.0%} of the mean preset's)"
+
+
+def print_per_parameter(pred: np.ndarray, yva: np.ndarray, ytr: np.ndarray, names: list[str]) -> None:
+    """Each parameter's validation MSE as a share of the mean preset's."""
+    per = ((pred - yva) ** 2).mean(0) / ((yva - ytr.mean(0)) ** 2).mean(0)
+    print("per parameter (share of the mean preset's MSE): " + ", ".join(f"{n} {r:.2f}" for n, r in zip(names, per)))
+
+
 def boosting_curve(ds: Dataset, t, synth: str, cont: list[int], sizes: list[int]) -> None:
     from sklearn.ensemble import HistGradientBoostingRegressor
 
@@ -71,16 +81,8 @@ def boosting_curve(ds: Dataset, t, synth: str, cont: list[int], sizes: list[int]
             model = HistGradientBoostingRegressor(max_iter=300, learning_rate=0.05, early_stopping=True, random_state=0)
             pred[:, j] = np.clip(model.fit(xtr[:n], ytr[:n, j]).predict(xva), 0, 1)
         val = ((pred - yva) ** 2).mean()
-        print(
-            f"{min(n, len(xtr))} presets: validation MSE {val:.4f} ({val / base:.0%} of the mean preset's), "
-            f"{time.time() - t0:.0f} s",
-            flush=True,
-        )
-    per = ((pred - yva) ** 2).mean(0) / ((yva - ytr.mean(0)) ** 2).mean(0)
-    print(
-        "per parameter (share of the mean preset's MSE): "
-        + ", ".join(f"{registry.load_schema(synth).params[c].name} {float(r):.2f}" for c, r in zip(cont, per))
-    )
+        print(f"{min(n, len(xtr))} presets: {share(val, base)}, {time.time() - t0:.0f} s", flush=True)
+    print_per_parameter(pred, yva, ytr, [registry.load_schema(synth).params[c].name for c in cont])
 
 
 def main() -> None:
@@ -127,16 +129,8 @@ def main() -> None:
         with torch.no_grad():
             pv = torch.sigmoid(model(xva))
         val = ((pv - yva) ** 2).mean().item()
-        print(
-            f"epoch {epoch}: validation MSE {val:.4f} ({val / base:.0%} of the mean preset's), "
-            f"{time.time() - t0:.1f} s",
-            flush=True,
-        )
-    per = ((pv - yva) ** 2).mean(0) / ((yva - ytr.mean(0)) ** 2).mean(0)
-    print(
-        "per parameter (share of the mean preset's MSE): "
-        + ", ".join(f"{schema.params[c].name} {float(r):.2f}" for c, r in zip(cont, per))
-    )
+        print(f"epoch {epoch}: {share(val, base)}, {time.time() - t0:.1f} s", flush=True)
+    print_per_parameter(pv.numpy(), yva.numpy(), ytr.numpy(), [schema.params[c].name for c in cont])
 
 
 if __name__ == "__main__":
