@@ -358,7 +358,9 @@ class BatchInference:
             if self.effects is not None and best is not None:
                 row = next(r for r in rows if r["synth"] == best)
                 try:
-                    row.update(self._effect_steps(tmp, folder, best, rendered[best], loaded.audio))
+                    found = (refined or {}).get(best)
+                    patch = (native[best] if found is None else found.vector, int(row["note"] or 0))
+                    row.update(self._effect_steps(tmp, folder, best, rendered[best], loaded.audio, patch, stem))
                 except Exception as err:  # the patch stays; the report says why the effect stage did not run
                     row["error"] = f"effect stage: {err}"
                 t = self.timings.add("effect stage", t)
@@ -418,25 +420,44 @@ class BatchInference:
             "screen_factor": self.options.proxy_factor,
         }
 
-    def _effect_steps(self, tmp: Path, folder: Path, synth: str, dry: np.ndarray, target: np.ndarray) -> dict:
+    def _effect_steps(
+        self,
+        tmp: Path,
+        folder: Path,
+        synth: str,
+        dry: np.ndarray,
+        target: np.ndarray,
+        patch: tuple[np.ndarray, int],
+        name: str,
+    ) -> dict:
         """The effect stage from the synth's rendered patch toward the input: ``effects.json`` (every step) and
-        ``<synth>+effects.wav``; the report's effect columns."""
+        ``<synth>+effects.wav``; the report's effect columns. A Vital patch, with models trained on Vital's own
+        effects, plays them on its own rack (its five effects off to start, then the chosen ones set on it; the
+        patch with them is ``vital+effects.vital``); every other sound goes through the built-in Faust rack."""
         from asp.effects.loop import EffectLoop
         from asp.effects.systems import build
         from asp.features.effect import EffectFeatures
         from asp.synths import effect_specs as specs
 
         assert self.effects is not None
+        rack: Any = self.rack
+        if synth == "vital" and self.effects.backend == "vital":
+            from asp.render.vital_rack import VitalPatchRack
+
+            rack = VitalPatchRack(patch[0], patch[1], self.render)
+            dry = rack.dry()
         policy, params = build("serumrnn", self.effects)
         res = EffectLoop(
-            self.rack,
+            rack,
             policy,
             params,
             patience=self.options.effects_patience,
             features=EffectFeatures(sample_rate=self.render.sample_rate),
             search_classes=self.options.effects_search_classes,
         ).run(dry, target)
-        (tmp / "effects.json").write_text(json.dumps({"synth": synth, "system": "SerumRNN", **res.as_json()}, indent=1))
+        backend = "vital" if rack is not self.rack else "faust"
+        doc = {"synth": synth, "system": "SerumRNN", "backend": backend, **res.as_json()}
+        (tmp / "effects.json").write_text(json.dumps(doc, indent=1))
         out = {
             "effects": "; ".join(specs.get(e).describe(v) for e, v in res.chain.items()) or "none",
             "effects_steps": sum(s.kept for s in res.steps),
@@ -445,6 +466,8 @@ class BatchInference:
         if self.options.write_audio:
             write_wav(tmp / f"{synth}+effects.wav", res.audio, self.render.sample_rate)
             out["effects_audio"] = self._rel(folder / f"{synth}+effects.wav")
+        if backend == "vital":
+            rack.write_preset(tmp / f"{synth}+effects.vital", res.chain, name)
         return out
 
     def _rel(self, path: Path) -> str:

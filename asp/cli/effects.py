@@ -43,12 +43,15 @@ def steered_effects(text: str) -> tuple[Any, ...]:
 
 
 def cmd_effects_dataset(args: argparse.Namespace) -> int:
-    from asp.data.effects import GROUPS_DIR, EffectDataConfig, generate
+    from asp.data.effects import GROUPS, GROUPS_DIR, VITAL_GROUP, EffectDataConfig, generate
+    from asp.synths import registry
 
+    vital = args.backend == "vital"
     cfg = EffectDataConfig(
         out=args.out,
-        groups=_names(args.groups),
-        presets_dir=args.presets_dir or GROUPS_DIR,
+        groups=_names(args.groups) or ((VITAL_GROUP,) if vital else GROUPS),
+        presets_dir=args.presets_dir or (registry.PRESETS_DIR if vital else GROUPS_DIR),
+        backend=args.backend,
         draws=args.draws,
         seed=args.seed,
         workers=args.workers,
@@ -114,15 +117,17 @@ def cmd_effects_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_effects_steps(args: argparse.Namespace) -> int:
-    from asp.effects.steps import load_pair, run_steps, serum_pair, summary
+    from asp.effects.steps import load_pair, patch_pair, run_steps, summary
     from asp.effects.systems import Models
 
     models = Models(args.models)
     rack = None
-    if args.backend == "serum":
-        pair, rack = serum_pair(args.input, args.target, note=args.note, max_seconds=args.max_seconds)
+    if args.backend != "faust":
+        pair, rack = patch_pair(
+            args.input, args.target, note=args.note, max_seconds=args.max_seconds, backend=args.backend
+        )
     elif args.note is not None:
-        raise ValueError("--note sets the note a Serum patch plays; it needs --backend serum")
+        raise ValueError("--note sets the note a patch plays; it needs --backend serum or vital")
     else:
         pair = load_pair(args.input, args.target, max_seconds=args.max_seconds)
     for note in pair.notes():
@@ -229,8 +234,25 @@ def add_parsers(sub: Any) -> None:
     d.add_argument("--out", type=Path, required=True)
     from asp.synths.effect_specs import PRESET_GROUPS
 
-    d.add_argument("--groups", default=",".join(PRESET_GROUPS), help="preset groups (folders of preset JSON files)")
-    d.add_argument("--presets-dir", type=Path, default=None, help="where the groups live (default: presets/effects)")
+    d.add_argument(
+        "--groups",
+        default="",
+        help=f"preset groups (folders of preset JSON files; default: {','.join(PRESET_GROUPS)}, or with --backend "
+        "vital the hand-made Vital patches, presets/vital)",
+    )
+    d.add_argument(
+        "--presets-dir",
+        type=Path,
+        default=None,
+        help="where the groups live (default: presets/effects; presets with --backend vital)",
+    )
+    d.add_argument(
+        "--backend",
+        choices=("faust", "vital"),
+        default="faust",
+        help="faust: each preset's render through the built-in rack; vital: Vital patches through Vital's own "
+        "effects (pip install 'asp[vital]')",
+    )
     d.add_argument("--draws", type=int, default=8, help="random effect settings per preset")
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--workers", type=int, default=2, help="render processes (0 = this process)")
@@ -296,7 +318,9 @@ def add_parsers(sub: Any) -> None:
     add_config_arg(d, "configs/effects/eval.yaml")
     d.set_defaults(fn=cmd_effects_eval)
     d = fx.add_parser("steps", help="move INPUT toward TARGET one effect at a time")
-    d.add_argument("input", type=Path, help="audio (built-in rack) or a Serum JSON preset (--backend serum)")
+    d.add_argument(
+        "input", type=Path, help="audio (built-in rack) or a Serum or Vital JSON preset (--backend serum|vital)"
+    )
     d.add_argument("target", type=Path)
     d.add_argument("--models", type=Path, required=True, help="a folder written by asp effects train")
     d.add_argument("--out", type=Path, required=True, help="folder for the steps' audio, PNGs and steps.json")
@@ -307,17 +331,17 @@ def add_parsers(sub: Any) -> None:
     d.add_argument("--max-seconds", type=float, default=5.0, help="use at most this much of the target")
     d.add_argument(
         "--backend",
-        choices=("faust", "serum"),
+        choices=("faust", "serum", "vital"),
         default="faust",
-        help="faust: the built-in rack after INPUT's audio; serum: Serum's own FX on the patch INPUT "
-        "(needs the plugin)",
+        help="faust: the built-in rack after INPUT's audio; serum, vital: the synth's own effects on the patch "
+        "INPUT (Serum needs the plugin; Vital pip install 'asp[vital]')",
     )
     d.add_argument("--search-classes", action="store_true", help=SEARCH_HELP)
     d.add_argument(
         "--note",
         type=int,
         default=None,
-        help="--backend serum: the MIDI note the patch plays (default: the effect datasets' note, 48)",
+        help="--backend serum|vital: the MIDI note the patch plays (default: the effect datasets' note, 48)",
     )
     add_config_arg(d, "configs/effects/steps.yaml")
     d.set_defaults(fn=cmd_effects_steps)

@@ -12,6 +12,12 @@ Everything else is built from families by index, without new audio:
   the label is the set of effects still missing (T - A), so every step of a sequence is trained, the first included;
   and one per subset with A = T, where the label is empty: the right choice there is to stop.
 
+**Backends.** ``faust`` (the default): a preset of any registered synth, its dry render through the built-in Faust
+rack. ``vital``: Vital patches (the ``vital`` synth) through Vital's own effects (``asp.render.vital_rack``): each
+render of a family is the patch rendered again with the subset's effects switched on, its dry sound the patch with
+the five off; the paper's setting (Serum's own FX rack), on a synth that installs with pip. A dataset records its
+backend, and every later stage reads it from there.
+
 Splits are by preset: all families of a preset (and so its dry render, which they share) sit in one split, and no
 render is on both sides. On disk: ``families/<group>/<preset>/dNNNN/`` (``mels.npy``, ``mfccs.npy``: the 32 renders'
 SerumRNN features, float16; ``family.json``), each folder written atomically, a re-run rendering only the missing
@@ -26,6 +32,7 @@ import re
 import sys
 import zlib
 from dataclasses import asdict, dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
 
@@ -49,6 +56,8 @@ NOTE = 48
 RENDER = RenderSettings(note_seconds=1.0, render_seconds=1.0, notes=(NOTE,))
 WORKER_ENV = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")}
 KINDS = {"mel": "mels", "mfcc": "mfccs"}  # features -> the name of a family's stored array of them
+BACKENDS = ("faust", "vital")  # where a family's effects play: the built-in Faust rack, Vital's own effects
+VITAL_GROUP = "vital"  # ``--backend vital``'s default group: the hand-made Vital patches, presets/vital
 
 
 def n_subsets() -> int:
@@ -79,6 +88,8 @@ class EffectDataConfig:
         seed: seeds the draws and the splits.
         splits: train/valid/test fractions, by preset within each group.
         workers: rendering processes (0 = this process).
+        backend: ``faust`` (the built-in rack, any synth's presets) or ``vital`` (Vital patches through Vital's own
+            effects; no extra effects there).
         extra: extra effects after the built-in five (``asp.effects.steer.rack_spec``: a steered effect); each
             family is then rendered through every subset of the larger rack (64 with one).
         only: render the families of these splits only. A preset's split depends on the seed and the group alone,
@@ -96,21 +107,52 @@ class EffectDataConfig:
     render: RenderSettings = field(default_factory=lambda: RENDER)
     only: tuple[str, ...] = SPLITS
     extra: tuple[specs.EffectSpec, ...] = ()
+    backend: str = "faust"
+
+    def rack_crc(self) -> dict[str, int]:
+        """The rack's definition (CRC-32): the Faust rack's DSP, or the effect specs that map chains onto Vital."""
+        from asp.render.effects import rack_code
+
+        if self.backend == "vital":
+            return {"effects_yaml_crc32": zlib.crc32((resources.files("asp.synths") / "data" / "effects.yaml").read_bytes())}
+        return {"rack_dsp_crc32": zlib.crc32(rack_code().encode())}
 
     def plan_dict(self) -> dict[str, Any]:
         """What the data depends on: settings, the preset files' contents and the rack's DSP (CRC-32s), so that a
         re-run after an edit is refused instead of mixing old and new families."""
-        from asp.render.effects import rack_code
-
         bad = [s for s in self.only if s not in SPLITS]
         if bad or not self.only:
             raise ValueError(f"unknown split {bad[0] if bad else ''!r}; valid: {', '.join(SPLITS)}")
+        check_backend(self.backend)
+        if self.backend != "faust" and self.extra:
+            raise ValueError(f"--backend {self.backend}: extra effects play after the built-in rack only (faust)")
         return {"groups": list(self.groups), "draws": self.draws, "seed": self.seed, "splits": list(self.splits),
-                "render": self.render.as_dict(), "rack_dsp_crc32": zlib.crc32(rack_code().encode()),
+                "render": self.render.as_dict(), **self.rack_crc(),
                 "presets": {g: {p.name: zlib.crc32(p.read_bytes()) for p in group_files(self, g)}
                             for g in self.groups},
                 **({"only": list(self.only)} if tuple(self.only) != SPLITS else {}),
-                **({"extra_effects": [specs.extra_record(e) for e in self.extra]} if self.extra else {})}
+                **({"extra_effects": [specs.extra_record(e) for e in self.extra]} if self.extra else {}),
+                **({"backend": self.backend} if self.backend != "faust" else {})}
+
+
+def check_backend(backend: str) -> str:
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown effect backend {backend!r}; valid: {', '.join(BACKENDS)}")
+    return backend
+
+
+def family_rack(backend: str, synth: str, vector: np.ndarray, render: RenderSettings) -> tuple[np.ndarray, Any]:
+    """(dry audio, rack) of a family's preset: its render and the built-in rack (``faust``), or the patch with its
+    five effects off and the rack that sets them on it (``vital``)."""
+    if backend == "vital":
+        from asp.render.vital_rack import VitalPatchRack
+
+        patch = VitalPatchRack(vector, NOTE, render)
+        return patch.dry(), patch
+    from asp.render.effects import FaustRack
+    from asp.render.factory import get_renderer
+
+    return get_renderer(synth, render).render(vector, NOTE), FaustRack(render.sample_rate)
 
 
 @dataclass(frozen=True)
@@ -125,6 +167,7 @@ class FamilyTask:
     render: RenderSettings
     folder: str
     extra: tuple[dict[str, Any], ...] = ()  # the rack's extra effects (records), set again in the worker
+    backend: str = "faust"
 
 
 def slug(name: str) -> str:
@@ -162,11 +205,13 @@ def plan(cfg: EffectDataConfig) -> list[FamilyTask]:
             synth = json.loads(path.read_text()).get("synth")
             if synth not in registry.names():
                 raise ValueError(f"{path}: unknown synth {synth!r}; registered: {', '.join(registry.names())}")
+            if cfg.backend == "vital" and synth != "vital":
+                raise ValueError(f"{path}: a {synth} preset; --backend vital plays Vital patches (synth: vital) only")
             preset = read_json_preset(path, registry.load_schema(synth))
             for d in range(cfg.draws):
                 chain = specs.sample_chain(specs.rack_order(), _rng(cfg.seed, group, path.stem, d))
                 tasks.append(FamilyTask(group=group, preset=path.stem, synth=synth, vector=preset.vector, draw=d,
-                                        chain=chain, split=sp, render=cfg.render, extra=extra,
+                                        chain=chain, split=sp, render=cfg.render, extra=extra, backend=cfg.backend,
                                         folder=str(Path(cfg.out) / "families" / group / slug(path.stem) / f"d{d:04d}")))
     return tasks
 
@@ -174,14 +219,11 @@ def plan(cfg: EffectDataConfig) -> list[FamilyTask]:
 def render_family(task: FamilyTask, report: Callable[[Any], None]) -> dict[str, Any]:
     """Render one family: the dry preset, then every subset (32 of the five) through the rack, with SerumRNN's
     features (runs in a worker; one synth engine and one rack per process)."""
-    from asp.render.effects import FaustRack
     from asp.features.effect import effect_mel, effect_mfcc
-    from asp.render.factory import get_renderer
 
     specs.use_extra([specs.extra_from_record(r) for r in task.extra])
     f = EffectFeatures(sample_rate=task.render.sample_rate)
-    dry = get_renderer(task.synth, task.render).render(task.vector, NOTE)
-    rack = FaustRack(task.render.sample_rate)
+    dry, rack = family_rack(task.backend, task.synth, task.vector, task.render)
     mels, mfccs, peaks = [], [], []
     for subset in specs.subsets():
         audio = rack.apply(dry, specs.subchain(task.chain, subset))
@@ -270,7 +312,12 @@ class EffectDataset:
         self.card = json.loads((self.root / "card.json").read_text())
         use_extras_of(self.card["config"])  # the rack it was made with, for every stage that reads it
         self._cache: dict[tuple[int, str], np.ndarray] = {}
-        self._rack: Any = None  # for ``distances``, made on first use
+        self._racks: dict[int, Any] = {}  # the rack per family (one shared Faust rack; a Vital patch per family)
+
+    @property
+    def backend(self) -> str:
+        """Where the families' effects play (``BACKENDS``)."""
+        return str(self.card["config"].get("backend", "faust"))
 
     def features(self, family: int, kind: str = "mels") -> np.ndarray:
         """(subsets, bins, frames) float16 features of a family (by row number), memory-mapped; ``kind`` mels|mfccs."""
@@ -280,10 +327,8 @@ class EffectDataset:
                                        mmap_mode="r")
         return self._cache[key]
 
-    def dry(self, family: int) -> np.ndarray:
-        """The family's dry sound, rendered again from its preset file (the effect stage's loop needs audio; the
-        dataset keeps only features). Refuses a preset file edited since the dataset was built."""
-        from asp.render.factory import get_renderer
+    def _preset(self, family: int) -> tuple[str, np.ndarray]:
+        """(synth, vector) of a family's preset, read again from its file (refused if edited since)."""
         from asp.synths.presets import read_json_preset
 
         row = self.families.iloc[int(family)]
@@ -292,9 +337,36 @@ class EffectDataset:
             raise FileNotFoundError(f"{path}: the preset of family {row.family} is gone")
         if zlib.crc32(path.read_bytes()) != self.card["config"]["presets"][row.group][path.name]:
             raise ValueError(f"{path}: edited since the dataset {self.root} was built; rebuild it")
-        render = RenderSettings.from_dict(self.card["config"]["render"])
-        preset = read_json_preset(path, registry.load_schema(row.synth))
-        return get_renderer(row.synth, render).render(preset.vector, NOTE)
+        return str(row.synth), read_json_preset(path, registry.load_schema(row.synth)).vector
+
+    @property
+    def render_settings(self) -> RenderSettings:
+        return RenderSettings.from_dict(self.card["config"]["render"])
+
+    def rack(self, family: int) -> Any:
+        """The rack a family's effects play on (``asp.render.effects.Rack``): this process's built-in Faust rack, or
+        the family's Vital patch (``asp.render.vital_rack.VitalPatchRack``, which ignores the audio it is given)."""
+        key = int(family) if self.backend == "vital" else -1
+        if key not in self._racks:
+            if self.backend == "vital":
+                from asp.render.vital_rack import VitalPatchRack
+
+                self._racks = {key: VitalPatchRack(self._preset(family)[1], NOTE, self.render_settings)}
+            else:
+                from asp.render.effects import FaustRack
+
+                self._racks[key] = FaustRack(self.sample_rate)
+        return self._racks[key]
+
+    def dry(self, family: int) -> np.ndarray:
+        """The family's dry sound, rendered again from its preset file (the effect stage's loop needs audio; the
+        dataset keeps only features). Refuses a preset file edited since the dataset was built."""
+        if self.backend == "vital":
+            return np.asarray(self.rack(family).dry(), np.float32)
+        from asp.render.factory import get_renderer
+
+        synth, vector = self._preset(family)
+        return get_renderer(synth, self.render_settings).render(vector, NOTE)
 
     def distances(self, family: int, metric: str = "mssmae") -> np.ndarray:
         """(subsets, subsets): ``metric`` of render x against render t of the family, for x a subset of t (NaN elsewhere), on
@@ -307,13 +379,9 @@ class EffectDataset:
         path = self.root / "distances" / metric / f"{self.families.folder.iloc[int(family)]}.npy"
         if path.is_file():
             return np.load(path)
-        if self._rack is None:
-            from asp.render.effects import FaustRack
-
-            self._rack = FaustRack(self.sample_rate)
         f = EffectFeatures(sample_rate=self.sample_rate)
-        dry, chain = self.dry(family), self.chain(family)
-        spec = [spectra(self._rack.apply(dry, specs.subchain(chain, sub)), f) for sub in specs.subsets()]
+        dry, chain, rack = self.dry(family), self.chain(family), self.rack(family)
+        spec = [spectra(rack.apply(dry, specs.subchain(chain, sub)), f) for sub in specs.subsets()]
         n = n_subsets()
         d = np.full((n, n), np.nan)
         for t in range(n):

@@ -37,10 +37,10 @@ def per_family() -> int:
 
 
 def rollout_family(
-    data: EffectDataset, family: int, models: Models, rack: object, seed: int, f: EffectFeatures
+    data: EffectDataset, family: int, models: Models, seed: int, f: EffectFeatures
 ) -> dict[str, np.ndarray | list]:
-    """The states and examples of one family (see the module docstring)."""
-    dry = data.dry(family)
+    """The states and examples of one family (see the module docstring), on the dataset's rack for it."""
+    dry, rack = data.dry(family), data.rack(family)
     targets = {k: data.features(family, k) for k in KINDS.values()}
     rng = _rng(seed, "rollout", data.families.family.iloc[int(family)])
     orders = {
@@ -67,7 +67,7 @@ def rollout_family(
             for t, setting in zip(ts, models.params(effect).predict(torch.from_numpy(x))):
                 chains[t] = {**chains[t], effect: setting}
         for t in live:
-            audio = rack.apply(dry, chains[t])  # type: ignore[attr-defined]
+            audio = rack.apply(dry, chains[t])
             mel = effect_mel(audio, f)
             states["mels"].append(mel)
             states["mfccs"].append(effect_mfcc(mel, f))
@@ -85,8 +85,6 @@ def build(
     log: Callable[[str], None] = print,
 ) -> Path:
     """Roll out the families ``rows`` into ``out`` (resumable). Refuses a folder made with other models."""
-    from asp.render.effects import FaustRack
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     wanted = {
@@ -97,7 +95,6 @@ def build(
     }
     check_or_write_plan(out, wanted, "rollouts", "delete it to rebuild")
     f = EffectFeatures(sample_rate=data.sample_rate)
-    rack = FaustRack(data.sample_rate)
     done = 0
     for n, fam in enumerate(rows):
         folder = out / data.families.folder.iloc[int(fam)]
@@ -106,7 +103,7 @@ def build(
             continue
         if folder.parent.is_dir():
             clean_partial(folder.parent)
-        r = rollout_family(data, int(fam), models, rack, seed, f)
+        r = rollout_family(data, int(fam), models, seed, f)
         with atomic_dir(folder) as tmp:
             for k in KINDS.values():
                 np.save(tmp / f"{k}.npy", np.asarray(r[k]).astype(np.float16))

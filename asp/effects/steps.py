@@ -8,9 +8,11 @@ The output folder (written in one rename, so it is either complete or absent) ho
 ``target.wav`` as prepared, ``step_<k>_<effect>.wav`` and ``step_<k>_<effect>.png`` (mel spectrogram of the
 step's sound beside the target's) per step, ``final.wav`` and ``steps.json`` (settings, metrics per step).
 
-With the Serum backend (``serum_pair``) the input is a Serum patch instead of audio: it is played for the target's
-length with its five effects off, and each step sets the chosen effect on Serum's own FX rack and renders the patch
-again (``asp.render.serum_rack.SerumPatchRack``). The models are the same; they only see the audio.
+With a synth's own effects (``patch_pair``: ``serum`` or ``vital``) the input is a patch of that synth instead of
+audio: it is played for the target's length with its five effects off, and each step sets the chosen effect on the
+synth's own rack and renders the patch again (``asp.render.serum_rack.SerumPatchRack``,
+``asp.render.vital_rack.VitalPatchRack``). The models are the same; they only see the audio (models trained on
+Vital's effects, ``asp effects dataset --backend vital``, fit Vital's rack best).
 """
 
 from __future__ import annotations
@@ -32,10 +34,17 @@ from asp.metrics import EFFECT_METRICS
 from asp.render.base import Renderer
 from asp.render.effects import Rack
 from asp.render.serum_rack import SerumPatchRack
+from asp.render.vital_rack import VitalPatchRack
 from asp.synths import effect_specs as specs
 
 SAMPLE_RATE = 44100
 MAX_SECONDS = 5.0
+PATCH_BACKENDS = {"serum": ("Serum", SerumPatchRack), "vital": ("Vital", VitalPatchRack)}  # synth -> (name, rack)
+
+
+def backend_of(rack: Rack) -> str:
+    """Where a rack's effects play: ``faust``, or the synth whose own effects it sets."""
+    return next((k for k, (_, cls) in PATCH_BACKENDS.items() if isinstance(rack, cls)), "faust")
 
 
 @dataclass
@@ -86,19 +95,21 @@ def load_pair(
     return Pair(load_audio(input_path, sample_rate, len(target.audio)), target, sample_rate)
 
 
-def serum_pair(
+def patch_pair(
     preset_path: str | Path,
     target_path: str | Path,
     note: int | None = None,
     max_seconds: float = MAX_SECONDS,
     renderer: Renderer | None = None,
-) -> tuple[Pair, SerumPatchRack]:
-    """The Serum backend's input: a Serum preset (asp JSON) played at ``note`` for the target's length, its five
-    effects switched off; and the rack that sets them on the patch (``SerumPatchRack``).
+    backend: str = "serum",
+) -> tuple[Pair, SerumPatchRack | VitalPatchRack]:
+    """A synth's own effects as the rack: a preset of ``backend`` (``serum`` or ``vital``; asp JSON) played at
+    ``note`` for the target's length, its five effects switched off; and the rack that sets them on the patch.
+    ``renderer``: Serum's (tests; Vital always renders in its own engine).
 
     Raises:
-        SchemaError: the preset is not a readable Serum preset (naming the file).
-        PluginNotFoundError: Serum is not installed (saying where asp looked and how to set the path).
+        SchemaError: the preset is not a readable preset of that synth (naming the file).
+        PluginNotFoundError, RenderError: the synth is not installed (saying how to install it).
     """
     from asp.render.settings import RenderSettings
     from asp.synths import registry
@@ -107,11 +118,18 @@ def serum_pair(
     note = NOTE if note is None else int(note)
     if not 0 <= note <= 127:
         raise ValueError(f"--note must be a MIDI note 0-127, got {note}")
+    if backend not in PATCH_BACKENDS:
+        raise ValueError(f"unknown synth rack {backend!r}; valid: {', '.join(PATCH_BACKENDS)}")
+    name, cls = PATCH_BACKENDS[backend]
     target = load_target(target_path, SAMPLE_RATE, max_seconds)
-    preset = read_json_preset(preset_path, registry.load_schema("serum"))
+    preset = read_json_preset(preset_path, registry.load_schema(backend))
     seconds = len(target.audio) / SAMPLE_RATE
     settings = RenderSettings(sample_rate=SAMPLE_RATE, note_seconds=seconds, render_seconds=seconds, notes=(note,))
-    rack = SerumPatchRack(preset.vector, note, settings, renderer)
+    rack = (
+        SerumPatchRack(preset.vector, note, settings, renderer)
+        if cls is SerumPatchRack
+        else cls(preset.vector, note, settings)
+    )
     dry = rack.dry()
     if not np.max(np.abs(dry), initial=0.0) >= 10 ** (SILENCE_DBFS / 20):
         raise AudioError(
@@ -123,7 +141,7 @@ def serum_pair(
         1,
         seconds,
         0.0,
-        [f"rendered in Serum at note {note} for {seconds:.2f} s, its five effects off"],
+        [f"rendered in {name} at note {note} for {seconds:.2f} s, its five effects off"],
     )
     return Pair(played, target, SAMPLE_RATE), rack
 
@@ -187,7 +205,7 @@ def run_steps(
         doc = {
             "system": LABELS[system],
             "models": str(models.folder),
-            "backend": "serum" if isinstance(rack, SerumPatchRack) else "faust",
+            "backend": backend_of(rack),
             "patience": patience,
             "rollback": rollback,
             "search_classes": search_classes,

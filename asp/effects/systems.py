@@ -95,6 +95,7 @@ class Models:
         self.config = json.loads(results.read_text()).get("_config", {})
         use_extras_of(self.config)  # the rack the models were trained on (the built-in five, or more)
         self.features = str(self.config.get("features", "mel"))
+        self.backend = str(self.config.get("backend", "faust"))  # the effects they were trained on
         self.device = torch.device(device)
         self.threads = threads if self.device.type == "cpu" else None
         self._nets: dict[str, torch.nn.Module] = {}

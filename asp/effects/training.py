@@ -93,6 +93,7 @@ def train_models(
         "data_plan_crc32": zlib.crc32((ds.root / "plan.json").read_bytes()),
         "features": features,
         **({"extra_effects": ds.card["config"]["extra_effects"]} if "extra_effects" in ds.card["config"] else {}),
+        **({"backend": ds.backend} if ds.backend != "faust" else {}),
     }
     have = results.get("_config")
     if have is not None and {k: have.get(k) for k in ("data_plan_crc32", "features")} != {

@@ -101,10 +101,10 @@ def eval_pairs(data: EffectDataset, group: str, cfg: EvalConfig) -> pd.DataFrame
 
 class Cases:
     """The audio of a group's pairs (dry sound, target, the target's effects and their settings), rendered once for
-    every system."""
+    every system. Each family's effects play on the dataset's rack for it (``EffectDataset.rack``)."""
 
-    def __init__(self, data: EffectDataset, pairs: pd.DataFrame, rack: Rack) -> None:
-        self.data, self.pairs, self.rack = data, pairs, rack
+    def __init__(self, data: EffectDataset, pairs: pd.DataFrame) -> None:
+        self.data, self.pairs = data, pairs
         self._dry: dict[int, np.ndarray] = {}
         self._cases: dict[int, tuple[np.ndarray, np.ndarray, specs.Chain]] = {}
 
@@ -115,8 +115,12 @@ class Cases:
             if fam not in self._dry:
                 self._dry[fam] = self.data.dry(fam)
             chain = specs.subchain(self.data.chain(fam), specs.subsets()[int(p.target)])
-            self._cases[n] = (self._dry[fam], self.rack.apply(self._dry[fam], chain), chain)
+            self._cases[n] = (self._dry[fam], self.rack(n).apply(self._dry[fam], chain), chain)
         return self._cases[n]
+
+    def rack(self, n: int) -> Rack:
+        """The rack pair ``n`` plays on."""
+        return self.data.rack(int(self.pairs.family.iloc[n]))
 
 
 def run_system(
@@ -131,7 +135,7 @@ def run_system(
         dry, target, missing = cases[n]
         policy, params = build(system, models, missing=missing, rng=_rng(cfg.seed, "random", n))
         loop = EffectLoop(
-            cases.rack,
+            cases.rack(n),
             policy,
             params,
             metric=cfg.metric,
@@ -377,8 +381,6 @@ def evaluate(
     log: Callable[[str], None] = print,
 ) -> Path:
     """Run the evaluation and write ``OUT/report.md`` with a CSV per table and group and a PNG per group."""
-    from asp.render.effects import FaustRack
-
     ds = EffectDataset(data)
     m = Models(models)
     systems = parse_systems(cfg.systems)
@@ -400,9 +402,8 @@ def evaluate(
     }
     # each group's and system's runs are files of their own: adding some is safe
     check_or_write_plan(out, wanted, "an evaluation", "use another folder or delete it", free=("groups", "systems"))
-    rack = FaustRack(ds.sample_rate)
     lines = [
-        "# Effect stage evaluation (SerumRNN's tables)",
+        f"# Effect stage evaluation (SerumRNN's tables, {ds.backend} effects)",
         "",
         f"Data `{ds.root}`, models `{m.folder}` ({m.features} features), split `{cfg.split}`, stopping rule on "
         f"`{cfg.metric}` tolerating {cfg.patience} bad step(s)"
@@ -412,7 +413,7 @@ def evaluate(
     ]
     for group in groups:
         pairs = eval_pairs(ds, group, cfg)
-        cases = Cases(ds, pairs, rack)
+        cases = Cases(ds, pairs)
         runs = {}
         for system in systems:
             f = out / "runs" / group / f"{system}.parquet"

@@ -40,17 +40,9 @@ def serum_class(param: specs.EffectParam, serum_value_: float) -> int:
 def serum_parameters(chain: Mapping[str, Mapping[str, float]]) -> dict[int, float]:
     """Serum parameter index -> normalised value for a chain: every effect's switch (on for the chain's effects, off
     for the others), the fixed values of the effects that are on, and their settings."""
-    out: dict[int, float] = {}
-    for spec, setting in specs.rack_slots(chain):
-        if spec.extra:
-            if setting is not None:
-                raise ValueError(f"effect {spec.name!r} is not one of Serum's: Serum's rack plays the built-in five")
-            continue
-        out[spec.serum_enable] = 0.0 if setting is None else 1.0
-        if setting is not None:
-            out.update(dict(spec.serum_fixed))
-            out.update({p.serum: serum_value(p, setting[p.name]) for p in spec.params})
-    return out
+    return specs.synth_rack_values(
+        chain, "Serum", lambda e: e.serum_enable, lambda e: e.serum_fixed, lambda p: p.serum, serum_value
+    )
 
 
 def chain_from_serum(values: Mapping[int, float]) -> dict[str, dict[str, float]]:

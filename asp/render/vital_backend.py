@@ -13,6 +13,8 @@ state.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from asp.render.base import Renderer, RenderError, to_mono
@@ -35,11 +37,16 @@ class VitalRenderer(Renderer):
         self.n_samples = int(round(settings.render_seconds * settings.sample_rate))
 
     def render(self, native: np.ndarray, note: int) -> np.ndarray:
+        return self.render_values(self.schema.to_natural(self._check(native)), note)
+
+    def render_values(self, values: Mapping[str, float], note: int) -> np.ndarray:
+        """One note of a patch given as natural values by Vital control name: the schema's and any others
+        (``asp.render.vital_rack`` sets the effect controls the schema leaves at Vital's defaults)."""
         s = self.settings
         audio = vital.call(
             "render_natural",
             s.sample_rate,
-            self.schema.to_natural(self._check(native)),
+            dict(values),
             int(note),
             s.velocity / 127.0,
             s.note_seconds,

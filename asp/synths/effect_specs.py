@@ -4,7 +4,7 @@ A *setting* of one effect is a dict ``param name -> value``: continuous values a
 parameters are), a categorical value is a class index. A *chain* is ``effect name -> setting`` for the effects that
 are on; effects always play in rack order, whatever order a chain was built in. The specs are package data
 (``data/effects.yaml``); backends map them onto their controls (``asp.render.effects`` for the built-in Faust rack,
-``asp.render.serum_rack`` for Serum's FX parameters).
+``asp.render.serum_rack`` for Serum's FX parameters, ``asp.render.vital_rack`` for Vital's effects).
 
 **Extra effects.** The five are the built-in set; an *extra* effect joins after them, e.g. a steerable neural effect
 (``asp effects steer``) with its controls as its parameters (``steered_spec``). An extra effect names no rack
@@ -18,7 +18,7 @@ read, so every later stage (training, evaluation, ``asp infer --effects``) sees 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -52,6 +52,9 @@ class EffectParam(ParamSpec):
     sample_ranges: tuple[tuple[float, float], ...] = ()
     serum_classes: tuple[int, ...] = ()
     serum_n_classes: int = 0
+    vital: str = ""  # Vital's control
+    vital_range: tuple[float, float] = (0.0, 1.0)  # the natural range a normalised value maps onto
+    vital_classes: tuple[int, ...] = ()  # the Vital option of each class
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -103,6 +106,8 @@ class EffectSpec:
     serum_enable: int
     serum_fixed: tuple[tuple[int, float], ...]
     params: tuple[EffectParam, ...]
+    vital_enable: str = ""  # Vital's switch
+    vital_fixed: tuple[tuple[str, float], ...] = ()  # Vital controls held while the effect is on
     processor: str = ""  # an extra effect's entry point, "module:factory" (empty: a control of the built-in racks)
     source: str = ""  # what the processor is made from (a steered effect's model folder)
     fingerprint: int = 0  # CRC-32 of what the source holds (a changed model is a different effect)
@@ -189,6 +194,9 @@ def _load() -> tuple[tuple[str, ...], dict[str, EffectSpec]]:
                 sample_ranges=tuple((float(lo), float(hi)) for lo, hi in p.get("sample", [])),
                 serum_classes=tuple(int(c) for c in p.get("serum_classes", ())),
                 serum_n_classes=int(p.get("serum_n_classes", 0)),
+                vital=str(p.get("vital", "")),
+                vital_range=tuple(float(x) for x in p.get("vital_range", (0.0, 1.0))),  # type: ignore[arg-type]
+                vital_classes=tuple(int(c) for c in p.get("vital_classes", ())),
             )
             for i, p in enumerate(e["params"])
         )
@@ -199,6 +207,8 @@ def _load() -> tuple[tuple[str, ...], dict[str, EffectSpec]]:
             serum_enable=int(e["serum_enable"]),
             serum_fixed=tuple(sorted((int(k), float(v)) for k, v in e["serum_fixed"].items())),
             params=params,
+            vital_enable=str(e.get("vital_enable", "")),
+            vital_fixed=tuple(sorted((str(k), float(v)) for k, v in e.get("vital_fixed", {}).items())),
         )
     rack = tuple(data["rack"])
     if sorted(rack) != sorted(specs):
@@ -347,17 +357,45 @@ def rack_slots(chain: Mapping[str, Mapping[str, float]]) -> list[tuple[EffectSpe
     return [(get(n), checked.get(n)) for n in rack_order()]
 
 
+def synth_rack_values(
+    chain: Mapping[str, Mapping[str, float]],
+    synth: str,
+    enable: Callable[[EffectSpec], Any],
+    fixed: Callable[[EffectSpec], Iterable[tuple[Any, float]]],
+    target: Callable[[EffectParam], Any],
+    value: Callable[[EffectParam, float], float],
+) -> dict[Any, float]:
+    """A chain as the controls of a synth's own effect rack (Serum's, Vital's): every effect's switch (``enable``:
+    on for the chain's effects, off for the others), the values held while an effect is on (``fixed``) and each
+    setting (``target`` control <- ``value``). Extra effects have no place there (ValueError naming ``synth``)."""
+    out: dict[Any, float] = {}
+    for spec, setting in rack_slots(chain):
+        if spec.extra:
+            if setting is not None:
+                raise ValueError(
+                    f"effect {spec.name!r} is not one of {synth}'s: {synth}'s rack plays the built-in five"
+                )
+            continue
+        out[enable(spec)] = 0.0 if setting is None else 1.0
+        if setting is not None:
+            out.update(dict(fixed(spec)))
+            out.update({target(p): value(p, setting[p.name]) for p in spec.params})
+    return out
+
+
 def subchain(chain: Mapping[str, Setting], effects: tuple[str, ...] | list[str]) -> Chain:
     """The part of ``chain`` for ``effects`` (the same settings), in rack order."""
     return {n: dict(chain[n]) for n in rack_order() if n in effects}
 
 
 def as_jsonable(chain: Mapping[str, Mapping[str, float]]) -> dict[str, Any]:
-    """A chain with class indices as ints and the class name beside them (for JSON output)."""
+    """A chain with class indices as ints and the class name beside them (for JSON output). Values keep their full
+    precision: a chain read back must render what was rendered (a downsampling distortion turns a rounding in the
+    sixth digit into an audible difference)."""
     out: dict[str, Any] = {}
     for n, s in check_chain(chain).items():
         spec = get(n)
-        out[n] = {p.name: (int(s[p.name]) if p.categorical else round(float(s[p.name]), 6)) for p in spec.params}
+        out[n] = {p.name: (int(s[p.name]) if p.categorical else float(s[p.name])) for p in spec.params}
         for p in spec.categorical:
             out[n][f"{p.name}_name"] = p.classes[int(s[p.name])]
     return out

@@ -120,7 +120,7 @@ def test_steps_on_the_serum_backend(effect_models, tmp_path):
 
     import soundfile as sf
 
-    from asp.effects.steps import run_steps, serum_pair
+    from asp.effects.steps import patch_pair, run_steps
     from asp.effects.systems import Models
     from asp.synths.presets import write_json_preset
 
@@ -129,7 +129,7 @@ def test_steps_on_the_serum_backend(effect_models, tmp_path):
     write_json_preset(tmp_path / "patch.json", schema, schema.default_vector(), "init")
     chain = specs.sample_chain(("distortion", "reverb_hall"), np.random.default_rng(5))
     sf.write(tmp_path / "target.wav", fake.rack.apply(fake.tone, chain), 44100)
-    pair, rack = serum_pair(tmp_path / "patch.json", tmp_path / "target.wav", renderer=fake)
+    pair, rack = patch_pair(tmp_path / "patch.json", tmp_path / "target.wav", renderer=fake)
     assert "rendered in Serum at note 48" in " ".join(pair.notes())
     res = run_steps(
         pair, Models(effect_models), tmp_path / "out", system="random", patience=5, rack=rack, log=lambda m: None
@@ -170,7 +170,7 @@ def test_steps_serum_backend_refuses_bad_input(effect_models, tmp_path, capsys, 
 def test_a_silent_serum_patch_is_refused(tmp_path):
     import soundfile as sf
 
-    from asp.effects.steps import serum_pair
+    from asp.effects.steps import patch_pair
     from asp.features.audio_io import AudioError
     from asp.synths.presets import write_json_preset
 
@@ -180,4 +180,4 @@ def test_a_silent_serum_patch_is_refused(tmp_path):
     schema = registry.load_schema("serum")
     write_json_preset(tmp_path / "patch.json", schema, schema.default_vector(), "init")
     with pytest.raises(AudioError, match="patch.json: the patch is silent at note 48"):
-        serum_pair(tmp_path / "patch.json", tmp_path / "target.wav", renderer=fake)
+        patch_pair(tmp_path / "patch.json", tmp_path / "target.wav", renderer=fake)
