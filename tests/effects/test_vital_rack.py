@@ -225,3 +225,31 @@ def test_the_effect_stage_on_vitals_own_effects_end_to_end(vital_effect_data: Pa
     name, vector = read_preset_file(tmp_path / "out" / "wet.wav" / "vital+effects.vital", registry.load_schema("vital"))
     on = {n for n, c in SWITCHES.items() if registry.load_schema("vital").to_natural(vector)[c] >= 0.5}
     assert name == "wet" and on == set(report["chain"])
+
+
+@needs_vital
+def test_steps_start_from_a_vital_patch_on_its_own_rack(effect_models, tmp_path, capsys):
+    import soundfile as sf
+
+    from asp.cli import main
+    from asp.data.effects import RENDER
+    from asp.render.vital_rack import VitalPatchRack
+    from asp.synths.presets import read_json_preset
+
+    patch = registry.PRESETS_DIR / "vital" / "pluck.json"
+
+    preset = read_json_preset(patch, registry.load_schema("vital"))
+    chain = {"distortion": {"mode": 2.0, "drive": 0.8}, "reverb_hall": {"mix": 0.6, "low_cut": 0.2, "high_cut": 0.8}}
+    sf.write(tmp_path / "target.wav", VitalPatchRack(preset.vector, 48, RENDER).apply(None, chain), 44100)
+    out = tmp_path / "steps"
+    args = ["effects", "steps", str(patch), str(tmp_path / "target.wav"), "--models", str(effect_models)]
+    assert main([*args, "--out", str(out), "--backend", "vital"]) == 0
+    report = json.loads((out / "steps.json").read_text())
+    assert report["backend"] == "vital" and report["steps"]
+    assert any("rendered in Vital at note 48" in n for n in report["notes"])
+    kept = [s for s in report["steps"] if s["kept"]]
+    assert (out / "final.wav").is_file()
+    assert report["final"]["mssmae"] == (kept[-1]["after"] if kept else report["start"])["mssmae"]
+    # a Vital patch needs the Vital backend: the Faust rack takes audio, and refuses the JSON file
+    assert main([*args, "--out", str(tmp_path / "x")]) == 2
+    assert "pluck.json" in capsys.readouterr().err
