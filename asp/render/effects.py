@@ -5,8 +5,8 @@ on/off switch and its controls normalised to [0, 1]. What the controls mean (the
 ``asp.synths.effect_specs``; ``FaustRack`` maps a chain of settings onto the controls and plays it.
 
 Every effect backend is an ``asp.render.effects.Rack``: ``apply(dry_audio, chain) -> wet_audio``. ``FaustRack`` (the
-default, any registered synth's audio) and ``asp.render.serum_rack`` (Serum's own FX rack, which needs the plugin)
-implement it.
+default, any registered synth's audio), ``asp.render.serum_rack`` (Serum's own FX rack, which needs the plugin) and
+``asp.render.vital_rack`` (Vital's own effects on a Vital patch) implement it.
 
 An *extra* effect of the rack (``asp.synths.effect_specs``: a steered neural effect) has no Faust control: both racks
 play the chain's built-in effects, then each extra effect it holds, in rack order, through the effect's processor,
