@@ -36,9 +36,9 @@ def _names(text: str) -> tuple[str, ...]:
 
 
 def _synth_list(text: str) -> tuple[str, ...]:
-    names = _names(text)
-    if names == ("builtin",):
-        return tuple(registry.builtin_names())
+    """Comma-separated synth names; ``builtin`` stands for the built-in synths (``builtin,dexed``: those and Dexed)."""
+    expanded = (m for n in _names(text) for m in (registry.builtin_names() if n == "builtin" else (n,)))
+    names = tuple(dict.fromkeys(expanded))
     for n in names:
         registry.get(n)  # KeyError listing the valid names
     return names

@@ -8,6 +8,7 @@ sample rates, channel counts and formats.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Iterable
 
@@ -48,8 +49,11 @@ def write_target(path: Path, audio: np.ndarray, sample_rate: int, rate: int, cha
 
 
 def render_targets(out: Path, synths: Iterable[str], settings: RenderSettings | None = None,
-                   presets_dir: Path = registry.PRESETS_DIR) -> list[Path]:
-    """Render every preset file of ``synths`` under ``presets_dir/<synth>/`` into ``out/<synth>/<name>.<fmt>``.
+                   presets_dir: Path | None = None, per_synth: int = 0) -> list[Path]:
+    """Render the hand-made presets of ``synths`` into ``out/<synth>/<name>.<fmt>``: the preset files under
+    ``presets_dir/<synth>/``, or by default each synth's own (``registry.factory_presets``: its installed factory
+    presets, e.g. Dexed's DX7 ROM voices, else ``presets/<synth>/``; a synth with none is skipped). ``per_synth``
+    caps the presets of a synth (evenly spaced through its files; 0 = all).
 
     Existing files are kept (re-runs resume). Returns the files, in order.
     """
@@ -57,16 +61,34 @@ def render_targets(out: Path, synths: Iterable[str], settings: RenderSettings | 
     files = []
     k = 0
     for synth in synths:
-        folder = presets_dir / synth
-        if not folder.is_dir():
+        if presets_dir is not None:
+            source = presets_dir / synth
+        else:
+            try:
+                source = registry.factory_presets(synth)
+            except FileNotFoundError:
+                continue
+        if not source.exists():
             continue
-        for preset in read_presets(folder, registry.load_schema(synth)):
+        presets = read_presets(source, registry.load_schema(synth))
+        if 0 < per_synth < len(presets):
+            presets = [presets[int(i)] for i in np.linspace(0, len(presets) - 1, per_synth).round()]
+        used: set[str] = set()
+        for preset in presets:
             note, rate, channels, fmt = VARIANTS[k % len(VARIANTS)]
             k += 1
-            path = out / synth / f"{Path(preset.source).stem}.{fmt}"
+            stem = _safe(Path(preset.source).stem if Path(preset.source).suffix == ".json" else preset.name)
+            stem = stem if stem not in used else f"{stem}_{len(used)}"  # two voices of a bank with one name
+            used.add(stem)
+            path = out / synth / f"{stem}.{fmt}"
             files.append(path)
             if path.is_file():
                 continue
             audio = get_renderer(synth, settings).render(preset.vector, note)
             write_target(path, audio, settings.sample_rate, rate, channels, fmt)
     return files
+
+
+def _safe(name: str) -> str:
+    """A preset name as a file name (letters, digits, ``-`` and ``_``)."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_") or "preset"
