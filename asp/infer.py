@@ -435,6 +435,7 @@ class BatchInference:
         effects, plays them on its own rack (its five effects off to start, then the chosen ones set on it; the
         patch with them is ``vital+effects.vital``); every other sound goes through the built-in Faust rack."""
         from asp.effects.loop import EffectLoop
+        from asp.effects.steps import backend_of
         from asp.effects.systems import build
         from asp.features.effect import EffectFeatures
         from asp.synths import effect_specs as specs
@@ -455,7 +456,7 @@ class BatchInference:
             features=EffectFeatures(sample_rate=self.render.sample_rate),
             search_classes=self.options.effects_search_classes,
         ).run(dry, target)
-        backend = "vital" if rack is not self.rack else "faust"
+        backend = backend_of(rack)
         doc = {"synth": synth, "system": "SerumRNN", "backend": backend, **res.as_json()}
         (tmp / "effects.json").write_text(json.dumps(doc, indent=1))
         out = {

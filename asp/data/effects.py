@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from asp.atomic import atomic_dir, atomic_write_bytes, clean_partial
-from asp.data.layout import check_or_write_plan
+from asp.data.layout import check_or_write_plan, slug
 from asp.data.splits import SPLITS, split_by_preset
 from asp.synths import effect_specs as specs
 from asp.metrics import check_metric
@@ -168,10 +168,6 @@ class FamilyTask:
     folder: str
     extra: tuple[dict[str, Any], ...] = ()  # the rack's extra effects (records), set again in the worker
     backend: str = "faust"
-
-
-def slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "preset"
 
 
 def group_files(cfg: EffectDataConfig, group: str) -> list[Path]:

@@ -25,6 +25,7 @@ import datetime as dt
 import hashlib
 import json
 import platform
+import re
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -176,3 +177,8 @@ Mel values: power in dB (ref 1.0), floored at card.json features.mel.floor_db.
 
 def write_readme(out: Path) -> None:
     atomic_write_bytes(out / "README.md", README.encode())
+
+
+def slug(name: str) -> str:
+    """A name as a file or folder name: lower-case letters, digits and ``_`` (``"BRASS   1"`` -> ``brass_1``)."""
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "preset"

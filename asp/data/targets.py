@@ -8,13 +8,13 @@ sample rates, channel counts and formats.
 from __future__ import annotations
 
 import io
-import re
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
 from asp.atomic import atomic_write_bytes
+from asp.data.layout import slug
 from asp.render import RenderSettings, get_renderer
 from asp.synths import registry
 from asp.synths.presets import read_presets
@@ -77,7 +77,7 @@ def render_targets(out: Path, synths: Iterable[str], settings: RenderSettings | 
         for preset in presets:
             note, rate, channels, fmt = VARIANTS[k % len(VARIANTS)]
             k += 1
-            stem = _safe(Path(preset.source).stem if Path(preset.source).suffix == ".json" else preset.name)
+            stem = slug(Path(preset.source).stem if Path(preset.source).suffix == ".json" else preset.name)
             stem = stem if stem not in used else f"{stem}_{len(used)}"  # two voices of a bank with one name
             used.add(stem)
             path = out / synth / f"{stem}.{fmt}"
@@ -87,8 +87,3 @@ def render_targets(out: Path, synths: Iterable[str], settings: RenderSettings | 
             audio = get_renderer(synth, settings).render(preset.vector, note)
             write_target(path, audio, settings.sample_rate, rate, channels, fmt)
     return files
-
-
-def _safe(name: str) -> str:
-    """A preset name as a file name (letters, digits, ``-`` and ``_``)."""
-    return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_") or "preset"

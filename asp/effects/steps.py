@@ -39,7 +39,12 @@ from asp.synths import effect_specs as specs
 
 SAMPLE_RATE = 44100
 MAX_SECONDS = 5.0
-PATCH_BACKENDS = {"serum": ("Serum", SerumPatchRack), "vital": ("Vital", VitalPatchRack)}  # synth -> (name, rack)
+PatchRack = SerumPatchRack | VitalPatchRack
+# synth -> (its name, the rack that sets its own effects)
+PATCH_BACKENDS: dict[str, tuple[str, type[SerumPatchRack] | type[VitalPatchRack]]] = {
+    "serum": ("Serum", SerumPatchRack),
+    "vital": ("Vital", VitalPatchRack),
+}
 
 
 def backend_of(rack: Rack) -> str:
@@ -102,10 +107,10 @@ def patch_pair(
     max_seconds: float = MAX_SECONDS,
     renderer: Renderer | None = None,
     backend: str = "serum",
-) -> tuple[Pair, SerumPatchRack | VitalPatchRack]:
+) -> tuple[Pair, PatchRack]:
     """A synth's own effects as the rack: a preset of ``backend`` (``serum`` or ``vital``; asp JSON) played at
     ``note`` for the target's length, its five effects switched off; and the rack that sets them on the patch.
-    ``renderer``: Serum's (tests; Vital always renders in its own engine).
+    ``renderer``: the synth's renderer (tests; default asp's).
 
     Raises:
         SchemaError: the preset is not a readable preset of that synth (naming the file).
@@ -125,11 +130,7 @@ def patch_pair(
     preset = read_json_preset(preset_path, registry.load_schema(backend))
     seconds = len(target.audio) / SAMPLE_RATE
     settings = RenderSettings(sample_rate=SAMPLE_RATE, note_seconds=seconds, render_seconds=seconds, notes=(note,))
-    rack = (
-        SerumPatchRack(preset.vector, note, settings, renderer)
-        if cls is SerumPatchRack
-        else cls(preset.vector, note, settings)
-    )
+    rack = cls(preset.vector, note, settings, renderer)
     dry = rack.dry()
     if not np.max(np.abs(dry), initial=0.0) >= 10 ** (SILENCE_DBFS / 20):
         raise AudioError(

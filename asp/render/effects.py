@@ -120,14 +120,9 @@ class Rack(Protocol):
 def rack_controls(chain: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
     """Every control of the built-in rack for a chain: the chain's effects on with their settings, the others off
     (extra effects have no control here: ``apply_extras`` plays them)."""
-    controls: dict[str, float] = {}
-    for spec, setting in specs.rack_slots(chain):
-        if spec.extra:
-            continue
-        controls[spec.control] = 0.0 if setting is None else 1.0
-        if setting is not None:
-            controls.update({p.control: setting[p.name] for p in spec.params})
-    return controls
+    return specs.synth_rack_values(
+        chain, "Faust", lambda e: e.control, lambda e: (), lambda p: p.control, lambda p, v: v, refuse_extra=False
+    )
 
 
 _PROCESSORS: dict[tuple[str, str, int], Any] = {}

@@ -21,11 +21,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from asp.render.settings import RenderSettings
 from asp.synths import effect_specs as specs
+
+if TYPE_CHECKING:
+    from asp.render.base import Renderer
 
 
 def vital_value(param: specs.EffectParam, value: float) -> float:
@@ -57,13 +61,16 @@ class VitalPatchRack:
         vector: the patch, a normalised native vector of the ``vital`` schema.
         note: the MIDI note played.
         settings: how it is played (its ``render_seconds`` sets the clip length).
+        renderer: asp's Vital renderer by default (needs the binding: ``RenderError`` says how to install it).
     """
 
-    def __init__(self, vector: np.ndarray, note: int, settings: RenderSettings) -> None:
+    def __init__(
+        self, vector: np.ndarray, note: int, settings: RenderSettings, renderer: Renderer | None = None
+    ) -> None:
         from asp.render.factory import get_renderer
         from asp.render.vital_backend import VitalRenderer
 
-        renderer = get_renderer("vital", settings)
+        renderer = renderer or get_renderer("vital", settings)
         if not isinstance(renderer, VitalRenderer):
             raise TypeError(f"the vital synth renders with {type(renderer).__name__}, not Vital's own engine")
         self.renderer = renderer
@@ -82,8 +89,6 @@ class VitalPatchRack:
 
     def write_preset(self, path: str | Path, chain: Mapping[str, Mapping[str, float]], name: str) -> None:
         """The patch with ``chain`` on its effects as a ``.vital`` file Vital loads (atomically)."""
-        from asp.atomic import atomic_write_bytes
         from asp.synths import vital
 
-        text = vital.call("preset_json", {**self.values, **vital_controls(chain)}, name)
-        atomic_write_bytes(Path(path), str(text).encode())
+        vital.write_values_file(path, {**self.values, **vital_controls(chain)}, name)

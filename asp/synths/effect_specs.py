@@ -364,14 +364,16 @@ def synth_rack_values(
     fixed: Callable[[EffectSpec], Iterable[tuple[Any, float]]],
     target: Callable[[EffectParam], Any],
     value: Callable[[EffectParam, float], float],
+    refuse_extra: bool = True,
 ) -> dict[Any, float]:
     """A chain as the controls of a synth's own effect rack (Serum's, Vital's): every effect's switch (``enable``:
     on for the chain's effects, off for the others), the values held while an effect is on (``fixed``) and each
-    setting (``target`` control <- ``value``). Extra effects have no place there (ValueError naming ``synth``)."""
+    setting (``target`` control <- ``value``). Extra effects have no place there: ValueError naming ``synth``, or
+    left out with ``refuse_extra=False`` (the Faust rack plays them after its own, ``asp.render.effects``)."""
     out: dict[Any, float] = {}
     for spec, setting in rack_slots(chain):
         if spec.extra:
-            if setting is not None:
+            if setting is not None and refuse_extra:
                 raise ValueError(
                     f"effect {spec.name!r} is not one of {synth}'s: {synth}'s rack plays the built-in five"
                 )

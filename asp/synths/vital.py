@@ -140,9 +140,14 @@ def control_records(synth: Any) -> list[Mapping[str, Any]]:
 # ---------------------------------------------------------------------- .vital preset files
 def write_preset_file(path: Any, schema: Any, vector: np.ndarray, name: str) -> None:
     """A ``.vital`` preset (Vital's own JSON, atomically) of a normalised native vector: what Vital loads."""
+    write_values_file(path, schema.to_natural(vector), name)
+
+
+def write_values_file(path: Any, values: Mapping[str, float], name: str) -> None:
+    """A ``.vital`` preset of natural values by Vital control name (the schema's and any others), atomically."""
     from asp.atomic import atomic_write_bytes
 
-    atomic_write_bytes(path, call("preset_json", schema.to_natural(vector), name).encode())
+    atomic_write_bytes(path, call("preset_json", dict(values), name).encode())
 
 
 def read_preset_file(path: Any, schema: Any) -> tuple[str, np.ndarray]:
