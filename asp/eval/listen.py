@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from asp.atomic import atomic_write_bytes
+from asp.features.lib import load_librosa
 from asp.plotting import png_bytes, pyplot
 
 STYLE = """body{font-family:sans-serif;margin:1.5em;max-width:1400px}table{border-collapse:collapse;margin:.5em 0}
@@ -54,7 +55,7 @@ def _ogg_uri(clip: tuple[np.ndarray, int] | None) -> str | None:
 
 def _spectrograms(clips: list[tuple[str, tuple[np.ndarray, int] | None]]) -> str | None:
     """One PNG (as a data URI) with the mel spectrogram of each clip side by side, titled."""
-    import librosa
+    librosa = load_librosa()
 
     mels = []
     for title, clip in clips:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from asp.features.lib import load_librosa
 from asp.features.mel import MelSettings, filterbank
 from asp.features.spectral import stft_power
 
@@ -36,7 +37,7 @@ def effect_mel(
 
     ``power``: the clip's ``stft_power`` with ``f.n_fft``/``f.hop_length``, if already computed.
     """
-    import librosa
+    librosa = load_librosa()
 
     if power is None:
         if audio is None:
@@ -49,7 +50,7 @@ def effect_mel(
 
 def effect_mfcc(mel: np.ndarray, f: EffectFeatures = EffectFeatures()) -> np.ndarray:
     """(n_mfcc, n_frames) MFCCs of a normalised dB mel (``effect_mel``), as SerumRNN computes them."""
-    import librosa
+    librosa = load_librosa()
 
     return librosa.feature.mfcc(S=np.asarray(mel) * f.top_db, sr=f.sample_rate, n_mfcc=f.n_mfcc).astype(np.float32)
 

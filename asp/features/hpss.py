@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from asp.features.lib import load_librosa
+
 GROUP_EDGES = (0.2, 0.4, 0.6, 0.8)
 GROUP_NAMES = ("<20%", "20-40%", "40-60%", "60-80%", ">=80%")
 EXACT: dict[str, Any] = {"n_fft": 2048, "hop_length": 512, "kernel_size": (31, 31)}
@@ -34,7 +36,7 @@ def harmonic_share(
         power: optional |STFT|^2 with n_fft 2048, hop 512, centred, as computed for the mel spectrogram
             (asp.features.stft_power): reused instead of a second STFT (fast mode takes every other frame).
     """
-    import librosa
+    librosa = load_librosa()
 
     cfg = FAST if fast else EXACT
     if power is not None:
@@ -75,7 +77,7 @@ def harmonic_part(mag: np.ndarray, kernel_size: tuple[int, int], margin: float =
     Args:
         kernel_size: (harmonic kernel in frames, percussive kernel in bins).
     """
-    import librosa
+    librosa = load_librosa()
 
     harm = _running_median(mag, kernel_size[0], axis=1)
     perc = _running_median(mag, kernel_size[1], axis=0)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from asp.features.lib import load_librosa
 from asp.features.spectral import stft_power
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ class MelSettings:
 def filterbank(settings: MelSettings) -> scipy.sparse.csr_matrix:
     """librosa's (slaney) mel filterbank as a sparse matrix: each FFT bin feeds at most two filters, so the
     product costs ~2 % of a dense one."""
-    import librosa
+    librosa = load_librosa()
     import scipy.sparse
 
     fb = librosa.filters.mel(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from asp.features.lib import load_librosa
 from asp.render.settings import C4
 
 ANALYSIS_RATE = 16000
@@ -82,8 +83,9 @@ def estimate_pitch(
     search_min: float = 30.0,
 ) -> Pitch:
     """Pitch of a mono clip (see the module docstring)."""
-    import librosa
     import soxr
+
+    librosa = load_librosa()
 
     x = np.asarray(audio[: int(seconds * sample_rate)], dtype=np.float32)
     if sample_rate != ANALYSIS_RATE:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from asp.features.lib import load_librosa
+
 
 def stft_power(audio: np.ndarray, n_fft: int = 2048, hop_length: int = 512) -> np.ndarray:
     """|STFT|^2, Hann, centred (zero-padded): (..., n_samples) -> (..., 1 + n_fft // 2, n_frames)."""
-    import librosa
+    librosa = load_librosa()
 
     return (
         np.abs(
