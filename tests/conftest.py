@@ -1,4 +1,7 @@
-"""Shared fixtures. Audio is rendered by the tests into tmp_path, never committed."""
+"""Shared fixtures. Audio is rendered by the tests into tmp_path, never committed.
+
+The default run (``scripts/test.sh``) spreads the tests over two processes (pytest-xdist, ``--dist loadgroup``):
+each process then gives torch one thread, and every test that uses the Ray cluster runs in the same process."""
 
 from __future__ import annotations
 
@@ -7,6 +10,9 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+
+if os.environ.get("PYTEST_XDIST_WORKER"):  # before torch is imported: one thread per test process
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest
 
@@ -28,7 +34,11 @@ def plugin_renderable() -> list[str]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked `plugin` skip (not fail) when amsynth is missing, unless CI requires it."""
+    """Tests marked `plugin` skip (not fail) when amsynth is missing, unless CI requires it. Tests that use the Ray
+    cluster share one xdist process (one cluster)."""
+    for item in items:
+        if "ray_cluster" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("ray"))
     if os.environ.get("ASP_REQUIRE_PLUGIN") == "1" or "amsynth" in plugin_renderable():
         return
     skip = pytest.mark.skip(reason="amsynth not installed (apt-get install amsynth)")

@@ -102,7 +102,7 @@ def test_quickstart_runs_the_main_job(capsys, tmp_path):
                 "--presets",
                 "10",
                 "--workers",
-                "1",
+                "2",
                 "--epochs",
                 "1",
                 "--logger",

@@ -46,7 +46,7 @@ def test_a_synth_added_once_is_seen_by_every_command(tmp_path):
             "--workers",
             "2",
             "--shard-size",
-            "3",
+            "6",
             "--floor-presets",
             "0",
             "--hpss",

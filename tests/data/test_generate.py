@@ -106,7 +106,8 @@ def _generate_cmd(out: Path, synths: str = "subtractive,vapoly", presets: int = 
 @pytest.mark.parametrize(
     ("synths", "presets", "shard"),
     [
-        ("subtractive,vapoly", 8, 2),
+        # two Faust synths: the Faust case is also in the next one (kept for -m slow)
+        pytest.param("subtractive,vapoly", 8, 2, marks=pytest.mark.slow),
         ("vapoly,dexed", 8, 2),
         # amsynth's noise source is process-wide state: without a fresh worker per shard, the shards rendered after
         # the restart differ (measured: 32 of 60 clips at 30 presets; about half at this size)

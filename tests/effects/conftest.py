@@ -9,7 +9,7 @@ from asp.data.effects import EffectDataConfig, generate
 @pytest.fixture(scope="session")
 def effect_data(tmp_path_factory):
     out = tmp_path_factory.mktemp("fx") / "ds"
-    return generate(EffectDataConfig(out=out, draws=2, workers=0), log=lambda m: None)
+    return generate(EffectDataConfig(out=out, draws=2, workers=2), log=lambda m: None)
 
 
 @pytest.fixture(scope="session")

@@ -165,6 +165,7 @@ def test_a_failing_trial_is_reported_and_the_others_go_on(tiny_dataset, tmp_path
     assert list(pd.read_csv(out / "results.csv").z_dim) == [2]
 
 
+@pytest.mark.slow  # the sweep's trials: test_sweep_writes_one_table_and_resumes; the Ray pool: tests/data/test_ray.py
 def test_ray_sweep_gives_the_local_table(tiny_dataset, tmp_path, ray_cluster):
     import pandas as pd
 
