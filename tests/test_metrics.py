@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from asp.features.effect import EffectFeatures, effect_mel
+from asp.features.lib import load_librosa
 from asp.features.spectral import stft_power
 from asp.metrics import (
     categorical_accuracy,
@@ -155,8 +156,6 @@ def test_accuracy_is_nan_without_categoricals_and_mse_zero_without_continuous():
 
 
 def test_spectra_reuse_gives_the_same_numbers():
-    from asp.features.lib import load_librosa
-
     librosa = load_librosa()
 
     from asp.metrics import audio_metrics, mssmae

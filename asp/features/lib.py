@@ -5,7 +5,8 @@ tracker's parabolic interpolation, the local maxima and minima of ``librosa.util
 cache. When two processes compile the same kernels at the same moment (the two workers of a job pool on a fresh
 install, or two ``asp`` commands started together), numba can write a kernel and its wrapper with mismatched version
 tags, and from then on every process that loads them crashes with a segmentation fault (numba issue #10128; seen here:
-``librosa.pyin`` crashing every run after two runs had started together on a new machine). :func:`load_librosa` imports
+after the first runs on a new machine, where several processes used librosa at once, ``librosa.pyin`` crashed in every
+process until the cache was deleted). :func:`load_librosa` imports
 librosa and the modules holding those kernels once per process, under a lock shared by every process of this user, so
 only one process compiles them and the others load what it cached.
 
@@ -23,7 +24,7 @@ from pathlib import Path
 from types import ModuleType
 
 # the librosa modules that compile numba kernels when imported
-COMPILED_AT_IMPORT = ("librosa.util.utils", "librosa.core.audio", "librosa.core.pitch", "librosa.sequence")
+COMPILED_AT_IMPORT = ("librosa.util.utils", "librosa.core.audio", "librosa.core.pitch")
 
 
 def lock_path() -> Path:

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from asp.features import MelSettings, harmonic_share, mel_db, rms, timbre_group
+from asp.features.lib import load_librosa
 
 SR = 44100
 
@@ -42,8 +43,6 @@ def test_rms():
 @pytest.mark.parametrize("fast", [False, True])
 def test_harmonic_share_equals_librosa_hpss(fast):
     """Our running-median HPSS gives librosa's result (mean |H| / mean |D|, margin 3)."""
-    from asp.features.lib import load_librosa
-
     librosa = load_librosa()
 
     from asp.features.hpss import EXACT, FAST
@@ -58,8 +57,6 @@ def test_harmonic_share_equals_librosa_hpss(fast):
 
 
 def test_mel_equals_librosa_melspectrogram():
-    from asp.features.lib import load_librosa
-
     librosa = load_librosa()
 
     x = np.random.default_rng(3).standard_normal((2, SR)).astype(np.float32) * 0.1
