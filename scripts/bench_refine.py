@@ -7,7 +7,9 @@ Systems, each on the same target folders, through ``asp infer`` (``BatchInferenc
 * ``cma``: plain CMA-ES from the one-shot prediction at the pitch rule's note, over every normalised parameter,
   discrete ones snapped, budget split evenly, objective textbook LSD, no posterior draws (the issue's probe);
 * ``asp``: the default search (``asp.search`` with ``asp infer --refine``'s defaults);
-* the variants measured on the way there (``SYSTEMS``): method, shortened search renders, halving, draws.
+* the variants measured on the way there (``SYSTEMS``): method, shortened search renders, halving, draws;
+* ``asp-proxy`` (``asp-proxy8``): the default search with the neural proxies of ``--proxies`` (one MLP per synth,
+  as ``asp quickstart`` trains them) screening 4 (8) children per rendered one.
 
 Target folders: the quickstart's held-back folder (``--targets``) and ``--random N`` random presets per synth
 (a fresh seed, so none is in the dataset), rendered at notes 48-72 as 44.1 kHz wav. Per system and budget it
@@ -15,6 +17,7 @@ prints the mean best-synth LSD, the own synth's LSD, how often the best synth is
 seconds per file, and writes ``refine.csv`` and ``refine_curve.png`` to ``--out``.
 
 Usage: python scripts/bench_refine.py --checkpoint RUN/checkpoints/best.ckpt [--budgets 150,450] [--random 0]
+       [--systems asp,asp-proxy --proxies RUN/proxies]
 """
 
 from __future__ import annotations
@@ -66,6 +69,10 @@ SYSTEMS = {
         True,
     ),
 }
+# the default search screened by the neural proxies of --proxies (asp quickstart trains them): name -> factor
+PROXY_SYSTEMS = {"asp-proxy": 4, "asp-proxy8": 8}
+for _name in PROXY_SYSTEMS:
+    SYSTEMS[_name] = SYSTEMS["asp"]
 
 
 def random_targets(folder: Path, synths: list[str], n: int, settings, seed: int = 12345) -> None:
@@ -113,6 +120,18 @@ def score(table: pd.DataFrame, col: str) -> dict[str, float]:
     }
 
 
+def proxy_options(system: str, folder: Path | None, synths: list[str]) -> dict:
+    """InferOptions' proxy fields for a system of ``PROXY_SYSTEMS`` (else none)."""
+    if system not in PROXY_SYSTEMS:
+        return {}
+    if folder is None:
+        raise SystemExit(f"{system} needs --proxies (a folder of <synth>/mlp proxies, as asp quickstart writes)")
+    found = {s: folder / s / "mlp" for s in synths if (folder / s / "mlp" / "proxy.json").is_file()}
+    if not found:
+        raise SystemExit(f"{folder}: no <synth>/mlp/proxy.json for {', '.join(synths)}")
+    return {"proxies": found, "proxy_factor": PROXY_SYSTEMS[system]}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--checkpoint", type=Path, default=Path("runs/quickstart/train-J-S/checkpoints/best.ckpt"))
@@ -124,6 +143,9 @@ def main() -> None:
     ap.add_argument("--systems", default="random,cma,asp")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", type=Path, default=Path("runs/bench_refine"))
+    ap.add_argument(
+        "--proxies", type=Path, default=None, help="for the asp-proxy systems: a folder of <synth>/mlp proxies"
+    )
     args = ap.parse_args()
 
     folders = {} if args.skip_held_back else {"held-back": args.targets}
@@ -149,6 +171,7 @@ def main() -> None:
                     own_note=own,
                     workers=args.workers,
                     write_audio=False,
+                    **proxy_options(system, args.proxies, synths),
                 )
                 t = time.perf_counter()
                 table = BatchInference(args.checkpoint, out, opts).run(folder, progress=False)

@@ -127,6 +127,14 @@ def test_quickstart_runs_the_main_job(capsys, tmp_path):
     report = pd.read_csv(tmp_path / "qs" / "inferred" / "report.csv")
     assert report.file.nunique() == 12 and (report.status == "ok").all() and len(report) == 36
     assert set(report.file.str.rsplit(".", n=1).str[1]) == {"wav", "flac", "ogg", "mp3", "aiff"}
+    # a neural proxy per synth, trained on the dataset, screened every file's search
+    assert "neural proxies" in out
+    results = sorted((tmp_path / "qs" / "inferred").rglob("result.json"))
+    assert len(results) == 12
+    for path in results:
+        screened = json.loads(path.read_text())["fingerprint"]["refine"]["proxies"]
+        assert sorted(screened) == ["subtractive", "vapoly", "wavetable"]
+        assert all((Path(f) / "proxy.json").is_file() for f in screened.values())
 
 
 def test_effect_stage_settings_come_from_a_config_file_and_flags_win(tmp_path, monkeypatch, capsys):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ TARGETS_PER_SYNTH = 4  # the built-in synths' hand-made presets: 4 each; a synth
 
 def cmd_quickstart(args: argparse.Namespace) -> int:
     """The main job on the built-in default: dataset, a short J-S training run, held-back target sounds rendered from
-    the hand-made presets, ``asp infer`` on them, and the report table. Every step resumes."""
+    the hand-made presets, a neural proxy per synth to screen the search, ``asp infer --refine`` on the targets, and
+    the report table. Every step resumes."""
     from asp.cli import dataset
 
     synths = _synth_list(args.synths)
@@ -85,10 +87,37 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
     from asp.search import SearchOptions
 
     refine = None if args.no_refine else SearchOptions(budget=args.budget)
-    table = infer(args.out / "targets", ckpt, args.out / "inferred", InferOptions(refine=refine, workers=args.workers))
+    proxies = {} if args.no_refine or args.no_proxy else train_proxies(args.out / "dataset", synths, args.out)
+    table = infer(
+        args.out / "targets",
+        ckpt,
+        args.out / "inferred",
+        InferOptions(refine=refine, workers=args.workers, proxies=proxies or None),
+    )
     print_report(table, args.out / "inferred")
     print_match_summary(table)
     return 0
+
+
+def train_proxies(dataset: Path, synths: Sequence[str], out: Path) -> dict[str, Path]:
+    """One MLP neural proxy per synth on the quickstart's dataset (seconds each), ``out/proxies/<synth>/mlp``: the
+    refinement's search screens its children with them. A synth whose proxy cannot be trained (e.g. no validation
+    clips in a tiny dataset) is searched without one, and the reason printed."""
+    from asp.models.proxy import ProxySettings
+    from asp.models.proxy_training import train_proxy
+
+    found: dict[str, Path] = {}
+    print("\nneural proxies (preset -> mel statistics) to screen the search, validation MSE (1.0: the mean's):")
+    for synth in synths:
+        folder = out / "proxies" / synth / "mlp"
+        try:
+            card = train_proxy(dataset, synth, folder, ProxySettings(arch="mlp"), epochs=40, log=lambda m: None)
+        except ValueError as err:
+            print(f"  {synth:12s} none: {err}")
+            continue
+        print(f"  {synth:12s} {card['best_valid_mse']:.3f}  {folder}")
+        found[synth] = folder
+    return found
 
 
 def print_match_summary(table: Any) -> None:
@@ -137,4 +166,5 @@ def add_parsers(sub: Any) -> None:
     q.add_argument("--logger", default="wandb", choices=LOGGERS, help="wandb runs offline by default")
     q.add_argument("--budget", type=int, default=450, help="refinement: renders per target sound, all synths")
     q.add_argument("--no-refine", action="store_true", help="one-shot predictions only")
+    q.add_argument("--no-proxy", action="store_true", help="refine without the neural proxies' screening")
     q.set_defaults(fn=cmd_quickstart)

@@ -37,6 +37,8 @@ def dataset_arrays(ds: Dataset, synth: str, split: str) -> tuple[np.ndarray, np.
         raise KeyError(f"{ds.root}: no {synth} clips; the dataset has {', '.join(ds.synths)}")
     rows = ds.split(split)
     rows = rows[rows["synth"] == synth]
+    if not len(rows):
+        raise ValueError(f"{ds.root}: no {synth} clips in the {split} split")
     stats = np.concatenate([mel_statistics(ds.mels(rows.iloc[i : i + 256])) for i in range(0, len(rows), 256)])
     return ds.array(rows, "onehot").astype(np.float32), rows["note"].to_numpy(np.float32), stats
 

@@ -68,3 +68,13 @@ def test_train_load_score_and_retrieve_on_a_real_dataset(tiny_dataset: Path, tmp
     q = np.array([[0.0, 0.0], [1.0, 1.0]])
     c = np.array([[0.0, 0.0], [1.0, 1.0], [1.0, 1.0]])
     assert list(ranks(q, c, np.array([0, 1]))) == [1, 2]
+
+
+def test_a_split_without_the_synths_clips_is_named(tiny_dataset: Path) -> None:
+    from asp.data.store import Dataset
+    from asp.models.proxy_training import dataset_arrays
+
+    ds = Dataset(tiny_dataset)
+    assert len(dataset_arrays(ds, "subtractive", "train")[0])
+    with pytest.raises(ValueError, match=r"no subtractive clips in the holdout split"):
+        dataset_arrays(ds, "subtractive", "holdout")
