@@ -132,6 +132,32 @@ def proxy_options(system: str, folder: Path | None, synths: list[str]) -> dict:
     return {"proxies": found, "proxy_factor": PROXY_SYSTEMS[system]}
 
 
+def plot_curves(df: pd.DataFrame, path: Path) -> None:
+    """Best-synth LSD against renders and against wall seconds, a row per target folder of the table ``df``."""
+    from asp.plotting import png_bytes, pyplot
+
+    folders = list(dict.fromkeys(df.folder))
+    floor = df[df.system == "true preset"].best_lsd.mean() if (df.system == "true preset").any() else float("nan")
+    plt = pyplot()
+    fig, axes = plt.subplots(len(folders), 2, figsize=(10, 3.6 * len(folders)), squeeze=False)
+    for row, fname in zip(axes, folders):
+        sub = df[(df.folder == fname) & ~df.system.isin(["oneshot", "true preset"])]
+        for system, g in sub.groupby("system"):
+            row[0].plot(g.renders_per_file, g.best_lsd, "o-", label=system)
+            row[1].plot(g.wall_s_per_file, g.best_lsd, "o-", label=system)
+        one = df[(df.folder == fname) & (df.system == "oneshot")].best_lsd.mean()
+        for ax, xl in zip(row, ("renders per file", "wall seconds per file (2 workers)")):
+            ax.axhline(one, color="grey", ls="--", label="one-shot")
+            if fname == "held-back" and np.isfinite(floor):
+                ax.axhline(floor, color="black", ls=":", label="true preset (floor)")
+            ax.set_xlabel(xl)
+            ax.set_ylabel("best-synth LSD (dB)")
+            ax.set_title(fname)
+            ax.legend()
+    fig.tight_layout()
+    path.write_bytes(png_bytes(fig))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--checkpoint", type=Path, default=Path("runs/quickstart/train-J-S/checkpoints/best.ckpt"))
@@ -146,7 +172,14 @@ def main() -> None:
     ap.add_argument(
         "--proxies", type=Path, default=None, help="for the asp-proxy systems: a folder of <synth>/mlp proxies"
     )
+    ap.add_argument("--replot", type=Path, default=None, help="only redraw the plot of a table this script wrote")
     args = ap.parse_args()
+    if args.replot is not None:
+        plot_curves(
+            pd.read_csv(args.replot),
+            args.replot.with_name(args.replot.stem.replace("refine", "refine_curve", 1) + ".png"),
+        )
+        return
 
     folders = {} if args.skip_held_back else {"held-back": args.targets}
     settings = Predictor(args.checkpoint).render_settings
@@ -195,25 +228,7 @@ def main() -> None:
     print(f"\nmachine: {platform.machine()}, {platform.processor() or '?'}; python {platform.python_version()}")
     print(df.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
 
-    from asp.plotting import png_bytes, pyplot
-
-    plt = pyplot()
-    fig, axes = plt.subplots(len(folders), 2, figsize=(10, 3.6 * len(folders)), squeeze=False)
-    for row, fname in zip(axes, folders):
-        sub = df[(df.folder == fname) & ~df.system.isin(["oneshot", "true preset"])]
-        for system, g in sub.groupby("system"):
-            row[0].plot(g.renders_per_file, g.best_lsd, "o-", label=system)
-            row[1].plot(g.wall_s_per_file, g.best_lsd, "o-", label=system)
-        one = df[(df.folder == fname) & (df.system == "oneshot")].best_lsd.mean()
-        for ax, xl in zip(row, ("renders per file", "wall seconds per file (2 workers)")):
-            ax.axhline(one, color="grey", ls="--", label="one-shot")
-            if fname == "held-back" and np.isfinite(floor):
-                ax.axhline(floor, color="black", ls=":", label="true preset (floor)")
-            ax.set_xlabel(xl)
-            ax.set_ylabel("best-synth LSD (dB)")
-            ax.set_title(fname)
-            ax.legend()
-    (args.out / f"refine_curve{args.tag}.png").write_bytes(png_bytes(fig))
+    plot_curves(df, args.out / f"refine_curve{args.tag}.png")
     print(f"written: {args.out / f'refine{args.tag}.csv'}, {args.out / f'refine_curve{args.tag}.png'}")
 
 
