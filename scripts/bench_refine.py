@@ -172,6 +172,7 @@ def main() -> None:
     ap.add_argument(
         "--proxies", type=Path, default=None, help="for the asp-proxy systems: a folder of <synth>/mlp proxies"
     )
+    ap.add_argument("--seed", type=int, default=0, help="added to every system's search seed (a second draw)")
     ap.add_argument("--replot", type=Path, default=None, help="only redraw the plot of a table this script wrote")
     args = ap.parse_args()
     if args.replot is not None:
@@ -199,7 +200,7 @@ def main() -> None:
             for budget in (int(b) for b in args.budgets.split(",")):
                 out = args.out / fname / f"{system}-{budget}"
                 opts = InferOptions(
-                    refine=replace(base, budget=budget),
+                    refine=replace(base, budget=budget, seed=base.seed + args.seed),
                     samples=samples,
                     own_note=own,
                     workers=args.workers,
