@@ -35,6 +35,7 @@ import asp.render  # noqa: F401  (DawDreamer before librosa)
 from asp.data.targets import write_target
 from asp.infer import BatchInference, InferOptions
 from asp.models.inference import Predictor
+from asp.models.proxy_training import CARD_FILE, proxy_dir
 from asp.render import get_renderer
 from asp.search import SearchOptions
 from asp.synths import load_sampling, load_schema, sample_presets
@@ -126,9 +127,9 @@ def proxy_options(system: str, folder: Path | None, synths: list[str]) -> dict:
         return {}
     if folder is None:
         raise SystemExit(f"{system} needs --proxies (a folder of <synth>/mlp proxies, as asp quickstart writes)")
-    found = {s: folder / s / "mlp" for s in synths if (folder / s / "mlp" / "proxy.json").is_file()}
+    found = {s: proxy_dir(folder, s) for s in synths if (proxy_dir(folder, s) / CARD_FILE).is_file()}
     if not found:
-        raise SystemExit(f"{folder}: no <synth>/mlp/proxy.json for {', '.join(synths)}")
+        raise SystemExit(f"{folder}: no <synth>/mlp/{CARD_FILE} for {', '.join(synths)}")
     return {"proxies": found, "proxy_factor": PROXY_SYSTEMS[system]}
 
 

@@ -21,6 +21,7 @@ from sklearn.preprocessing import StandardScaler
 import asp.render  # noqa: F401  (DawDreamer before librosa)
 from asp.data.store import Dataset
 from asp.features.audio_io import load_audio
+from asp.features.mel import mel_statistics
 from asp.models.inference import Predictor
 
 
@@ -31,16 +32,14 @@ def main() -> None:
     pred = Predictor(args.run / "train-J-S" / "checkpoints" / "best.ckpt")
     ds = Dataset(args.run / "dataset")
     model = pred.module.model
-    floor = pred.floor_db if pred.floor_db is not None else -100.0
 
     def features(mel_db: np.ndarray) -> list[np.ndarray]:
-        x = (np.asarray(mel_db, dtype=np.float32) - floor) / -floor
         branch = model.branch(0)
         with torch.no_grad():
-            h = branch.encoder(model.pool(torch.from_numpy(x)[:, None]))
+            h = branch.encoder(model.pool(pred.model_input(mel_db)))
             mu = branch.latent(h, False)[1]
         m = np.asarray(mel_db, dtype=np.float32)
-        return [h.numpy(), mu.numpy(), np.concatenate([m.mean(2), m.std(2), m.max(2)], 1)]
+        return [h.numpy(), mu.numpy(), np.concatenate([mel_statistics(m), m.max(2)], 1)]
 
     def split(name: str) -> tuple[list[np.ndarray], np.ndarray]:
         rows = ds.split(name)

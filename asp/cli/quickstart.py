@@ -104,12 +104,12 @@ def train_proxies(dataset: Path, synths: Sequence[str], out: Path) -> dict[str, 
     refinement's search screens its children with them. A synth whose proxy cannot be trained (e.g. no validation
     clips in a tiny dataset) is searched without one, and the reason printed."""
     from asp.models.proxy import ProxySettings
-    from asp.models.proxy_training import train_proxy
+    from asp.models.proxy_training import proxy_dir, train_proxy
 
     found: dict[str, Path] = {}
     print("\nneural proxies (preset -> mel statistics) to screen the search, validation MSE (1.0: the mean's):")
     for synth in synths:
-        folder = out / "proxies" / synth / "mlp"
+        folder = proxy_dir(out / "proxies", synth)
         try:
             card = train_proxy(dataset, synth, folder, ProxySettings(arch="mlp"), epochs=40, log=lambda m: None)
         except ValueError as err:

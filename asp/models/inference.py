@@ -75,6 +75,14 @@ class Predictor:
         so the model sees values rounded as in training)."""
         return mel_db(np.asarray(audio), self.mel_settings).astype(np.float16)
 
+    def model_input(self, mel_db: np.ndarray) -> torch.Tensor:
+        """(B, n_mels, T) dB mels -> the (B, 1, n_mels, T) tensor the model reads (scaled by the dataset's dB floor as
+        in training), on the model's device."""
+        x = np.asarray(mel_db, dtype=np.float32)
+        if self.floor_db is not None:
+            x = (x - self.floor_db) / -self.floor_db
+        return torch.from_numpy(x)[:, None].to(self.device)
+
     @torch.no_grad()
     def scores(
         self, mel_db: np.ndarray, synths: Sequence[str] | None = None, samples: int = 0
@@ -94,12 +102,8 @@ class Predictor:
         unknown = [s for s in names if s not in self.synths]
         if unknown:
             raise KeyError(f"the model was not trained for {', '.join(unknown)}; it knows: {', '.join(self.synths)}")
-        x = np.asarray(mel_db, dtype=np.float32)
-        if self.floor_db is not None:
-            x = (x - self.floor_db) / -self.floor_db
-        mel = torch.from_numpy(x)[:, None].to(self.device)
         idx = [self.synths.index(s) for s in names]
-        logits = self.module.model.predict(mel, idx, samples=samples)
+        logits = self.module.model.predict(self.model_input(mel_db), idx, samples=samples)
         out: dict[str, np.ndarray] = {}
         for s, k in zip(names, idx):
             lg = logits[k]

@@ -31,6 +31,12 @@ MODEL_FILE = "model.pt"
 CARD_FILE = "proxy.json"
 
 
+def proxy_dir(root: str | Path, synth: str, arch: str = "mlp") -> Path:
+    """Where a set of proxies keeps one synth's proxy of one architecture: ``root/<synth>/<arch>`` (the layout of
+    ``asp quickstart``'s ``proxies/`` and of ``asp proxy train --out root/<synth>``)."""
+    return Path(root) / synth / arch
+
+
 def dataset_arrays(ds: Dataset, synth: str, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(one-hot presets (N, onehot), notes (N,), mel statistics (N, 2 * n_mels)) of one synth's clips in a split."""
     if synth not in ds.synths:
