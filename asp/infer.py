@@ -109,6 +109,8 @@ class InferOptions:
     workers: processes searching files in parallel (0: in this process).
     proxies: synth -> a neural proxy's folder (``asp proxy train``): the search screens its children with it,
         drawing ``proxy_factor`` times more and rendering only the ones the proxy ranks closest.
+    neighbours: per synth, the presets of the model's training split whose sounds its encoder puts nearest the
+        target (``asp.models.neighbours``) join the search's starts, played at the sound's own note.
     """
 
     synths: Sequence[str] | None = None
@@ -125,6 +127,7 @@ class InferOptions:
     workers: int = 2
     proxies: Mapping[str, str | Path] | None = None
     proxy_factor: int = 4
+    neighbours: int = 0
 
 
 @dataclass
@@ -166,6 +169,7 @@ def _fingerprint(
     own: bool = True,
     proxies: Mapping[str, str | Path] | None = None,
     proxy_factor: int = 4,
+    neighbours: int = 0,
 ) -> dict[str, Any]:
     h = hashlib.sha256()
     with open(checkpoint, "rb") as fh:
@@ -183,6 +187,8 @@ def _fingerprint(
         if proxies:  # (outputs made without a proxy still resume)
             fp["refine"]["proxies"] = {s: str(Path(f).resolve()) for s, f in sorted(proxies.items())}
             fp["refine"]["proxy_factor"] = proxy_factor
+        if neighbours:  # (outputs made without neighbour starts still resume)
+            fp["refine"]["neighbours"] = neighbours
     return fp
 
 
@@ -254,8 +260,10 @@ class BatchInference:
             self.options.own_note,
             self.options.proxies,
             self.options.proxy_factor,
+            self.options.neighbours,
         )
         self._check_proxies(names)
+        self.index = self._neighbour_index(Path(checkpoint))
         self.timings = Timings()
 
     def _check_proxies(self, synths: Sequence[str]) -> None:
@@ -271,6 +279,21 @@ class BatchInference:
                 raise InferError(f"--proxy {synth}={folder}: {synth} is not inferred here ({', '.join(synths)})")
             if Proxy(folder).synth != synth:
                 raise InferError(f"--proxy {synth}={folder}: that proxy is for {Proxy(folder).synth}")
+
+    def _neighbour_index(self, checkpoint: Path) -> Any:
+        """The latent index of the model's training presets for ``options.neighbours`` (None without); fails now,
+        not per file, when the run's dataset cannot be found."""
+        if self.options.neighbours <= 0:
+            return None
+        if self.options.refine is None:
+            raise InferError("neighbour starts are the refinement's: give --refine with --neighbours")
+        from asp.eval.pipeline import dataset_of
+        from asp.models.neighbours import LatentIndex
+
+        try:
+            return LatentIndex.cached(self.predictor, dataset_of(checkpoint))
+        except (FileNotFoundError, ValueError) as err:
+            raise InferError(f"--neighbours needs the dataset the model was trained on: {err}") from None
 
     def model_note(self, pitch: Pitch) -> int:
         """The note the model's preset is played at: ``--note``, else the sound's pitch moved by octaves into the
@@ -394,9 +417,11 @@ class BatchInference:
         native: dict[str, np.ndarray],
         draws: dict[str, np.ndarray],
         priors: dict[str, list[np.ndarray]],
+        near: dict[str, np.ndarray] | None = None,
     ) -> dict[str, Any]:
         """One file's search job (``asp.search.refine.refine_job``): per synth the one-shot preset at the pitch
-        rule's note first, then at the sound's own note, then the model's posterior draws at both."""
+        rule's note first, then at the sound's own note, then the model's posterior draws at both, then the nearest
+        training presets (``near``) at the sound's own note (the pitch rule's with ``own_note`` off or ``note``)."""
         from asp.search import Candidate
 
         fixed = self.options.note
@@ -408,6 +433,7 @@ class BatchInference:
         for s in self.synths:
             c = [Candidate(native[s], n, "oneshot" if n == model_note else "oneshot at its own note") for n in notes]
             c += [Candidate(v, n, f"draw {j + 1}") for j, v in enumerate(draws.get(s, ())) for n in notes]
+            c += [Candidate(v, notes[-1], f"neighbour {j + 1}") for j, v in enumerate((near or {}).get(s, ()))]
             starts[s] = c
         return {
             "key": key,
@@ -556,6 +582,13 @@ class BatchInference:
         if self.options.samples > 0:
             torch.manual_seed(self.options.refine.seed if self.options.refine else 0)
             draws = self.predictor.predict(mels, self.synths, samples=self.options.samples)
+        near: dict[str, np.ndarray] = {}
+        if self.index is not None:
+            k = self.options.neighbours
+            near = {
+                s: np.stack([self.index.nearest(s, mu, k) for mu in self.predictor.latent(mels, s)])
+                for s in self.synths
+            }
         t = self.timings.add("model", t)
         jobs = []
         for i, (f, la) in enumerate(loaded.items()):
@@ -568,6 +601,7 @@ class BatchInference:
                 native,
                 {s: d[:, i] for s, d in draws.items()},
                 {s: [p[i] for p in probs[s]] for s in self.synths},
+                {s: n[i] for s, n in near.items()},
             )
             jobs.append((str(f.relative_to(root)), la, native, pitch, task))
         self.timings.add("pitch and input features", t)

@@ -9,7 +9,9 @@ Systems, each on the same target folders, through ``asp infer`` (``BatchInferenc
 * ``asp``: the default search (``asp.search`` with ``asp infer --refine``'s defaults);
 * the variants measured on the way there (``SYSTEMS``): method, shortened search renders, halving, draws;
 * ``asp-proxy`` (``asp-proxy8``): the default search with the neural proxies of ``--proxies`` (one MLP per synth,
-  as ``asp quickstart`` trains them) screening 4 (8) children per rendered one.
+  as ``asp quickstart`` trains them) screening 4 (8) children per rendered one;
+* ``asp-nnK`` (``asp-proxy-nnK``): the default search (screened by the proxies) with the K training presets nearest
+  each target in the model's latent space among its starts (``asp infer --neighbours K``).
 
 Target folders: the quickstart's held-back folder (``--targets``) and ``--random N`` random presets per synth
 (a fresh seed, so none is in the dataset), rendered at notes 48-72 as 44.1 kHz wav. Per system and budget it
@@ -70,10 +72,17 @@ SYSTEMS = {
         True,
     ),
 }
+SYSTEMS["asp-noverify"] = (SearchOptions(verify=False), 0, True)  # before the full-quality check of children
 # the default search screened by the neural proxies of --proxies (asp quickstart trains them): name -> factor
-PROXY_SYSTEMS = {"asp-proxy": 4, "asp-proxy8": 8}
+PROXY_SYSTEMS = {"asp-proxy": 4, "asp-proxy8": 8, "asp-proxy-noverify": 4}
 for _name in PROXY_SYSTEMS:
+    SYSTEMS[_name] = SYSTEMS["asp-noverify" if _name.endswith("noverify") else "asp"]
+# the default search, also started from the K training presets nearest each target in the model's latent space
+# (asp infer --neighbours K); the -proxy ones screened by the proxies as well: name -> K
+NEIGHBOUR_SYSTEMS = {"asp-nn4": 4, "asp-nn8": 8, "asp-nn16": 16, "asp-proxy-nn8": 8, "asp-proxy-nn16": 16}
+for _name in NEIGHBOUR_SYSTEMS:
     SYSTEMS[_name] = SYSTEMS["asp"]
+PROXY_SYSTEMS.update({n: 4 for n in NEIGHBOUR_SYSTEMS if n.startswith("asp-proxy")})
 
 
 def random_targets(folder: Path, synths: list[str], n: int, settings, seed: int = 12345) -> None:
@@ -206,6 +215,7 @@ def main() -> None:
                     own_note=own,
                     workers=args.workers,
                     write_audio=False,
+                    neighbours=NEIGHBOUR_SYSTEMS.get(system, 0),
                     **proxy_options(system, args.proxies, synths),
                 )
                 t = time.perf_counter()

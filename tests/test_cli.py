@@ -134,6 +134,7 @@ def test_quickstart_runs_the_main_job(capsys, tmp_path):
     for path in results:
         screened = json.loads(path.read_text())["fingerprint"]["refine"]["proxies"]
         assert sorted(screened) == ["subtractive", "vapoly", "wavetable"]
+        assert json.loads(path.read_text())["fingerprint"]["refine"]["neighbours"] == 8  # nearest training presets
         assert all((Path(f) / "proxy.json").is_file() for f in screened.values())
 
 

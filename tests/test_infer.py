@@ -373,3 +373,43 @@ def test_a_proxy_screens_the_refinement_and_changes_the_fingerprint(refined, tin
             replace(opts, refine=None, proxies={"subtractive": tmp_path / "px"}),
             progress=False,
         )
+
+
+def test_neighbour_starts_join_the_search_at_the_sounds_own_note(refined, tiny_checkpoint, tmp_path, monkeypatch):
+    import importlib
+    import shutil
+    from dataclasses import replace
+
+    from asp.models.neighbours import INDEX_FILE
+
+    refine_mod = importlib.import_module("asp.search.refine")  # (asp.search.refine is also the function's name)
+
+    root, _, opts = refined
+    seen = []
+    real = refine_mod.refine_job
+
+    def spy(task, report):
+        seen.append(task["starts"])
+        return real(task, report)
+
+    monkeypatch.setattr(refine_mod, "refine_job", spy)
+    near = replace(opts, neighbours=3, workers=0)
+    table = infer(root / "in" / "low", tiny_checkpoint, tmp_path / "out", near, progress=False)
+    ok = table[table.status == "ok"]
+    assert len(ok) == len(SYNTHS) and (ok.objective <= ok.oneshot_objective).all() and ok.renders.sum() <= 60
+    assert (tiny_checkpoint.parent.parent / INDEX_FILE).is_file()
+    (starts,) = seen
+    for synth in SYNTHS:
+        nb = [c for c in starts[synth] if c.label.startswith("neighbour")]
+        own = [c for c in starts[synth] if c.label == "oneshot at its own note"]
+        assert len(nb) == 3 and own and all(c.note == own[0].note == 45 for c in nb)  # A2, not folded into C4-B4
+    fp = infer_mod._fingerprint(tiny_checkpoint, SYNTHS, None, refine=opts.refine, neighbours=3)
+    assert fp["refine"]["neighbours"] == 3
+    assert "neighbours" not in infer_mod._fingerprint(tiny_checkpoint, SYNTHS, None, refine=opts.refine)["refine"]
+    with pytest.raises(InferError, match="give --refine with --neighbours"):
+        infer(root / "in", tiny_checkpoint, tmp_path / "o2", replace(near, refine=None), progress=False)
+    alone = tmp_path / "elsewhere" / "checkpoints" / "best.ckpt"  # a checkpoint without its run folder
+    alone.parent.mkdir(parents=True)
+    shutil.copyfile(tiny_checkpoint, alone)
+    with pytest.raises(InferError, match="needs the dataset the model was trained on"):
+        infer(root / "in", alone, tmp_path / "o3", near, progress=False)

@@ -99,6 +99,12 @@ def add_refine_args(p: argparse.ArgumentParser) -> None:
         default=d.search_seconds,
         help="clip length of the search's renders (the finalists are re-rendered in full); 0: full length",
     )
+    g.add_argument(
+        "--no-verify",
+        dest="verify",
+        action="store_false",
+        help="take a child that beats the best on the shortened search render without checking it at full length",
+    )
     g.add_argument("--samples", type=int, default=0, help="posterior draws of the model added to the starts")
     g.add_argument("--workers", type=int, default=2, help="processes searching sounds in parallel")
     g.add_argument("--search-seed", type=int, default=d.seed)
@@ -125,6 +131,7 @@ def refine_options(args: argparse.Namespace) -> Any:
         seed=args.search_seed,
         halving=args.halving,
         search_seconds=args.search_seconds or None,
+        verify=args.verify,
     )
 
 

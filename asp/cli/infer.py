@@ -31,6 +31,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
             workers=args.workers,
             proxies=_proxies(args.proxy),
             proxy_factor=args.proxy_factor,
+            neighbours=args.neighbours,
         ),
     )
     print_report(table, args.out)
@@ -80,4 +81,11 @@ def add_parsers(sub: Any) -> None:
         help="a neural proxy (asp proxy train) screening SYNTH's search (repeatable; needs --refine)",
     )
     f.add_argument("--proxy-factor", type=int, default=4, help="children the proxy screens per rendered child")
+    f.add_argument(
+        "--neighbours",
+        type=int,
+        default=0,
+        help="the search also starts from the K training presets whose sounds the model's encoder puts nearest "
+        "each sound (per synth; needs --refine and the run's dataset)",
+    )
     f.set_defaults(fn=cmd_infer)

@@ -16,8 +16,9 @@ TARGETS_PER_SYNTH = 4  # the built-in synths' hand-made presets: 4 each; a synth
 
 def cmd_quickstart(args: argparse.Namespace) -> int:
     """The main job on the built-in default: dataset, a short J-S training run, held-back target sounds rendered from
-    the hand-made presets, a neural proxy per synth to screen the search, ``asp infer --refine`` on the targets, and
-    the report table. Every step resumes."""
+    the hand-made presets, a neural proxy per synth to screen the search, ``asp infer --refine`` on the targets (the
+    search also starting from the 8 training presets nearest each target, ``--neighbours``), and the report table.
+    Every step resumes."""
     from asp.cli import dataset
 
     synths = _synth_list(args.synths)
@@ -92,7 +93,12 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
         args.out / "targets",
         ckpt,
         args.out / "inferred",
-        InferOptions(refine=refine, workers=args.workers, proxies=proxies or None),
+        InferOptions(
+            refine=refine,
+            workers=args.workers,
+            proxies=proxies or None,
+            neighbours=0 if args.no_refine else args.neighbours,
+        ),
     )
     print_report(table, args.out / "inferred")
     print_match_summary(table)
@@ -167,4 +173,11 @@ def add_parsers(sub: Any) -> None:
     q.add_argument("--budget", type=int, default=450, help="refinement: renders per target sound, all synths")
     q.add_argument("--no-refine", action="store_true", help="one-shot predictions only")
     q.add_argument("--no-proxy", action="store_true", help="refine without the neural proxies' screening")
+    q.add_argument(
+        "--neighbours",
+        type=int,
+        default=8,
+        help="refinement: the K training presets nearest each sound in the model's latent space join each synth's "
+        "starts (0: none)",
+    )
     q.set_defaults(fn=cmd_quickstart)

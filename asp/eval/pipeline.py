@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from asp.atomic import atomic_write_bytes
+from asp.atomic import atomic_write_npz
 from asp.data.store import Dataset
 from asp.eval.evaluate import Evaluator, baseline_predictions, dataset_train_presets, model_predictions, select_clips
 from asp.eval.presets import draw_hand_made
@@ -161,12 +161,7 @@ def refined_predictions(
     if failed:
         raise RuntimeError(f"refinement failed on {len(failed)} clip(s): {failed[0]}")
     if cache is not None:
-        import io
-
-        buf = io.BytesIO()
-        arrays: dict[str, Any] = {"key": np.array(key), **out}
-        np.savez(buf, **arrays)
-        atomic_write_bytes(cache, buf.getvalue())
+        atomic_write_npz(cache, {"key": np.array(key), **out})
     return out
 
 

@@ -84,6 +84,17 @@ class Predictor:
         return torch.from_numpy(x)[:, None].to(self.device)
 
     @torch.no_grad()
+    def latent(self, mel_db: np.ndarray, synth: str) -> np.ndarray:
+        """(B, n_mels, T) dB mels -> (B, z_dim) the posterior means where the encoder that reads them as ``synth``
+        puts them (one shared encoder for J-S and J-J; the synth's own for S-S)."""
+        if synth not in self.synths:
+            raise KeyError(f"the model was not trained for {synth}; it knows: {', '.join(self.synths)}")
+        model = self.module.model
+        branch = model.branch(self.synths.index(synth) if model.variant == "S-S" else 0)
+        mu = branch.latent(branch.encoder(model.pool(self.model_input(mel_db))), False)[1]
+        return mu.cpu().numpy()
+
+    @torch.no_grad()
     def scores(
         self, mel_db: np.ndarray, synths: Sequence[str] | None = None, samples: int = 0
     ) -> dict[str, np.ndarray]:

@@ -2,8 +2,12 @@
 
 Stages, within one render budget per target (every render counts, cheap and full):
 
-1. **Starts.** Every candidate of every synth (the one-shot prediction, posterior draws, each at the target's own
-   note and at the model's note) is rendered cheaply and scored; each synth's search starts from its best one.
+1. **Starts.** Every candidate of every synth (the one-shot prediction, posterior draws, nearest training presets,
+   each at the target's own note and at the model's note) is rendered at full quality and scored there; each
+   synth's search starts from its best one. A start's cheap score is read off the beginning of its full render (a
+   shortened render is the full render's beginning), so the search compares children with it on one scale. Full
+   renders here keep a start whose sound goes wrong after the search's clip ends (a long release against a short
+   one) from steering the whole search (measured with neighbour starts, docs/RESULTS.md).
 2. **Rounds (successive halving).** The search budget is split into ``ceil(log2 n) + 1`` equal rounds over the
    surviving synths; after each round the worse half of the synths (by their best distance so far) stops, so the
    best synth is chosen on refined distances, not one-shot ones, and a losing synth costs little. (``halving=False``
@@ -57,6 +61,10 @@ class SearchOptions:
     halving: split the budget across synths by successive halving (else equally, one round).
     finalists: best distinct cheap results per synth re-rendered at full quality.
     seed: base seed (each synth's is derived from it and the synth's name).
+    verify: with shortened search renders, a child that beats the search's best on the cheap render is rendered at
+        full quality too and kept only if it beats the best there as well (else it scores as a failed render):
+        the cheap render ends before the note's release, and a child that improves the beginning while it
+        lengthens the release by chance would otherwise lead the whole search astray unseen.
     """
 
     budget: int = 450
@@ -70,6 +78,7 @@ class SearchOptions:
     halving: bool = True
     finalists: int = 3
     seed: int = 0
+    verify: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -134,12 +143,15 @@ class _Synth:
         self.name, self.starts = name, starts
         self.space = SearchSpace(registry.load_schema(name))
         self.full, self.cheap = renderer(name, full), renderer(name, cheap)
+        self.full_rate, self.cheap_settings = full.sample_rate, cheap
         self.seen: list[_Seen] = []
+        self.full_scores: dict[tuple[bytes, int], tuple[float, np.ndarray | None]] = {}  # starts scored in full
         self.best = math.inf  # the lowest score in ``seen``
         self.renders, self.seconds, self.rounds = 0, 0.0, 0
         self.trace: list[tuple[int, float]] = []
         self.opt: Any = None
         self.note = starts[0].note
+        self.incumbent = (math.inf, math.inf)  # the search's best so far: (cheap score, full score)
 
     def render(self, vector: np.ndarray, note: int, full: bool = False) -> np.ndarray | None:
         self.renders += 1
@@ -147,6 +159,47 @@ class _Synth:
             return (self.full if full else self.cheap).render(vector, note)
         except Exception:  # a preset the synth cannot render scores as the worst possible
             return None
+
+    def score_start(self, objective: Objective, full: Objective, vector: np.ndarray, note: int, label: str) -> float:
+        """A start rendered at full quality: its full score is kept for the finals, its cheap score (from the
+        render's beginning, resampled where the search's rate is lower) recorded as a search result's; returns
+        the full score."""
+        t = time.perf_counter()
+        audio = self.render(vector, note, full=True)
+        s_full, s = math.inf, math.inf
+        if audio is not None:
+            s_full = full(audio)
+            c = self.cheap_settings
+            s = objective(_resample(audio, self.full_rate, c.sample_rate, c.n_samples))
+        self.full_scores[(vector.tobytes(), note)] = (s_full, audio)
+        self.seen.append(_Seen(s, vector, note, label))
+        self.best = min(self.best, s)
+        self.seconds += time.perf_counter() - t
+        return s_full
+
+    def verify(self, full: Objective, gen: list[np.ndarray], scores: list[float], tries: int = 2) -> list[float]:
+        """``scores`` of a generation after the full-quality check (``SearchOptions.verify``): children that beat
+        the incumbent's cheap score are rendered in full, best first (at most ``tries``), until one beats its full
+        score too and becomes the incumbent; those that failed, or were left unchecked, score ``inf`` (here and in
+        ``seen``, so neither the optimiser nor the finals take them)."""
+        out = list(scores)
+        seen = self.seen[len(self.seen) - len(gen) :]
+        for n, i in enumerate(np.argsort(out, kind="stable")):
+            if not out[i] < self.incumbent[0]:
+                break
+            s_full = math.inf
+            if n < tries:
+                t = time.perf_counter()
+                audio = self.render(gen[i], self.note, full=True)
+                s_full = full(audio) if audio is not None else math.inf
+                self.full_scores[(gen[i].tobytes(), self.note)] = (s_full, audio)
+                self.seconds += time.perf_counter() - t
+            if s_full < self.incumbent[1]:
+                self.incumbent = (out[i], s_full)  # (the children before it in this order scored inf already)
+                break
+            out[i] = seen[i].score = math.inf
+        self.best = min((x.score for x in self.seen), default=math.inf)
+        return out
 
     def score(self, objective: Objective, vector: np.ndarray, note: int, label: str) -> float:
         t = time.perf_counter()
@@ -227,10 +280,12 @@ def refine(
     def out_of_time() -> bool:
         return o.seconds is not None and time.perf_counter() - t0 > o.seconds
 
-    for st in synths.values():  # 1. starts
-        for c in st.starts:
-            st.score(obj, np.asarray(c.vector, dtype=np.float64), c.note, c.label)
-        first = min(st.seen, key=lambda s: s.score)
+    for st in synths.values():  # 1. starts, scored at full quality
+        full_scores = [
+            st.score_start(obj, obj_full, np.asarray(c.vector, dtype=np.float64), c.note, c.label) for c in st.starts
+        ]
+        first = st.seen[int(np.argmin(full_scores))]
+        st.incumbent = (first.score, min(full_scores))
         st.note = first.note
         st.opt = make_optimizer(
             o.method, st.space, first.vector, o.sigma, _seed(o.seed, st.name), o.popsize, (priors or {}).get(st.name)
@@ -242,21 +297,23 @@ def refine(
         st.trace.append((total(), st.best))
 
     n_final = o.finalists if cheap != full else 1  # full-quality search renders need no second opinion
-    reserve = sum(min(n_final, len(st.seen)) + 1 for st in synths.values())
+    reserve = sum(min(n_final, len(st.seen)) for st in synths.values())  # (the starts are scored in full)
     left = o.budget - total() - reserve
     alive = list(synths)
+    checks = 2 if o.verify and cheap != full else 0  # full renders a generation's check may add
     rounds = math.ceil(math.log2(len(alive))) + 1 if o.halving and len(alive) > 1 else 1
     for r in range(rounds):  # 2. rounds
         share = left // (rounds - r) // len(alive)
         for name in alive:
             st = synths[name]
             st.rounds += 1
-            used = 0
-            while used + st.opt.popsize <= share and not out_of_time():
+            before = st.renders
+            while st.renders - before + st.opt.popsize + checks <= share and not out_of_time():
                 gen = st.opt.ask()
-                st.opt.tell([st.score(obj, v, st.note, "search") for v in gen])
-                used += len(gen)
+                scores = [st.score(obj, v, st.note, "search") for v in gen]
+                st.opt.tell(st.verify(obj_full, gen, scores) if o.verify and cheap != full else scores)
                 st.trace.append((total(), st.best))
+            used = st.renders - before
             left -= used
         alive = sorted(alive, key=lambda n: synths[n].best)[: max(1, math.ceil(len(alive) / 2))]
         if out_of_time():
@@ -276,6 +333,10 @@ def refine(
         scored = []
         t = time.perf_counter()
         for f in finals:
+            known = st.full_scores.get((f.vector.tobytes(), f.note))
+            if known is not None:
+                scored.append((known[0], f, known[1]))
+                continue
             audio = st.render(f.vector, f.note, full=True)
             scored.append((obj_full(audio) if audio is not None else math.inf, f, audio))
         st.seconds += time.perf_counter() - t

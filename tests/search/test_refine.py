@@ -113,3 +113,55 @@ def test_a_screen_draws_more_children_and_renders_only_the_best_screened(tiny_sy
     assert calls and all(n == 6 * 8 and note == 57 for n, note in calls)  # popsize 8, six times as many drawn
     assert screened.renders == plain.renders <= 60  # the screen costs no renders
     assert screened.score < plain.score
+
+
+def _wrapped(real, log, spoil_full_except=None):
+    """A renderer factory logging each render's length; with ``spoil_full_except``, full-length renders of any
+    vector but those return loud noise (a child whose sound goes wrong after the cheap render ends)."""
+
+    def make(synth, settings):
+        r = real(synth, settings)
+
+        class Wrapped:
+            def render(self, vector, note):
+                log.append(settings.render_seconds)
+                audio = r.render(vector, note)
+                keep = spoil_full_except is None or any(np.array_equal(vector, v) for v in spoil_full_except)
+                if settings.render_seconds == SETTINGS.render_seconds and not keep:
+                    return np.random.default_rng(0).uniform(-1, 1, audio.shape).astype(np.float32)
+                return audio
+
+        return Wrapped()
+
+    return make
+
+
+def test_the_starts_are_scored_at_full_quality_and_the_search_at_the_cheap_one(tiny_synths):
+    truth = _vector("tiny", wave=1, octave=0, cutoff=2000.0, level=0.7, decay=0.2)
+    target = _target("tiny", truth)
+    starts = [Candidate(_vector("tiny", wave=0), 57), Candidate(_vector("tiny", wave=2), 57, "draw 1")]
+    for verify in (False, True):
+        lengths = []
+        opts = SearchOptions(budget=40, seed=0, search_seconds=0.5, verify=verify)
+        res = refine(target, {"tiny": starts}, opts, SETTINGS, renderer=_wrapped(get_renderer, lengths))["tiny"]
+        assert lengths[:2] == [1.0, 1.0] and 0.5 in lengths[2:]  # starts in full, then the search cheaply
+        assert (set(lengths[2:-3]) == {0.5}) is not verify  # a verified child is rendered in full too
+        assert res.renders == len(lengths) <= 40
+        # the one-shot's full score was kept from its start render, not rendered again
+        one = lsd(get_renderer("tiny", SETTINGS).render(starts[0].vector, 57), target)
+        assert res.oneshot_score == pytest.approx(one, rel=1e-5)
+
+
+def test_a_child_better_only_on_the_cheap_render_does_not_lead_the_search(tiny_synths):
+    truth = _vector("tiny", wave=1, octave=0, cutoff=2000.0, level=0.7, decay=0.2)
+    target = _target("tiny", truth)
+    start = _vector("tiny", wave=1, octave=0, cutoff=700.0, level=0.3, decay=0.2)
+    bests = {}
+    for verify in (False, True):
+        opts = SearchOptions(budget=60, seed=0, search_seconds=0.5, verify=verify)
+        spoilt = _wrapped(get_renderer, [], spoil_full_except=[start])
+        res = refine(target, {"tiny": [Candidate(start, 57)]}, opts, SETTINGS, renderer=spoilt)["tiny"]
+        np.testing.assert_array_equal(res.vector, start)  # every child sounds wrong in full: the start is kept
+        bests[verify] = [b for _, b in res.trace]
+    assert bests[False][-1] < bests[False][0]  # unverified, the search followed the cheap improvements
+    assert bests[True][-1] == bests[True][0]  # verified, none of them was taken

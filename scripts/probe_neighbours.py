@@ -1,0 +1,71 @@
+"""Probe: how close are the training presets nearest a target in the model's latent space, against the one-shot?
+
+For every file of a folder of targets in ``<true synth>/<file>`` folders (the quickstart's held-back folder), per synth:
+the one-shot prediction rendered at the pitch rule's note, the training preset nearest in the encoder's posterior
+mean (``asp.models.neighbours``, no render needed to pick it) and the best of the K nearest, each rendered at the
+sound's own note; textbook LSD against the file, as ``asp infer`` loads it. Prints the own synth's mean, the best
+synth's mean and how often the best synth is the true one, per kind of start.
+
+Usage: python scripts/probe_neighbours.py [--run runs/quickstart] [--k 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import asp.render  # noqa: F401  (DawDreamer before librosa)
+from asp.eval.pipeline import dataset_of
+from asp.features.audio_io import load_audio
+from asp.features.pitch import estimate_pitch, note_in, own_note
+from asp.metrics import lsd
+from asp.models.inference import Predictor
+from asp.models.neighbours import LatentIndex
+from asp.render import get_renderer
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--run", type=Path, default=Path("runs/quickstart"))
+    ap.add_argument("--k", type=int, default=8)
+    args = ap.parse_args()
+    ckpt = args.run / "train-J-S" / "checkpoints" / "best.ckpt"
+    pred = Predictor(ckpt)
+    index = LatentIndex.cached(pred, dataset_of(ckpt))
+    rs = pred.render_settings
+    rows = []
+    for f in sorted((args.run / "targets").glob("*/*")):
+        la = load_audio(f, rs.sample_rate, rs.n_samples)
+        pitch = estimate_pitch(la.audio, rs.sample_rate)
+        model_note, own = note_in(pitch.midi, rs.notes), own_note(pitch.midi)
+        mel = pred.mels(la.audio[None])
+        oneshot = pred.predict(mel)
+        for s in pred.synths:
+            r = get_renderer(s, rs)
+            near = [lsd(r.render(v, own), la.audio) for v in index.nearest(s, pred.latent(mel, s)[0], args.k)]
+            rows.append(
+                {
+                    "file": f"{f.parent.name}/{f.name}",
+                    "true": f.parent.name,
+                    "synth": s,
+                    "one-shot": lsd(r.render(oneshot[s][0], model_note), la.audio),
+                    "nearest": near[0],
+                    f"best of {args.k} nearest": min(near),
+                }
+            )
+    df = pd.DataFrame(rows)
+    print(f"{df.file.nunique()} files, {len(pred.synths)} synths; textbook LSD (dB)")
+    for kind in ("one-shot", "nearest", f"best of {args.k} nearest"):
+        own_lsd = df[df.synth == df.true][kind].mean()
+        best = df.loc[df.groupby("file")[kind].idxmin()]
+        print(
+            f"{kind:18s} own synth {own_lsd:6.2f}  best synth {best[kind].mean():6.2f}  "
+            f"true synth chosen {int(np.sum(best.synth == best.true))} of {len(best)}"
+        )
+
+
+if __name__ == "__main__":
+    main()
