@@ -45,6 +45,8 @@ from asp.search.objective import Objective
 from asp.search.space import SearchSpace
 from asp.synths import registry
 
+CHECKS = 2  # full renders at most per generation when children are checked (``SearchOptions.verify``)
+
 
 @dataclass(frozen=True)
 class SearchOptions:
@@ -145,7 +147,8 @@ class _Synth:
         self.full, self.cheap = renderer(name, full), renderer(name, cheap)
         self.full_rate, self.cheap_settings = full.sample_rate, cheap
         self.seen: list[_Seen] = []
-        self.full_scores: dict[tuple[bytes, int], tuple[float, np.ndarray | None]] = {}  # starts scored in full
+        # (vector, note) -> (full score, full render) of the starts and of the children taken after a check
+        self.full_scores: dict[tuple[bytes, int], tuple[float, np.ndarray | None]] = {}
         self.best = math.inf  # the lowest score in ``seen``
         self.renders, self.seconds, self.rounds = 0, 0.0, 0
         self.trace: list[tuple[int, float]] = []
@@ -177,7 +180,7 @@ class _Synth:
         self.seconds += time.perf_counter() - t
         return s_full
 
-    def verify(self, full: Objective, gen: list[np.ndarray], scores: list[float], tries: int = 2) -> list[float]:
+    def verify(self, full: Objective, gen: list[np.ndarray], scores: list[float], tries: int = CHECKS) -> list[float]:
         """``scores`` of a generation after the full-quality check (``SearchOptions.verify``): children that beat
         the incumbent's cheap score are rendered in full, best first (at most ``tries``), until one beats its full
         score too and becomes the incumbent; those that failed, or were left unchecked, score ``inf`` (here and in
@@ -192,10 +195,10 @@ class _Synth:
                 t = time.perf_counter()
                 audio = self.render(gen[i], self.note, full=True)
                 s_full = full(audio) if audio is not None else math.inf
-                self.full_scores[(gen[i].tobytes(), self.note)] = (s_full, audio)
                 self.seconds += time.perf_counter() - t
             if s_full < self.incumbent[1]:
                 self.incumbent = (out[i], s_full)  # (the children before it in this order scored inf already)
+                self.full_scores[(gen[i].tobytes(), self.note)] = (s_full, audio)  # a finalist-to-be: keep it
                 break
             out[i] = seen[i].score = math.inf
         self.best = min((x.score for x in self.seen), default=math.inf)
@@ -300,7 +303,7 @@ def refine(
     reserve = sum(min(n_final, len(st.seen)) for st in synths.values())  # (the starts are scored in full)
     left = o.budget - total() - reserve
     alive = list(synths)
-    checks = 2 if o.verify and cheap != full else 0  # full renders a generation's check may add
+    checks = CHECKS if o.verify and cheap != full else 0  # full renders a generation's check may add
     rounds = math.ceil(math.log2(len(alive))) + 1 if o.halving and len(alive) > 1 else 1
     for r in range(rounds):  # 2. rounds
         share = left // (rounds - r) // len(alive)
