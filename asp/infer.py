@@ -16,7 +16,8 @@
 Each file's folder appears in one rename when the file is done, so a folder that exists is finished, and a re-run
 skips it (unless the checkpoint, the synths or the note option changed). ``OUT/report.csv`` and ``report.parquet``
 have one row per file and synth with the audio metrics of the rendered preset against the input (``asp.metrics``)
-and the best-matching synth (lowest textbook LSD), plus one row per file that could not be used, with the reason.
+and the best-matching synth (with refinement: the lowest distance the search minimised, ``objective``, at full
+quality; without: the lowest textbook LSD), plus one row per file that could not be used, with the reason.
 """
 
 from __future__ import annotations
@@ -48,9 +49,10 @@ if TYPE_CHECKING:
     from asp.search import SearchOptions, SynthResult
 
 RESULT = "result.json"
-METRICS = ("lsd", "paper_lsd", "mse", "mae", "mel_lsd", "mfccd", "pcc", "mssmae")
+METRICS = ("lsd", "audible_lsd", "paper_lsd", "mse", "mae", "mel_lsd", "mfccd", "pcc", "mssmae")
 REFINE_COLUMNS = (
     "oneshot_lsd",
+    "oneshot_audible_lsd",
     "oneshot_mssmae",
     "objective",
     "oneshot_objective",
@@ -199,6 +201,17 @@ def _finished(folder: Path, fingerprint: dict[str, Any]) -> list[dict[str, Any]]
     except (OSError, ValueError):
         return None
     return blob["rows"] if blob.get("fingerprint") == fingerprint else None
+
+
+def _best_synth(rows: list[dict[str, Any]]) -> str | None:
+    """The file's best-matching synth among its scored rows: by the search's own distance at full quality where
+    every synth was refined (what it minimised: with ``--objective audible`` the textbook LSD would rank them by what
+    lies below hearing), else by the textbook LSD."""
+    scored = [r for r in rows if r.get("lsd") is not None]
+    if not scored:
+        return None
+    refined = all(r.get("objective") is not None and math.isfinite(r["objective"]) for r in scored)
+    return str(min(scored, key=lambda r: r["objective"] if refined else r["lsd"])["synth"])
 
 
 def _error_row(rel: str, err: BaseException) -> dict[str, Any]:
@@ -374,8 +387,7 @@ class BatchInference:
                 t = self.timings.add("metrics", t)
                 rows.append(row)
                 rendered[synth] = audio
-            scored = [r for r in rows if r.get("lsd") is not None]
-            best = min(scored, key=lambda r: r["lsd"])["synth"] if scored else None
+            best = _best_synth(rows)
             for r in rows:
                 r["best_synth"], r["best"] = best, r["synth"] == best
             if self.effects is not None and best is not None:
@@ -403,7 +415,7 @@ class BatchInference:
         }
         if res.oneshot_audio is not None:
             one = audio_metrics(spectra(res.oneshot_audio), target)
-            out.update(oneshot_lsd=one["lsd"], oneshot_mssmae=one["mssmae"])
+            out.update(oneshot_lsd=one["lsd"], oneshot_audible_lsd=one["audible_lsd"], oneshot_mssmae=one["mssmae"])
             if self.options.write_audio:
                 write_wav(tmp / f"{synth}.oneshot.wav", res.oneshot_audio, self.render.sample_rate)
                 out["oneshot_audio"] = self._rel(folder / f"{synth}.oneshot.wav")

@@ -12,11 +12,19 @@ Systems, each on the same target folders, through ``asp infer`` (``BatchInferenc
   as ``asp quickstart`` trains them) screening 4 (8) children per rendered one;
 * ``asp-nnK`` (``asp-proxy-nnK``): the default search (screened by the proxies) with the K training presets nearest
   each target in the model's latent space among its starts (``asp infer --neighbours K``).
+* ``<system>-audible`` (for ``asp``, ``asp-proxy``, ``asp-proxy-nn8``): the same search minimising the audible LSD
+  (``asp.metrics.audible_lsd``, ``asp infer --objective audible``) instead of the textbook LSD.
+
+Each system's best synth is the report's (``asp infer``: the lowest of the search's own distance at full quality).
+Besides the textbook LSD, the table gives the audible LSD of the best and the true synth (``best_audible``,
+``own_audible``).
 
 Target folders: the quickstart's held-back folder (``--targets``) and ``--random N`` random presets per synth
 (a fresh seed, so none is in the dataset), rendered at notes 48-72 as 44.1 kHz wav. Per system and budget it
 prints the mean best-synth LSD, the own synth's LSD, how often the best synth is the true one, renders and wall
-seconds per file, and writes ``refine.csv`` and ``refine_curve.png`` to ``--out``.
+seconds per file, and writes ``refine.csv`` and ``refine_curve.png`` to ``--out``; for the held-back folder also
+``floor.csv``, each file's true preset scored against it (textbook LSD, audible LSD at 80 and 60 dB, and a random
+preset of the same synth for contrast).
 
 Usage: python scripts/bench_refine.py --checkpoint RUN/checkpoints/best.ckpt [--budgets 150,450] [--random 0]
        [--systems asp,asp-proxy --proxies RUN/proxies]
@@ -83,6 +91,13 @@ NEIGHBOUR_SYSTEMS = {"asp-nn4": 4, "asp-nn8": 8, "asp-nn16": 16, "asp-proxy-nn8"
 for _name in NEIGHBOUR_SYSTEMS:
     SYSTEMS[_name] = SYSTEMS["asp"]
 PROXY_SYSTEMS.update({n: 4 for n in NEIGHBOUR_SYSTEMS if n.startswith("asp-proxy")})
+# the same, the search minimising the audible LSD (asp.metrics.audible_lsd) instead of the textbook LSD
+for _name in ("asp", "asp-proxy", "asp-proxy-nn8"):
+    SYSTEMS[f"{_name}-audible"] = (replace(SYSTEMS[_name][0], objective="audible"), *SYSTEMS[_name][1:])
+    if _name in PROXY_SYSTEMS:
+        PROXY_SYSTEMS[f"{_name}-audible"] = PROXY_SYSTEMS[_name]
+    if _name in NEIGHBOUR_SYSTEMS:
+        NEIGHBOUR_SYSTEMS[f"{_name}-audible"] = NEIGHBOUR_SYSTEMS[_name]
 
 
 def random_targets(folder: Path, synths: list[str], n: int, settings, seed: int = 12345) -> None:
@@ -96,38 +111,61 @@ def random_targets(folder: Path, synths: list[str], n: int, settings, seed: int 
                 write_target(path, audio, settings.sample_rate, settings.sample_rate, 1, "wav")
 
 
-def truth_floor(folder: Path, synths: list[str], settings) -> float:
-    """Mean textbook LSD of each held-back file against its own true preset rendered at its true note: the best any
-    system can score there (the files went through resampling, lossy codecs and silence trimming)."""
+def truth_floor(folder: Path, synths: list[str], settings, seed: int = 0) -> pd.DataFrame:
+    """Per held-back file, its own true preset rendered at its true note against the file: the textbook LSD (what
+    the best any system can score there is bounded by: the files went through resampling, lossy codecs and silence
+    trimming), the audible LSD at 80 dB and at 60 dB under the file's peak; and for contrast a random preset of the
+    same synth at the same note (``random_``)."""
     from asp.data.targets import VARIANTS
     from asp.features.audio_io import load_audio
-    from asp.metrics import lsd
+    from asp.metrics import audible_lsd, lsd
     from asp.synths import registry
     from asp.synths.presets import read_presets
 
-    out, k = [], 0
+    rng = np.random.default_rng(seed)
+    rows, k = [], 0
     for synth in synths:
-        for p in read_presets(registry.PRESETS_DIR / synth, load_schema(synth)):
+        schema = load_schema(synth)
+        for p in read_presets(registry.PRESETS_DIR / synth, schema):
             note, _, _, fmt = VARIANTS[k % len(VARIANTS)]
             k += 1
             f = folder / synth / f"{Path(p.source).stem}.{fmt}"
             if f.is_file():
-                la = load_audio(f, settings.sample_rate, settings.n_samples)
-                out.append(lsd(get_renderer(synth, settings).render(p.vector, note), la.audio))
-    return float(np.mean(out)) if out else float("nan")
+                target = load_audio(f, settings.sample_rate, settings.n_samples).audio
+                audio = get_renderer(synth, settings).render(p.vector, note)
+                other = get_renderer(synth, settings).render(
+                    sample_presets(schema, 1, rng, load_sampling(synth))[0], note
+                )
+                rows.append(
+                    {
+                        "file": f"{synth}/{f.name}",
+                        "lsd": lsd(audio, target),
+                        "audible_lsd": audible_lsd(audio, target),
+                        "audible_lsd_60": audible_lsd(audio, target, range_db=60.0),
+                        "random_lsd": lsd(other, target),
+                        "random_audible_lsd": audible_lsd(other, target),
+                    }
+                )
+    return pd.DataFrame(rows)
 
 
-def score(table: pd.DataFrame, col: str) -> dict[str, float]:
+def score(table: pd.DataFrame, prefix: str = "") -> dict[str, float]:
+    """Means over the files of a report: the best synth's (the report's ``best``; for the one-shot, ``prefix``
+    "oneshot_", the lowest textbook LSD) and the true synth's textbook and audible LSD, and how often the best synth
+    is the true one."""
     ok = table[table.status == "ok"].copy()
     ok["true"] = ok.file.str.split("/").str[0]
-    best = ok.loc[ok.groupby("file")[col].idxmin()]
+    best = ok[ok.best.astype(bool)] if not prefix else ok.loc[ok.groupby("file")[f"{prefix}lsd"].idxmin()]
     own = ok[ok.synth == ok.true]
-    return {
-        "best_lsd": best[col].mean(),
-        "own_lsd": own[col].mean(),
+    out = {
+        "best_lsd": best[f"{prefix}lsd"].mean(),
+        "own_lsd": own[f"{prefix}lsd"].mean(),
         "true_chosen": int((best.synth == best.true).sum()),
         "files": len(best),
     }
+    if f"{prefix}audible_lsd" in ok:
+        out.update(best_audible=best[f"{prefix}audible_lsd"].mean(), own_audible=own[f"{prefix}audible_lsd"].mean())
+    return out
 
 
 def proxy_options(system: str, folder: Path | None, synths: list[str]) -> dict:
@@ -201,9 +239,25 @@ def main() -> None:
     synths = Predictor(args.checkpoint).synths
     floor = float("nan")
     if folders.get("held-back"):
-        floor = truth_floor(args.targets, synths, settings)
-        print(f"held-back folder: the true presets at their true notes score {floor:.2f} dB (mean textbook LSD)")
-        rows.append({"folder": "held-back", "system": "true preset", "best_lsd": floor, "own_lsd": floor})
+        truth = truth_floor(args.targets, synths, settings)
+        args.out.mkdir(parents=True, exist_ok=True)
+        truth.to_csv(args.out / f"floor{args.tag}.csv", index=False)
+        print(truth.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+        floor, audible = truth.lsd.mean(), truth.audible_lsd.mean()
+        print(
+            f"held-back folder: the true presets at their true notes score {floor:.2f} dB (mean textbook LSD), "
+            f"{audible:.2f} dB (mean audible LSD); per file: {args.out / f'floor{args.tag}.csv'}"
+        )
+        rows.append(
+            {
+                "folder": "held-back",
+                "system": "true preset",
+                "best_lsd": floor,
+                "own_lsd": floor,
+                "best_audible": audible,
+                "own_audible": audible,
+            }
+        )
     for fname, folder in folders.items():
         for system in args.systems.split(","):
             base, samples, own = SYSTEMS[system]
@@ -230,9 +284,9 @@ def main() -> None:
                     "wall_s_per_file": wall / n,
                     "search_cpu_s_per_file": ok.search_seconds.sum() / n,
                 }
-                rows.append({**common, "system": system, **score(table, "lsd")})
+                rows.append({**common, "system": system, **score(table)})
                 if system == args.systems.split(",")[0]:
-                    rows.append({**common, "system": "oneshot", "renders_per_file": 0, **score(table, "oneshot_lsd")})
+                    rows.append({**common, "system": "oneshot", "renders_per_file": 0, **score(table, "oneshot_")})
                 print(pd.DataFrame(rows[-1:]).to_string(index=False), flush=True)
     df = pd.DataFrame(rows)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -122,6 +122,7 @@ def test_quickstart_runs_the_main_job(capsys, tmp_path):
     # the held-back targets (the 12 hand-made presets), inferred for every synth, in one report
     assert "12 held-back target sounds" in out and "best-matching synth: mean" in out
     assert "one-shot  LSD" in out and "refined   LSD" in out and "renders and" in out
+    assert "(audible " in out and "(audible nan)" not in out
     import pandas as pd
 
     report = pd.read_csv(tmp_path / "qs" / "inferred" / "report.csv")

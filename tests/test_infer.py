@@ -93,6 +93,18 @@ def test_every_good_file_gets_a_scored_preset_per_synth(inferred):
     assert ok.loc[ok.file == "deep/hour.wav", "seconds"].eq(3600.0).all()
 
 
+def test_the_best_synth_is_ranked_by_the_searchs_distance_only_where_every_synth_was_searched():
+    rows = [
+        {"synth": "a", "lsd": 9.0, "objective": 1.0},
+        {"synth": "b", "lsd": 5.0, "objective": 2.0},
+        {"synth": "c", "lsd": None},  # not rendered: not ranked
+    ]
+    assert infer_mod._best_synth(rows) == "a"  # textbook LSD would say b
+    rows[1]["objective"] = float("inf")  # b's search failed: the scales do not mix, all by textbook LSD
+    assert infer_mod._best_synth(rows) == "b"
+    assert infer_mod._best_synth([{"synth": "a", "lsd": None}]) is None
+
+
 def test_every_bad_file_gets_one_error_row_naming_it_and_the_reason(inferred):
     _, table = inferred
     err = table[table.status == "error"]
@@ -267,7 +279,9 @@ def test_refinement_exports_the_refined_preset_with_its_note_and_reports_both_di
     assert table.loc[table.status == "error", "file"].tolist() == ["broken.wav"]
     assert (ok.objective <= ok.oneshot_objective).all()  # never worse than the one-shot start
     assert (ok.renders > 0).all() and ok.groupby("file").renders.sum().le(60).all()
-    assert (ok.search_seconds > 0).all() and ok.oneshot_lsd.notna().all()
+    assert (ok.search_seconds > 0).all() and ok.oneshot_lsd.notna().all() and ok.oneshot_audible_lsd.notna().all()
+    for _, rows in ok.groupby("file"):  # refined: the best synth is the one closest on the search's own distance
+        assert rows.loc[rows.best.astype(bool), "synth"].item() == rows.loc[rows.objective.idxmin(), "synth"]
     bass = ok[ok.file == "low/bass.wav"]
     assert (bass.oneshot_note == 69).all()  # the pitch rule's note for the model (A4)
     assert set(bass.note) <= {45, 69}  # refined at its own note (A2) or the model's

@@ -8,6 +8,8 @@ from asp.features.effect import EffectFeatures, effect_mel
 from asp.features.lib import load_librosa
 from asp.features.spectral import stft_power
 from asp.metrics import (
+    audible_lsd,
+    audible_lsd_from_power,
     categorical_accuracy,
     continuous_mse,
     effect_metrics,
@@ -57,6 +59,24 @@ def test_lsd_of_identical_audio_is_zero_and_grows_with_difference():
     x = np.random.default_rng(1).standard_normal(SR).astype(np.float32)  # power in every bin, far above eps
     assert lsd(x, x) == 0
     assert lsd(x, 0.5 * x) == pytest.approx(20 * np.log10(2), abs=0.01)
+
+
+def test_audible_lsd_counts_only_what_lies_within_80_db_of_the_references_peak():
+    # by hand: reference peak power 1 -> floor 1e-8; a bin 10 dB apart above it counts, bins below it do not
+    pref = np.array([[1.0, 1.0], [1e-12, 1e-3], [1e-11, 1e-12]])
+    pa = np.array([[0.1, 1.0], [1e-10, 1e-3], [0.0, 1e-9]])
+    # frame 0: bins differ by 10, 0 (both floored), 0 (both floored) dB -> sqrt(100 / 3); frame 1: all 0
+    assert audible_lsd_from_power(pa, pref) == pytest.approx(np.sqrt(100 / 3) / 2)
+    # the textbook LSD (floor 1e-10) also counts frame 1's last bin, 100 dB down, as 10 dB: 5.9 dB in all
+    assert lsd_from_power(pa, pref) > 5.5
+    x = noise()
+    assert audible_lsd(x, x) == 0
+    assert audible_lsd(0.5 * x, x) == pytest.approx(20 * np.log10(2), abs=0.01)  # all of it audible: as lsd
+    # a clip whose release ends in digital silence against the same clip with 16-bit noise after it: the textbook
+    # LSD is dominated by the tail, the audible LSD hardly moves
+    ref = np.concatenate([x, 2.0**-16 * noise(1.0, seed=3)])
+    clip = np.concatenate([x, np.zeros(SR, dtype=np.float32)])
+    assert lsd(clip, ref) > 10 and audible_lsd(clip, ref) < 0.1
 
 
 def test_paper_lsd_is_mean_squared_log10_power_difference():
@@ -163,6 +183,7 @@ def test_spectra_reuse_gives_the_same_numbers():
     x, y = noise(0.5, 1), np.convolve(noise(0.5, 2), np.ones(8) / 8, mode="same").astype(np.float32)
     m = audio_metrics(x, y)
     assert m["lsd"] == pytest.approx(lsd(x, y)) and m["paper_lsd"] == pytest.approx(paper_lsd(x, y))
+    assert m["audible_lsd"] == pytest.approx(audible_lsd(x, y))
     assert m["mssmae"] == pytest.approx(mssmae(x, y))
     em = effect_metrics(x, y)
     assert m["mel_lsd"] == em["lsd"] and m["pcc"] == em["pcc"]

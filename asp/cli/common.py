@@ -51,7 +51,7 @@ def print_report(table: Any, out: Path) -> None:
     ok = table[table.status == "ok"]
     with pd.option_context("display.width", 200, "display.max_rows", 500, "display.max_colwidth", 60):
         if len(ok):
-            cols = ["file", "synth", "note", "lsd", "paper_lsd", "mfccd", "pcc", "mssmae", "best"]
+            cols = ["file", "synth", "note", "lsd", "audible_lsd", "paper_lsd", "mfccd", "pcc", "mssmae", "best"]
             if "renders" in ok and ok.renders.notna().any():
                 cols = [
                     "file",
@@ -60,6 +60,7 @@ def print_report(table: Any, out: Path) -> None:
                     "note",
                     "oneshot_lsd",
                     "lsd",
+                    "audible_lsd",
                     "mssmae",
                     "renders",
                     "search_seconds",

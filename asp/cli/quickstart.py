@@ -126,25 +126,30 @@ def train_proxies(dataset: Path, synths: Sequence[str], out: Path) -> dict[str, 
     return found
 
 
+def _mean(frame: Any, col: str) -> float:
+    """A column's mean, NaN where a report (resumed from an older version) lacks the column."""
+    return float(frame[col].mean()) if col in frame else float("nan")
+
+
 def print_match_summary(table: Any) -> None:
-    """For targets in ``<true synth>/...`` folders: the own synth's LSD, the best synth's LSD and how often the best
-    synth is the true one, one-shot and (where refined) refined."""
+    """For targets in ``<true synth>/...`` folders: the own synth's LSD, the best synth's LSD (textbook and audible,
+    ``asp.metrics``) and how often the best synth is the true one, one-shot and (where refined) refined."""
     ok = table[table.status == "ok"].copy()
     if not len(ok):
         return
     ok["true_synth"] = ok.file.str.split("/").str[0]
-    stages = (
-        [("one-shot", "oneshot_lsd"), ("refined", "lsd")]
-        if ok.get("oneshot_lsd") is not None and ok.oneshot_lsd.notna().any()
-        else [("one-shot", "lsd")]
-    )
+    refined = ok.get("oneshot_lsd") is not None and ok.oneshot_lsd.notna().any()
+    stages = [("one-shot", "oneshot_"), ("refined", "")] if refined else [("one-shot", "")]
     print()
-    for name, col in stages:
+    for name, prefix in stages:
+        col, audible = f"{prefix}lsd", f"{prefix}audible_lsd"
         own = ok[ok.synth == ok.true_synth]
-        best = ok.loc[ok.groupby("file")[col].idxmin()]
+        # the refined best synth is the report's (ranked by the search's distance); one-shot: the lowest LSD
+        best = ok[ok.best.astype(bool)] if name == "refined" else ok.loc[ok.groupby("file")[col].idxmin()]
         print(
-            f"{name:9s} LSD of the target's own synth: mean {own[col].mean():.2f} dB over {len(own)} files; "
-            f"best-matching synth: mean {best[col].mean():.2f} dB, the true one for "
+            f"{name:9s} LSD of the target's own synth: mean {own[col].mean():.2f} dB "
+            f"(audible {_mean(own, audible):.2f}) over {len(own)} files; best-matching synth: mean "
+            f"{best[col].mean():.2f} dB (audible {_mean(best, audible):.2f}), the true one for "
             f"{(best.synth == best.true_synth).sum()} of {len(best)}"
         )
     if "renders" in ok and ok.renders.notna().any():

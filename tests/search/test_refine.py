@@ -20,11 +20,13 @@ def _target(synth, vector, note=57):
     return get_renderer(synth, SETTINGS).render(vector, note)
 
 
-def test_a_known_preset_is_recovered_to_near_zero_distance(tiny_synths):
+@pytest.mark.parametrize("objective", ["lsd", "audible"])
+def test_a_known_preset_is_recovered_to_near_zero_distance(tiny_synths, objective):
     truth = _vector("tiny", wave=1, octave=-1, cutoff=2500.0, level=0.8, decay=0.15)
     target = _target("tiny", truth)
     start = _vector("tiny", wave=0, octave=0, cutoff=600.0, level=0.3, decay=0.8)
-    res = refine(target, {"tiny": [Candidate(start, 57)]}, SearchOptions(budget=400, seed=1), SETTINGS)["tiny"]
+    opts = SearchOptions(budget=400, seed=1, objective=objective)
+    res = refine(target, {"tiny": [Candidate(start, 57)]}, opts, SETTINGS)["tiny"]
     assert res.oneshot_score > 10 * max(res.score, 0.1)
     assert lsd(res.audio, target) < 2.0 < lsd(res.oneshot_audio, target)
     space = SearchSpace(registry.load_schema("tiny"))
