@@ -12,7 +12,7 @@ render furthest (textbook LSD against it): the cliffs of the landscape.
 A synth whose search cannot come back from a small step has a search problem that better starts will not solve.
 
 Usage: python scripts/probe_recovery.py [--synths wavetable,vapoly,subtractive] [--noise 0.1] [--flip 0]
-       [--budget 300] [--objective lsd] [--top 5]
+       [--budget 300] [--objective lsd] [--method es] [--top 5]
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ def main() -> None:
     ap.add_argument("--flip", type=float, default=0.0, help="probability a discrete parameter moves to another class")
     ap.add_argument("--budget", type=int, default=300)
     ap.add_argument("--objective", default="lsd")
+    ap.add_argument("--method", default="es", help="the optimiser (asp.search.methods.METHODS)")
     ap.add_argument("--step", type=float, default=0.1, help="the cliffs' step, normalised units")
     ap.add_argument("--top", type=int, default=5, help="cliffs printed per file (0: none)")
     ap.add_argument("--seed", type=int, default=0)
@@ -78,7 +79,7 @@ def main() -> None:
             moved = rng.random(k.shape) < args.flip
             k = np.where(moved, rng.integers(0, space.n_classes), k)
             start = space.join(x, k)
-            opts = SearchOptions(budget=args.budget, objective=args.objective, seed=args.seed)
+            opts = SearchOptions(budget=args.budget, objective=args.objective, method=args.method, seed=args.seed)
             res = refine(target, {synth: [Candidate(start, note)]}, opts, settings)[synth]
             row = {
                 "true": lsd(renderer.render(true, note), target),

@@ -1,0 +1,49 @@
+"""The optimisers' shared wrapper: a method whose state breaks down restarts instead of ending the search."""
+
+import numpy as np
+import pytest
+
+from asp.search import SearchSpace
+from asp.search.methods import METHODS, Optimizer, make_optimizer
+from asp.synths import registry
+
+
+class _Breaks(Optimizer):
+    """Proposes its start; its ``tell`` fails the way ``error`` says (as ``cmaes`` does on an overflowing mean)."""
+
+    error: type[BaseException] = AssertionError
+    made: list[np.ndarray] = []
+
+    def _setup(self, start, sigma, seed, popsize, class_probs):
+        self.start, self.popsize = np.asarray(start, dtype=np.float64), 2
+        _Breaks.made.append(self.start)
+
+    def ask(self):
+        return [self.start, self.start * 0.5]
+
+    def tell(self, scores):
+        raise self.error("Abs of all param values must be less than 1e+32 to avoid overflow errors.")
+
+
+@pytest.mark.parametrize("error", [AssertionError, np.linalg.LinAlgError, ValueError])
+def test_a_method_that_breaks_down_restarts_from_the_best_vector_seen(tiny_synths, monkeypatch, error):
+    space = SearchSpace(registry.load_schema(tiny_synths[0]))
+    monkeypatch.setitem(METHODS, "breaks", _Breaks)
+    monkeypatch.setattr(_Breaks, "error", error)
+    monkeypatch.setattr(_Breaks, "made", [])
+    start = np.full(space.schema.n_params, 0.8)
+    opt = make_optimizer("breaks", space, start, 0.1, seed=0)
+    gen = opt.ask()
+    opt.tell([2.0, 1.0])  # the second child is the best seen: the restart starts there
+    assert len(_Breaks.made) == 2 and np.allclose(_Breaks.made[1], gen[1])
+    assert len(opt.ask()) == 2
+
+
+def test_an_error_that_is_not_numerical_is_not_hidden(tiny_synths, monkeypatch):
+    space = SearchSpace(registry.load_schema(tiny_synths[0]))
+    monkeypatch.setitem(METHODS, "breaks", _Breaks)
+    monkeypatch.setattr(_Breaks, "error", KeyError)
+    opt = make_optimizer("breaks", space, np.full(space.schema.n_params, 0.5), 0.1, seed=0)
+    opt.ask()
+    with pytest.raises(KeyError):
+        opt.tell([1.0, 2.0])
