@@ -285,13 +285,12 @@ class BatchInference:
             return
         if self.options.refine is None:
             raise InferError("a proxy screens the refinement's search: give --refine with --proxy")
-        from asp.models.proxy_training import Proxy
+        from asp.models.proxy_training import check_proxies
 
-        for synth, folder in self.options.proxies.items():
-            if synth not in synths:
-                raise InferError(f"--proxy {synth}={folder}: {synth} is not inferred here ({', '.join(synths)})")
-            if Proxy(folder).synth != synth:
-                raise InferError(f"--proxy {synth}={folder}: that proxy is for {Proxy(folder).synth}")
+        try:
+            check_proxies(self.options.proxies, synths)
+        except ValueError as err:
+            raise InferError(str(err)) from None
 
     def _neighbour_index(self, checkpoint: Path) -> Any:
         """The latent index of the model's training presets for ``options.neighbours`` (None without); fails now,

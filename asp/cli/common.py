@@ -115,6 +115,31 @@ def add_refine_args(p: argparse.ArgumentParser) -> None:
         action="store_false",
         help="split the budget evenly over the synths instead of by successive halving",
     )
+    g.add_argument(
+        "--proxy",
+        action="append",
+        metavar="SYNTH=FOLDER",
+        help="a neural proxy (asp proxy train) screening SYNTH's search (repeatable; needs --refine)",
+    )
+    g.add_argument("--proxy-factor", type=int, default=4, help="children the proxy screens per rendered child")
+    g.add_argument(
+        "--neighbours",
+        type=int,
+        default=0,
+        help="the search also starts from the K training presets whose sounds the model's encoder puts nearest "
+        "each sound (per synth; needs --refine and the run's dataset)",
+    )
+
+
+def proxies_arg(items: list[str] | None) -> dict[str, Path] | None:
+    """``--proxy SYNTH=FOLDER`` flags -> synth -> folder (None without any)."""
+    out = {}
+    for item in items or []:
+        synth, sep, folder = item.partition("=")
+        if not sep or not synth or not folder:
+            raise ValueError(f"--proxy {item!r}: expected SYNTH=FOLDER (a folder written by asp proxy train)")
+        out[synth.strip()] = Path(folder)
+    return out or None
 
 
 def refine_options(args: argparse.Namespace) -> Any:

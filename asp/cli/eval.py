@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from asp.cli.common import _notes, add_refine_args, refine_options
+from asp.cli.common import _notes, add_refine_args, proxies_arg, refine_options
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -25,6 +25,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
             cross=not args.no_cross,
             refine=refine_options(args),
             workers=args.workers,
+            neighbours=args.neighbours,
+            proxies=proxies_arg(args.proxy),
+            proxy_factor=args.proxy_factor,
         )
     else:
         notes = None if args.notes == "all" else "auto" if args.notes == "auto" else _notes(args.notes)
@@ -42,6 +45,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 refine=refine_options(args),
                 workers=args.workers,
+                neighbours=args.neighbours,
+                proxies=proxies_arg(args.proxy),
+                proxy_factor=args.proxy_factor,
             ),
         )
     print(md.read_text())

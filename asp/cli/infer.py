@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from asp.cli.common import SEARCH_HELP, _names, add_refine_args, print_report, refine_options
+from asp.cli.common import SEARCH_HELP, _names, add_refine_args, print_report, proxies_arg, refine_options
 
 
 def cmd_infer(args: argparse.Namespace) -> int:
@@ -29,23 +29,13 @@ def cmd_infer(args: argparse.Namespace) -> int:
             refine=refine_options(args),
             samples=args.samples,
             workers=args.workers,
-            proxies=_proxies(args.proxy),
+            proxies=proxies_arg(args.proxy),
             proxy_factor=args.proxy_factor,
             neighbours=args.neighbours,
         ),
     )
     print_report(table, args.out)
     return 0 if (table.status == "ok").any() or table.empty else 1
-
-
-def _proxies(items: list[str] | None) -> dict[str, Path] | None:
-    out = {}
-    for item in items or []:
-        synth, sep, folder = item.partition("=")
-        if not sep or not synth or not folder:
-            raise ValueError(f"--proxy {item!r}: expected SYNTH=FOLDER (a folder written by asp proxy train)")
-        out[synth.strip()] = Path(folder)
-    return out or None
 
 
 def add_parsers(sub: Any) -> None:
@@ -74,18 +64,4 @@ def add_parsers(sub: Any) -> None:
     f.add_argument("--effects-patience", type=int, default=1, help="bad effect steps tolerated")
     f.add_argument("--effects-search-classes", action="store_true", help=f"the effect stage: {SEARCH_HELP}")
     add_refine_args(f)
-    f.add_argument(
-        "--proxy",
-        action="append",
-        metavar="SYNTH=FOLDER",
-        help="a neural proxy (asp proxy train) screening SYNTH's search (repeatable; needs --refine)",
-    )
-    f.add_argument("--proxy-factor", type=int, default=4, help="children the proxy screens per rendered child")
-    f.add_argument(
-        "--neighbours",
-        type=int,
-        default=0,
-        help="the search also starts from the K training presets whose sounds the model's encoder puts nearest "
-        "each sound (per synth; needs --refine and the run's dataset)",
-    )
     f.set_defaults(fn=cmd_infer)

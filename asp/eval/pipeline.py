@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +36,8 @@ class EvalOptions:
     refine: also score each model's predictions refined with the real synth in the loop (a system
         ``<model> refined``), with these search options; None: one-shot only.
     workers: processes for the refinement.
+    neighbours, proxies, proxy_factor: the refinement's other starts and its screens, as in ``asp infer``
+        (:func:`refined_predictions`).
     """
 
     split: str = "test"
@@ -46,6 +48,9 @@ class EvalOptions:
     seed: int = 0
     refine: SearchOptions | None = None
     workers: int = 2
+    neighbours: int = 0
+    proxies: Mapping[str, Path] | None = None
+    proxy_factor: int = 4
 
 
 def auto_notes(ds: Dataset) -> tuple[int, ...] | None:
@@ -107,16 +112,24 @@ def refined_predictions(
     options: SearchOptions,
     workers: int = 2,
     cache: Path | None = None,
+    near: dict[str, np.ndarray] | None = None,
+    proxies: Mapping[str, Path] | None = None,
+    proxy_factor: int = 4,
 ) -> dict[str, np.ndarray]:
     """Each clip's own-synth prediction refined with the real synth in the loop (``asp.search``), played at the
     clip's note; decoder synth -> (n_clips, n_params) like ``preds`` (NaN where a clip is another synth's).
 
     Args:
         target: ``target(i)`` gives clip i's audio.
-        cache: a file to keep the refined vectors in (keyed by the options and the predictions), so a re-run does
-            not search again.
+        cache: a file to keep the refined vectors in (keyed by the options, the predictions and the other starts
+            and screens), so a re-run does not search again.
+        near: per synth (n_clips, k, n_params) further starts per clip, played at its note (``neighbour_starts``;
+            NaN rows skipped).
+        proxies: synth -> a neural proxy's folder screening that synth's search (``asp proxy train``), with
+            ``proxy_factor`` children screened per rendered one.
     """
     import hashlib
+    import json
 
     from asp.jobs import run_pool
     from asp.search import Candidate
@@ -125,6 +138,10 @@ def refined_predictions(
     h = hashlib.sha256(options.key().encode())
     for s in sorted(preds):
         h.update(np.nan_to_num(preds[s]).tobytes())
+    for s in sorted(near or {}):
+        h.update(s.encode() + np.nan_to_num((near or {})[s]).tobytes())
+    if proxies:
+        h.update(json.dumps({s: str(Path(f).resolve()) for s, f in proxies.items()} | {"": proxy_factor}).encode())
     key = h.hexdigest()[:16]
     out = {s: np.full_like(p, np.nan, dtype=np.float64) for s, p in preds.items()}
     if cache is not None and cache.is_file():
@@ -135,6 +152,14 @@ def refined_predictions(
     for i, row in enumerate(rows.itertuples(index=False)):
         v = preds[row.synth][i]
         if not np.isnan(v).any():
+            starts = [Candidate(v, int(row.note))]
+            others = (near or {}).get(row.synth)
+            if others is not None:
+                starts += [
+                    Candidate(u, int(row.note), f"neighbour {j + 1}")
+                    for j, u in enumerate(others[i])
+                    if not np.isnan(u).any()
+                ]
             tasks.append(
                 {
                     "key": i,
@@ -142,7 +167,9 @@ def refined_predictions(
                     "target": target(i),
                     "options": options,
                     "settings": settings,
-                    "starts": {row.synth: [Candidate(v, int(row.note))]},
+                    "starts": {row.synth: starts},
+                    "proxies": {s: str(f) for s, f in (proxies or {}).items()},
+                    "screen_factor": proxy_factor,
                 }
             )
     failed: list[str] = []
@@ -150,9 +177,12 @@ def refined_predictions(
     def done(task: dict, result: Any) -> None:
         out[task["synth"]][task["key"]] = result[task["synth"]].vector
 
+    job = refine_job
+    if proxies:
+        from asp.models.proxy_training import proxy_refine_job as job
     run_pool(
         tasks,
-        refine_job,
+        job,
         workers,
         on_result=done,
         on_error=lambda t, m: failed.append(m.splitlines()[0]),
@@ -163,6 +193,51 @@ def refined_predictions(
     if cache is not None:
         atomic_write_npz(cache, {"key": np.array(key), **out})
     return out
+
+
+def neighbour_starts(
+    pred: Any, checkpoint: Path, mels: Callable[[int, int], np.ndarray], rows: pd.DataFrame, k: int
+) -> dict[str, np.ndarray]:
+    """Per synth of the model, (n_clips, k, n_params): for each clip of that synth the ``k`` presets of the model's
+    training split whose clips its encoder puts nearest the clip's (``asp.models.neighbours``; NaN for the clips of
+    other synths and where fewer are found). ``mels(a, b)`` gives the dB mels of rows a to b.
+
+    Raises:
+        ValueError: the dataset the model was trained on is not here.
+    """
+    from asp.models.neighbours import LatentIndex
+    from asp.synths import registry
+
+    try:
+        index = LatentIndex.cached(pred, dataset_of(checkpoint))
+    except (FileNotFoundError, ValueError) as err:
+        raise ValueError(f"--neighbours needs the dataset the model was trained on: {err}") from None
+    synth_of = rows.synth.to_numpy()
+    out = {}
+    for s in pred.synths:
+        mine = np.flatnonzero(synth_of == s)
+        if s not in index.synths or not len(mine):
+            continue
+        arr = np.full((len(rows), k, registry.load_schema(s).n_params), np.nan)
+        for a in range(0, len(rows), 64):
+            here = mine[(mine >= a) & (mine < a + 64)]
+            if len(here):
+                mu = pred.latent(mels(a, min(a + 64, len(rows))), s)
+                for i in here:
+                    found = index.nearest(s, mu[i - a], k)
+                    arr[i, : len(found)] = found
+        out[s] = arr
+    return out
+
+
+def _refine_checks(opt_refine: Any, neighbours: int, proxies: Mapping[str, Path] | None, synths: Sequence[str]) -> None:
+    """The refinement's flags checked before any work (ValueError naming the flag)."""
+    if (neighbours > 0 or proxies) and opt_refine is None:
+        raise ValueError("--neighbours and --proxy change the refinement's search: give --refine with them")
+    if proxies:
+        from asp.models.proxy_training import check_proxies
+
+        check_proxies(proxies, synths)
 
 
 def evaluate(
@@ -208,17 +283,20 @@ def evaluate(
     rows = select_clips(ds, synths, opt.split, notes, opt.limit, opt.seed)
     if rows.empty:
         raise ValueError(f"{ds_path}: no {opt.split} clips at notes {opt.notes}")
+    _refine_checks(opt.refine, opt.neighbours, opt.proxies, synths)
     ev = Evaluator.from_dataset(ds, rows, cache=out / "cache")
     systems: dict[str, tuple[dict, str]] = {}
+    mels = lambda a, b: ds.mels(rows.iloc[a:b])
     for label, (p, ckpt) in predictors.items():
-        preds = model_predictions(p, lambda a, b: ds.mels(rows.iloc[a:b]), rows, cross=opt.cross)
+        preds = model_predictions(p, mels, rows, cross=opt.cross)
         systems[label] = (preds, str(ckpt.stat().st_mtime_ns))
         if opt.refine is not None:
             cache = out / "cache" / f"refined-{label.replace('/', '_').replace(' ', '_')}.npz"
-            systems[f"{label} refined"] = (
-                refined_predictions(preds, ev.target, rows, ev.settings, opt.refine, opt.workers, cache),
-                f"{ckpt.stat().st_mtime_ns}-{opt.refine.key()}",
+            near = neighbour_starts(p, ckpt, mels, rows, opt.neighbours) if opt.neighbours > 0 else None
+            refined = refined_predictions(
+                preds, ev.target, rows, ev.settings, opt.refine, opt.workers, cache, near, opt.proxies, opt.proxy_factor
             )
+            systems[f"{label} refined"] = (refined, f"{ckpt.stat().st_mtime_ns}-{opt.refine.key()}")
     if opt.baselines:
         for name, preds in baseline_predictions(rows, dataset_train_presets(ds, synths), opt.seed).items():
             systems[name] = (preds, f"seed{opt.seed}")
@@ -253,13 +331,17 @@ def evaluate_presets(
     progress: bool = True,
     refine: SearchOptions | None = None,
     workers: int = 2,
+    neighbours: int = 0,
+    proxies: Mapping[str, Path] | None = None,
+    proxy_factor: int = 4,
 ) -> Path:
     """Score a model on hand-made presets (``SYNTH`` for its factory presets, or ``SYNTH=PATH``) against a random
     preset (and the mean preset of the model's training data when its dataset is here).
 
     Presets equal to another one or to the schema's default (init patches) are dropped; ``limit`` of the rest are
     drawn (seeded). Each is rendered at ``note``; the model sees that render's mel. With ``refine``, the model's
-    predictions are also scored refined (``refined_predictions``), as a system ``<model> refined``.
+    predictions are also scored refined (``refined_predictions``, with ``neighbours``, ``proxies`` and
+    ``proxy_factor`` as in :class:`EvalOptions`), as a system ``<model> refined``.
     """
     from asp.features.hpss import harmonic_share, timbre_group
     from asp.models.inference import Predictor
@@ -271,6 +353,7 @@ def evaluate_presets(
     pred = Predictor(ckpt)
     if synth not in pred.synths:
         raise KeyError(f"the model was not trained for {synth}; it knows: {', '.join(pred.synths)}")
+    _refine_checks(refine, neighbours, proxies, [synth])
     schema = registry.load_schema(synth)
     chosen, n_unique = draw_hand_made(schema, path, limit, seed)
     rows = pd.DataFrame(
@@ -298,10 +381,20 @@ def evaluate_presets(
     preds = model_predictions(pred, lambda a, b: mels[a:b], rows, cross=cross)
     systems = {variant: (preds, fp)}
     if refine is not None:
-        systems[f"{variant} refined"] = (
-            refined_predictions(preds, ev.target, rows, ev.settings, refine, workers, out / "cache" / "refined.npz"),
-            f"{fp}-{refine.key()}",
+        near = neighbour_starts(pred, ckpt, lambda a, b: mels[a:b], rows, neighbours) if neighbours > 0 else None
+        refined = refined_predictions(
+            preds,
+            ev.target,
+            rows,
+            ev.settings,
+            refine,
+            workers,
+            out / "cache" / "refined.npz",
+            near,
+            proxies,
+            proxy_factor,
         )
+        systems[f"{variant} refined"] = (refined, f"{fp}-{refine.key()}")
     for name, preds in baseline_predictions(rows, train, seed).items():
         systems[name] = (preds, f"seed{seed}")
     clips = score_all(ev, systems, progress)

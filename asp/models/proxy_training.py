@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
@@ -192,6 +192,16 @@ class Proxy:
 @cache
 def _proxy(folder: str) -> Proxy:
     return Proxy(folder)
+
+
+def check_proxies(proxies: Mapping[str, str | Path], synths: Sequence[str]) -> None:
+    """Fail before any search on a proxy that does not load, is for a synth not searched here, or is another synth's
+    (ValueError naming the flag's ``SYNTH=FOLDER``)."""
+    for synth, folder in proxies.items():
+        if synth not in synths:
+            raise ValueError(f"--proxy {synth}={folder}: {synth} is not searched here ({', '.join(synths)})")
+        if Proxy(folder).synth != synth:
+            raise ValueError(f"--proxy {synth}={folder}: that proxy is for {Proxy(folder).synth}")
 
 
 def proxy_refine_job(task: dict[str, Any], report: Callable[[Any], None]) -> dict[str, Any]:

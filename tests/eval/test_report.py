@@ -160,3 +160,41 @@ def test_asp_eval_scores_hand_made_presets_refined(tiny_checkpoint, tmp_path, ca
     stamp = (out / "cache" / "refined.npz").stat().st_mtime_ns
     assert main(args) == 0  # a re-run reuses the refined presets
     assert (out / "cache" / "refined.npz").stat().st_mtime_ns == stamp
+
+
+def test_asp_eval_refines_from_neighbours_and_with_a_proxy_as_asp_infer_does(
+    tiny_checkpoint, tiny_dataset, tmp_path, monkeypatch, capsys
+):
+    from asp.eval.pipeline import evaluate_presets
+    from asp.models import proxy_training
+    from asp.models.proxy import ProxySettings
+    from asp.search import SearchOptions
+
+    px = tmp_path / "px"
+    proxy_training.train_proxy(tiny_dataset, "subtractive", px, ProxySettings(arch="mlp"), epochs=2, log=lambda m: None)
+    seen = []
+    real = proxy_training.proxy_refine_job
+    monkeypatch.setattr(proxy_training, "proxy_refine_job", lambda task, report: seen.append(task) or real(task, report))
+    evaluate_presets(
+        tiny_checkpoint,
+        "subtractive",
+        tmp_path / "out",
+        refine=SearchOptions(budget=30),
+        workers=0,
+        neighbours=2,
+        proxies={"subtractive": px},
+        progress=False,
+    )
+    assert len(seen) == 4  # the four hand-made presets, each searched once, screened by the proxy
+    for task in seen:
+        starts = task["starts"]["subtractive"]
+        assert [c.label for c in starts] == ["oneshot", "neighbour 1", "neighbour 2"]
+        assert {c.note for c in starts} == {60} and task["proxies"] == {"subtractive": str(px)}
+    c = pd.read_csv(tmp_path / "out" / "clips.csv")
+    own = c[c.decoder == c.synth].pivot(index="preset_name", columns="system", values="lsd")
+    assert (own["J-S refined"] <= own["J-S"] + 1e-9).all()
+    base = ["eval", str(tiny_checkpoint), "--presets", "subtractive", "--out", str(tmp_path / "x")]
+    assert main([*base, "--neighbours", "2"]) == 2  # the search's flags without the search
+    assert "give --refine" in capsys.readouterr().err
+    assert main([*base, "--refine", "--proxy", f"vapoly={px}"]) == 2
+    assert "vapoly is not searched here" in capsys.readouterr().err
