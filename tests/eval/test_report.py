@@ -174,7 +174,12 @@ def test_asp_eval_refines_from_neighbours_and_with_a_proxy_as_asp_infer_does(
     proxy_training.train_proxy(tiny_dataset, "subtractive", px, ProxySettings(arch="mlp"), epochs=2, log=lambda m: None)
     seen = []
     real = proxy_training.proxy_refine_job
-    monkeypatch.setattr(proxy_training, "proxy_refine_job", lambda task, report: seen.append(task) or real(task, report))
+
+    def spy(task, report):
+        seen.append(task)
+        return real(task, report)
+
+    monkeypatch.setattr(proxy_training, "proxy_refine_job", spy)
     evaluate_presets(
         tiny_checkpoint,
         "subtractive",
