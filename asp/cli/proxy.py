@@ -26,7 +26,10 @@ def cmd_proxy_train(args: argparse.Namespace) -> int:
             seed=args.seed,
             log=lambda m: print(m, file=sys.stderr),
         )
-        print(f"{args.synth} {arch}: best valid MSE {card['best_valid_mse']:.4f} in {card['train_seconds']} s")
+        print(
+            f"{args.synth} {arch}: best valid MSE {card['best_valid_mse']:.4f} (the mean embedding's "
+            f"{card.get('mean_valid_mse', float('nan')):.4f}) in {card['train_seconds']} s"
+        )
     print(f"proxies: {args.out}")
     return 0
 

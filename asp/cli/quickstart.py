@@ -113,7 +113,7 @@ def train_proxies(dataset: Path, synths: Sequence[str], out: Path) -> dict[str, 
     from asp.models.proxy_training import proxy_dir, train_proxy
 
     found: dict[str, Path] = {}
-    print("\nneural proxies (preset -> mel statistics) to screen the search, validation MSE (1.0: the mean's):")
+    print("\nneural proxies (preset -> mel statistics) to screen the search, validation MSE (the mean embedding's):")
     for synth in synths:
         folder = proxy_dir(out / "proxies", synth)
         try:
@@ -121,7 +121,7 @@ def train_proxies(dataset: Path, synths: Sequence[str], out: Path) -> dict[str, 
         except ValueError as err:
             print(f"  {synth:12s} none: {err}")
             continue
-        print(f"  {synth:12s} {card['best_valid_mse']:.3f}  {folder}")
+        print(f"  {synth:12s} {card['best_valid_mse']:.3f} ({card.get('mean_valid_mse', float('nan')):.3f})  {folder}")
         found[synth] = folder
     return found
 

@@ -50,6 +50,14 @@ def test_train_load_score_and_retrieve_on_a_real_dataset(tiny_dataset: Path, tmp
         tiny_dataset, "subtractive", tmp_path / "mlp", ProxySettings(arch="mlp"), epochs=3, log=lambda m: None
     )
     assert card["embedding"].startswith("mel statistics") and len(card["valid_mse"]) == 3
+    # what learning nothing scores: the training split's mean embedding on the validation clips
+    from asp.data.store import Dataset
+    from asp.models.proxy_training import dataset_arrays
+
+    _, _, y_tr = dataset_arrays(Dataset(tiny_dataset), "subtractive", "train")
+    _, _, y_va = dataset_arrays(Dataset(tiny_dataset), "subtractive", "valid")
+    expect = (((y_va - y_tr.mean(0)) / (y_tr.std(0) + 1e-3)) ** 2).mean()
+    assert card["mean_valid_mse"] == pytest.approx(expect, rel=1e-4) and card["mean_valid_mse"] > 0
     again = train_proxy(tiny_dataset, "subtractive", tmp_path / "mlp", epochs=99, log=lambda m: None)
     assert again["epochs"] == 3  # a finished folder is kept
     proxy = Proxy(tmp_path / "mlp")
