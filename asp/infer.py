@@ -637,7 +637,15 @@ class BatchInference:
         job = refine_job
         if self.options.proxies:
             from asp.models.proxy_training import proxy_refine_job as job
-        run_pool([j[4] for j in jobs], job, self.options.workers, on_result=done, on_error=failed, on_crash=crashed)
+        run_pool(
+            [j[4] for j in jobs],
+            job,
+            self.options.workers,
+            on_result=done,
+            on_error=failed,
+            on_crash=crashed,
+            fresh=lambda task: registry.needs_fresh_process(task["starts"]),  # amsynth's noise: any order, same search
+        )
         self.timings.add("search and writing (wall)", t)
 
     def write_report(self, rows: list[dict[str, Any]]) -> pd.DataFrame:

@@ -325,7 +325,7 @@ def generate(cfg: GenerateConfig, progress: bool = True, log: Callable[[str], No
         env.update({k: v for k, v in os.environ.items() if k.startswith("ASP_PLUGIN_")})
     run_pool(todo, shard_fn, cfg.workers, env=env, on_result=on_result, on_error=on_error, on_crash=on_crash,
              on_progress=on_progress, backend=cfg.backend, address=cfg.address,
-             fresh=lambda t: registry.get(t.synth).process_state)
+             fresh=lambda t: registry.needs_fresh_process([t.synth]))
     bar.close()
     elapsed = time.perf_counter() - t0
     if errors:

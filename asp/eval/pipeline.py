@@ -18,6 +18,7 @@ from asp.eval.presets import draw_hand_made
 from asp.eval.report import write_report
 from asp.paths import relocate
 from asp.render.settings import RenderSettings
+from asp.synths import registry
 
 if TYPE_CHECKING:
     from asp.search import SearchOptions
@@ -187,6 +188,7 @@ def refined_predictions(
         on_result=done,
         on_error=lambda t, m: failed.append(m.splitlines()[0]),
         on_crash=lambda c: failed.append(f"worker died ({c.how})"),
+        fresh=lambda task: registry.needs_fresh_process(task["starts"]),
     )
     if failed:
         raise RuntimeError(f"refinement failed on {len(failed)} clip(s): {failed[0]}")
@@ -206,7 +208,6 @@ def neighbour_starts(
         ValueError: the dataset the model was trained on is not here.
     """
     from asp.models.neighbours import LatentIndex
-    from asp.synths import registry
 
     try:
         index = LatentIndex.cached(pred, dataset_of(checkpoint))

@@ -6,6 +6,7 @@ Researchers add their own with :func:`register` (see the README, "Registering a 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from functools import cache
 from importlib import resources
@@ -134,6 +135,13 @@ def get(name: str) -> SynthEntry:
         return _REGISTRY[name]
     except KeyError:
         raise KeyError(f"unknown synth {name!r}; valid synths: {', '.join(_REGISTRY)}") from None
+
+
+def needs_fresh_process(synths: Iterable[str]) -> bool:
+    """Whether a job rendering ``synths`` must run in a newly started process to give the same audio whatever ran
+    before it in that process: true when one of them keeps process-wide state (``SynthEntry.process_state``).
+    The job pools of datasets, ``asp infer --refine`` and ``asp eval --refine`` give such jobs a fresh worker."""
+    return any(get(s).process_state for s in synths)
 
 
 def _data_path(ref: str, sub: str) -> Path:

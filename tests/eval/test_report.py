@@ -1,5 +1,6 @@
 """The evaluation report: hand-computed statistics, and asp eval end to end on a real tiny model."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -203,3 +204,34 @@ def test_asp_eval_refines_from_neighbours_and_with_a_proxy_as_asp_infer_does(
     assert "give --refine" in capsys.readouterr().err
     assert main([*base, "--refine", "--proxy", f"vapoly={px}"]) == 2
     assert "vapoly is not searched here" in capsys.readouterr().err
+
+
+@pytest.mark.plugin
+def test_refined_amsynth_clips_do_not_depend_on_the_order_they_are_searched_in():
+    """amsynth's noise source is process-wide state: a search of a noisy patch run after another in the same worker
+    would render other noise and could end elsewhere. Each such search gets a fresh worker, so the order of the clips
+    (and what a worker ran before) does not change a refined preset."""
+    from asp.eval.pipeline import refined_predictions
+    from asp.render import RenderSettings, get_renderer
+    from asp.search import SearchOptions
+    from asp.synths import load_sampling, registry, sample_presets
+
+    settings = RenderSettings(render_seconds=1.0, note_seconds=0.6)
+    schema = registry.load_schema("amsynth")
+    presets = sample_presets(schema, 3, np.random.default_rng(5), load_sampling("amsynth"))
+    noise = schema["osc1_waveform"].labels.index("noise") / (schema["osc1_waveform"].n_classes - 1)
+    presets[:, schema.position["osc1_waveform"]] = noise
+    presets[:, schema.position["osc2_waveform"]] = noise
+    r = get_renderer("amsynth", settings)
+    targets = [r.render(v, 60) for v in presets]
+    starts = np.clip(presets + np.random.default_rng(6).normal(0, 0.15, presets.shape), 0, 1)
+    options = SearchOptions(budget=16, seed=0)
+
+    def run(order: list[int]) -> np.ndarray:
+        rows = pd.DataFrame({"synth": ["amsynth"] * 3, "note": [60] * 3})
+        got = refined_predictions(
+            {"amsynth": starts[order]}, lambda i: targets[order[i]], rows, settings, options, workers=1
+        )["amsynth"]
+        return got[np.argsort(order)]
+
+    np.testing.assert_array_equal(run([0, 1, 2]), run([2, 0, 1]))
