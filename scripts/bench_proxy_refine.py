@@ -52,7 +52,7 @@ def main() -> None:
     a.out.mkdir(parents=True, exist_ok=True)
     pred, proxy = Predictor(a.checkpoint), Proxy(a.proxy)
     schema = registry.load_schema(a.synth)
-    presets, _ = draw_hand_made(schema, registry.factory_presets(a.synth), a.targets, a.seed)
+    presets, _, _ = draw_hand_made(schema, registry.factory_presets(a.synth), a.targets, a.seed)
     settings = pred.render_settings
     renderer = get_renderer(a.synth, settings)
     targets = np.stack([renderer.render(p.vector, a.note) for p in presets])

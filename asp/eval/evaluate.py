@@ -185,9 +185,11 @@ def baseline_predictions(
     return out
 
 
-def dataset_train_presets(ds: Dataset, synths: list[str]) -> dict[str, np.ndarray]:
-    """synth -> (n, n_params) native vectors of the dataset's training presets."""
+def dataset_train_presets(
+    ds: Dataset, synths: list[str], splits: tuple[str, ...] = ("train",)
+) -> dict[str, np.ndarray]:
+    """synth -> (n, n_params) native vectors of the dataset's presets in ``splits`` (default: the training split)."""
     t = ds.table
     return {
-        s: ds.array(t[(t.synth == s) & (t.split == "train")].drop_duplicates("preset_id"), "native") for s in synths
+        s: ds.array(t[(t.synth == s) & t.split.isin(splits)].drop_duplicates("preset_id"), "native") for s in synths
     }

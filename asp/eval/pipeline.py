@@ -339,9 +339,10 @@ def evaluate_presets(
     """Score a model on hand-made presets (``SYNTH`` for its factory presets, or ``SYNTH=PATH``) against a random
     preset (and the mean preset of the model's training data when its dataset is here).
 
-    Presets equal to another one or to the schema's default (init patches) are dropped; ``limit`` of the rest are
-    drawn (seeded). Each is rendered at ``note``; the model sees that render's mel. With ``refine``, the model's
-    predictions are also scored refined (``refined_predictions``, with ``neighbours``, ``proxies`` and
+    Presets equal to another one or to the schema's default (init patches) are dropped, and so are those in the
+    training or validation split of the model's dataset (when it is here); ``limit`` of the rest are drawn (seeded).
+    Each is rendered at ``note``; the model sees that render's mel. With ``refine``, the model's predictions are also
+    scored refined (``refined_predictions``, with ``neighbours``, ``proxies`` and
     ``proxy_factor`` as in :class:`EvalOptions`), as a system ``<model> refined``.
     """
     from asp.features.hpss import harmonic_share, timbre_group
@@ -356,7 +357,16 @@ def evaluate_presets(
         raise KeyError(f"the model was not trained for {synth}; it knows: {', '.join(pred.synths)}")
     _refine_checks(refine, neighbours, proxies, [synth])
     schema = registry.load_schema(synth)
-    chosen, n_unique = draw_hand_made(schema, path, limit, seed)
+    train: dict[str, np.ndarray] = {}
+    seen = None
+    try:
+        ds = Dataset(dataset_of(ckpt))
+        train = dataset_train_presets(ds, [synth])
+        # a preset the model was trained or validated on is not a held-out test (a dataset made from the same banks)
+        seen = dataset_train_presets(ds, [synth], ("train", "valid"))[synth]
+    except (FileNotFoundError, KeyError, OSError):
+        pass  # no training data here: only the random-preset baseline, and nothing known to leave out
+    chosen, n_unique, left_out = draw_hand_made(schema, path, limit, seed, exclude=seen)
     rows = pd.DataFrame(
         {
             "synth": synth,
@@ -371,12 +381,6 @@ def evaluate_presets(
     shares = np.array([harmonic_share(a) for a in targets])
     rows["harmonic_share"], rows["timbre_group"] = shares, timbre_group(shares)
     mels = pred.mels(np.stack(targets))
-    train = {}
-    try:
-        ds = Dataset(dataset_of(ckpt))
-        train = dataset_train_presets(ds, [synth])
-    except (FileNotFoundError, KeyError, OSError):
-        pass  # no training data here: only the random-preset baseline
     fp = str(ckpt.stat().st_mtime_ns)
     variant = pred.module.hparams["variant"]
     preds = model_predictions(pred, lambda a, b: mels[a:b], rows, cross=cross)
@@ -404,5 +408,6 @@ def evaluate_presets(
         clips,
         out,
         title=f"{synth} hand-made presets from {path} ({len(chosen)} of {n_unique} "
-        f"distinct non-default presets, at MIDI note {note})",
+        f"distinct non-default presets, at MIDI note {note})"
+        + (f"; {left_out} more are in the model's training or validation data and were left out" if left_out else ""),
     )

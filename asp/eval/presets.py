@@ -33,12 +33,21 @@ def baselines(synth: str, train_native: np.ndarray | None, n: int, seed: int = 0
     return out
 
 
-def draw_hand_made(schema: SynthSchema, path: str | Path, limit: int | None, seed: int = 0) -> tuple[list[Preset], int]:
-    """The distinct presets at ``path`` other than the schema's default (init patches), ``limit`` of them drawn
-    (seeded; 0 or None: all), in file order; and how many distinct non-default presets there were.
+def draw_hand_made(
+    schema: SynthSchema,
+    path: str | Path,
+    limit: int | None,
+    seed: int = 0,
+    exclude: np.ndarray | None = None,
+    atol: float = 1e-4,
+) -> tuple[list[Preset], int, int]:
+    """The distinct presets at ``path`` other than the schema's default (init patches) and other than those in
+    ``exclude`` (rows of native vectors, e.g. the presets a model was trained and validated on: a preset within
+    ``atol`` of one on every parameter is left out), ``limit`` of them drawn (seeded; 0 or None: all), in file order;
+    how many there were to draw from; and how many ``exclude`` left out.
 
     Raises:
-        ValueError: nothing but the default there (naming the path).
+        ValueError: nothing but the default there, or nothing but excluded presets (naming the path).
     """
     from asp.synths.presets import read_presets
 
@@ -48,8 +57,14 @@ def draw_hand_made(schema: SynthSchema, path: str | Path, limit: int | None, see
         if key not in seen:
             seen.add(key)
             unique.append(p)
+    left_out = 0
+    if exclude is not None and len(exclude) and unique:
+        pool = np.asarray(exclude, dtype=np.float64)
+        keep = [p for p in unique if np.abs(pool - np.asarray(p.vector, dtype=np.float64)).max(axis=1).min() > atol]
+        left_out, unique = len(unique) - len(keep), keep
     rng = np.random.default_rng(seed)
     chosen = [unique[i] for i in sorted(rng.permutation(len(unique))[: limit or len(unique)])]
     if not chosen:
-        raise ValueError(f"{path}: no presets of {schema.name} other than the default")
-    return chosen, len(unique)
+        why = "other than the default" if not left_out else f"that the model was not trained on ({left_out} were)"
+        raise ValueError(f"{path}: no presets of {schema.name} {why}")
+    return chosen, len(unique), left_out

@@ -54,7 +54,7 @@ def evaluate_retrieval(
         raise ValueError("every proxy of one evaluation must be for the same synth")
     schema = registry.load_schema(synth)
     path = Path(source) if source else registry.factory_presets(synth)
-    chosen, n_unique = draw_hand_made(schema, path, limit, seed)
+    chosen, n_unique, _ = draw_hand_made(schema, path, limit, seed)
     rng = np.random.default_rng(seed + 1)
     extra = sample_presets(schema, distractors, rng, load_sampling(synth))
     cands = np.concatenate([np.stack([p.vector for p in chosen]), extra]).astype(np.float64)

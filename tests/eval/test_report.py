@@ -135,6 +135,35 @@ def test_asp_eval_on_hand_made_presets(tiny_checkpoint, tmp_path, capsys):
     assert "it knows: subtractive, vapoly" in capsys.readouterr().err
 
 
+def test_hand_made_presets_the_model_was_trained_on_are_left_out(tiny_checkpoint, tiny_dataset, tmp_path, capsys):
+    """A folder of presets that also holds the model's training and validation presets (a dataset made from the same
+    banks) is scored on the others only, and the report says how many were left out."""
+    import shutil
+
+    from asp.data.store import Dataset
+    from asp.eval.evaluate import dataset_train_presets
+    from asp.synths import registry
+    from asp.synths.presets import write_json_preset
+
+    folder = tmp_path / "bank"
+    shutil.copytree(registry.factory_presets("subtractive"), folder)
+    schema = registry.load_schema("subtractive")
+    seen = dataset_train_presets(Dataset(tiny_dataset), ["subtractive"], ("train", "valid"))["subtractive"]
+    assert len(seen) >= 5
+    for i, v in enumerate(seen):
+        write_json_preset(folder / f"seen_{i}.json", schema, v, f"seen {i}")
+    out = tmp_path / "held-out"
+    assert main(["eval", str(tiny_checkpoint), "--presets", f"subtractive={folder}", "--out", str(out)]) == 0
+    assert f"; {len(seen)} more are in the model's training or validation data" in (out / "report.md").read_text()
+    c = pd.read_csv(out / "clips.csv")
+    assert sorted(set(c.preset_name)) == ["Noise Hat", "Soft Pad", "Sync Lead", "Warm Bass"]
+    only_seen = tmp_path / "only-seen"
+    only_seen.mkdir()
+    write_json_preset(only_seen / "seen.json", schema, seen[0], "seen")
+    assert main(["eval", str(tiny_checkpoint), "--presets", f"subtractive={only_seen}", "--out", str(out)]) == 2
+    assert "that the model was not trained on (1 were)" in capsys.readouterr().err
+
+
 def test_asp_eval_scores_hand_made_presets_refined(tiny_checkpoint, tmp_path, capsys):
     out = tmp_path / "refined"
     args = [
