@@ -12,7 +12,9 @@ Usage: python scripts/probe_neighbours.py [--run runs/quickstart] [--k 8]
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +29,30 @@ from asp.models.neighbours import LatentIndex
 from asp.render import get_renderer
 
 
+def held_back(run: Path, pred: Predictor) -> Iterator[tuple[Path, Any, int, int, np.ndarray, dict]]:
+    """Per file of ``run/targets/<true synth>/``: the file, its audio as ``asp infer`` loads it, the pitch rule's note,
+    the sound's own note, its mel and the model's one-shot prediction."""
+    rs = pred.render_settings
+    for f in sorted((run / "targets").glob("*/*")):
+        la = load_audio(f, rs.sample_rate, rs.n_samples)
+        pitch = estimate_pitch(la.audio, rs.sample_rate)
+        mel = pred.mels(la.audio[None])
+        yield f, la, note_in(pitch.midi, rs.notes), own_note(pitch.midi), mel, pred.predict(mel)
+
+
+def summarize(df: pd.DataFrame, kinds: Sequence[str]) -> None:
+    """Per kind of start (a column of LSDs): the own synth's mean, the best synth's mean, how often it is the true."""
+    print(f"{df.file.nunique()} files, {df.synth.nunique()} synths; textbook LSD (dB)")
+    width = max(len(k) for k in kinds)
+    for kind in kinds:
+        own_lsd = df[df.synth == df.true][kind].mean()
+        best = df.loc[df.groupby("file")[kind].idxmin()]
+        print(
+            f"{kind:{width}s} own synth {own_lsd:6.2f}  best synth {best[kind].mean():6.2f}  "
+            f"true synth chosen {int(np.sum(best.synth == best.true))} of {len(best)}"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--run", type=Path, default=Path("runs/quickstart"))
@@ -37,12 +63,7 @@ def main() -> None:
     index = LatentIndex.cached(pred, dataset_of(ckpt))
     rs = pred.render_settings
     rows = []
-    for f in sorted((args.run / "targets").glob("*/*")):
-        la = load_audio(f, rs.sample_rate, rs.n_samples)
-        pitch = estimate_pitch(la.audio, rs.sample_rate)
-        model_note, own = note_in(pitch.midi, rs.notes), own_note(pitch.midi)
-        mel = pred.mels(la.audio[None])
-        oneshot = pred.predict(mel)
+    for f, la, model_note, own, mel, oneshot in held_back(args.run, pred):
         for s in pred.synths:
             r = get_renderer(s, rs)
             near = [lsd(r.render(v, own), la.audio) for v in index.nearest(s, pred.latent(mel, s)[0], args.k)]
@@ -56,15 +77,7 @@ def main() -> None:
                     f"best of {args.k} nearest": min(near),
                 }
             )
-    df = pd.DataFrame(rows)
-    print(f"{df.file.nunique()} files, {len(pred.synths)} synths; textbook LSD (dB)")
-    for kind in ("one-shot", "nearest", f"best of {args.k} nearest"):
-        own_lsd = df[df.synth == df.true][kind].mean()
-        best = df.loc[df.groupby("file")[kind].idxmin()]
-        print(
-            f"{kind:18s} own synth {own_lsd:6.2f}  best synth {best[kind].mean():6.2f}  "
-            f"true synth chosen {int(np.sum(best.synth == best.true))} of {len(best)}"
-        )
+    summarize(pd.DataFrame(rows), ("one-shot", "nearest", f"best of {args.k} nearest"))
 
 
 if __name__ == "__main__":

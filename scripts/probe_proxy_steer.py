@@ -19,11 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from probe_neighbours import held_back, summarize  # scripts/, on the path when run as a script
 
 import asp.render  # noqa: F401  (DawDreamer before librosa)
 from asp.eval.pipeline import dataset_of
-from asp.features.audio_io import load_audio
-from asp.features.pitch import estimate_pitch, note_in, own_note
 from asp.metrics import lsd
 from asp.models.inference import Predictor
 from asp.models.neighbours import LatentIndex
@@ -87,12 +86,7 @@ def main() -> None:
     proxies = {s: Proxy(proxy_dir(args.run / "proxies", s, args.arch)) for s in pred.synths}
     rs = pred.render_settings
     rows = []
-    for f in sorted((args.run / "targets").glob("*/*")):
-        la = load_audio(f, rs.sample_rate, rs.n_samples)
-        pitch = estimate_pitch(la.audio, rs.sample_rate)
-        model_note, own = note_in(pitch.midi, rs.notes), own_note(pitch.midi)
-        mel = pred.mels(la.audio[None])
-        oneshot = pred.predict(mel)
+    for f, la, model_note, own, mel, oneshot in held_back(args.run, pred):
         for s in pred.synths:
             r = get_renderer(s, rs)
             px = proxies[s]
@@ -101,33 +95,37 @@ def main() -> None:
             steered, before, after = steer(px, starts, own, goal, args.steps, args.lr)
             pick = int(np.argmin(after))
             near = [lsd(r.render(v, own), la.audio) for v in starts[1:]]
-            row = {
-                "file": f"{f.parent.name}/{f.name}",
-                "true": f.parent.name,
-                "synth": s,
-                "one-shot": lsd(r.render(oneshot[s][0], model_note), la.audio),
-                "one-shot steered": lsd(r.render(steered[0], own), la.audio),
-                "nearest": near[0],
-                "steered, picked by proxy": lsd(r.render(steered[pick], own), la.audio),
-                "proxy one-shot": before[0],
-                "starts (one-shot, K nearest)": min(near),
-                "proxy one-shot steered": after[0],
-            }
-            row["starts (one-shot, K nearest)"] = min(row["starts (one-shot, K nearest)"], row["one-shot"])
-            row["starts + one-shot steered"] = min(row["starts (one-shot, K nearest)"], row["one-shot steered"])
-            rows.append(row)
+            first = lsd(r.render(oneshot[s][0], model_note), la.audio)
+            steered_first = lsd(r.render(steered[0], own), la.audio)
+            rows.append(
+                {
+                    "file": f"{f.parent.name}/{f.name}",
+                    "true": f.parent.name,
+                    "synth": s,
+                    "one-shot": first,
+                    "one-shot steered": steered_first,
+                    "nearest": near[0],
+                    "steered, picked by proxy": lsd(r.render(steered[pick], own), la.audio),
+                    "starts (one-shot, K nearest)": min(first, *near),
+                    "starts + one-shot steered": min(first, steered_first, *near),
+                    "proxy one-shot": before[0],
+                    "proxy one-shot steered": after[0],
+                }
+            )
     df = pd.DataFrame(rows)
     if args.csv:
         df.to_csv(args.csv, index=False)
-    print(f"{df.file.nunique()} files, {len(pred.synths)} synths; textbook LSD (dB)")
-    kinds = ("one-shot", "one-shot steered", "nearest", "steered, picked by proxy")
-    for kind in (*kinds, "starts (one-shot, K nearest)", "starts + one-shot steered"):
-        own_lsd = df[df.synth == df.true][kind].mean()
-        best = df.loc[df.groupby("file")[kind].idxmin()]
-        print(
-            f"{kind:30s} own synth {own_lsd:6.2f}  best synth {best[kind].mean():6.2f}  "
-            f"true synth chosen {int(np.sum(best.synth == best.true))} of {len(best)}"
-        )
+    summarize(
+        df,
+        (
+            "one-shot",
+            "one-shot steered",
+            "nearest",
+            "steered, picked by proxy",
+            "starts (one-shot, K nearest)",
+            "starts + one-shot steered",
+        ),
+    )
     print(df.groupby("synth")[["proxy one-shot", "proxy one-shot steered"]].mean().round(3))
 
 
