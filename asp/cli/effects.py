@@ -181,6 +181,7 @@ def cmd_effects_steer(args: argparse.Namespace) -> int:
         kernel=args.kernel,
         dilation_growth=args.growth,
         channels=args.channels,
+        cond_layers=args.cond_layers,
     )
     dry, wet = load_pair(args.dry, args.wet, opts.sample_rate, opts.max_seconds)
     print(
@@ -200,7 +201,7 @@ def cmd_effects_steer(args: argparse.Namespace) -> int:
         reference = soxr.resample(ir, rate, opts.sample_rate) if rate != opts.sample_rate else ir
     grid = GridOptions(span=args.grid_span, points=args.grid_points)
     summary = write_analysis(SteeredEffect(args.out), dry, wet, args.out / "analysis", grid, reference)
-    for what, unit in (("lufs", "LUFS"), ("t60", "s")):
+    for what, unit in (("lufs", "LUFS"), ("lufs_peak", "LUFS at equal peak"), ("t60", "s")):
         m = summary[what]
         c1, c2 = m["control_1"], m["control_2"]
         print(
@@ -208,7 +209,7 @@ def cmd_effects_steer(args: argparse.Namespace) -> int:
             f" ({c1['monotone_share']:.0%} of lines monotone), control 2 {c2['spearman']:+.2f}"
             f" ({c2['monotone_share']:.0%})"
         )
-    print(f"model, loss curve and analysis (lufs_grid.png, t60_grid.png): {args.out}")
+    print(f"model, loss curve and analysis (lufs_grid.png, lufs_peak_grid.png, t60_grid.png): {args.out}")
     return 0
 
 
@@ -367,8 +368,14 @@ def add_parsers(sub: Any) -> None:
     d.add_argument("--kernel", type=int, default=13)
     d.add_argument("--growth", type=int, default=10, help="dilation growth per layer")
     d.add_argument("--channels", type=int, default=16)
+    d.add_argument(
+        "--cond-layers",
+        type=int,
+        default=1,
+        help="hidden layers between the controls and the FiLM layers (0: the controls feed them directly, the paper's)",
+    )
     d.add_argument("--reference-ir", type=Path, default=None, help="the effect's impulse response (its T60 shown)")
-    d.add_argument("--grid-span", type=float, default=1.0, help="the analysis grid spans [-SPAN, SPAN] per control")
+    d.add_argument("--grid-span", type=float, default=5.0, help="the analysis grid spans [-SPAN, SPAN] per control")
     d.add_argument("--grid-points", type=int, default=7)
     add_config_arg(d, "configs/effects/steer_compressor.yaml")
     d.set_defaults(fn=cmd_effects_steer)

@@ -1,7 +1,9 @@
 """The steerable-effect analyses (Steinmetz & Reiss 2021): what moving the two controls does.
 
 Over a square grid of control values, the model's output for the dry input is measured for loudness (integrated
-LUFS, the paper's compressor analysis) and its impulse response for reverberation time (T60, the reverb analysis).
+LUFS as it comes out, and at equal peak: the output scaled to a peak of 1 first, as the paper's own code measures
+its compressor, so that a control that only changes the level does not count and one that changes how dense the
+sound is does) and its impulse response for reverberation time (T60, the reverb analysis).
 Both are measured for every model, whatever effect steered it; the reference beside them is the same measurement
 of the pair (the dry input's and the target's LUFS, the steering effect's T60 where an impulse through it is given).
 
@@ -32,9 +34,12 @@ T60_TOLERANCE = 0.01  # s
 
 @dataclass(frozen=True)
 class GridOptions:
-    """The control grid: ``points`` values per axis, evenly over [-span, span]; ``seconds`` of the dry input."""
+    """The control grid: ``points`` values per axis, evenly over [-span, span]; ``seconds`` of the dry input.
 
-    span: float = 1.0
+    Training holds the controls at 0, so nothing fixes their scale: over [-1, 1] the measured models moved loudness
+    by under 1.5 LU, over [-5, 5] by 3-20 LU (docs/RESULTS.md, "Steerable neural effects"), hence the default."""
+
+    span: float = 5.0
     points: int = 7
     seconds: float = 5.0
     impulse_seconds: float = 3.0
@@ -74,20 +79,28 @@ def monotonicity(values: np.ndarray, grid: np.ndarray, tolerance: float) -> dict
     return out
 
 
+def peak_lufs(audio: np.ndarray, sample_rate: int) -> float:
+    """LUFS of ``audio`` scaled to a peak of 1 (silence: the floor)."""
+    x = np.asarray(audio, np.float64).reshape(-1)
+    peak = float(np.max(np.abs(x), initial=0.0))
+    return lufs(x / peak if peak > 0 else x, sample_rate)
+
+
 def control_grid(effect: SteeredEffect, dry: np.ndarray, options: GridOptions = GridOptions()) -> dict[str, Any]:
-    """LUFS of the output and T60 of the impulse response at every point of the grid: arrays (points, points),
-    entry [i, j] at control_1 = values[i], control_2 = values[j] (further controls at 0)."""
+    """LUFS of the output (as it is and at equal peak) and T60 of the impulse response at every point of the grid:
+    arrays (points, points), entry [i, j] at control_1 = values[i], control_2 = values[j] (further controls at 0)."""
     x = np.asarray(dry, np.float32)[: int(options.seconds * effect.sample_rate)]
     v = options.values
-    loud = np.zeros((len(v), len(v)))
-    decay = np.zeros((len(v), len(v)))
+    loud, dense, decay = (np.zeros((len(v), len(v))) for _ in range(3))
     for i, a in enumerate(v):
         for j, b in enumerate(v):
             c = np.zeros(effect.n_controls, np.float32)
             c[:2] = (a, b)
-            loud[i, j] = lufs(effect.process(x, c), effect.sample_rate)
+            y = effect.process(x, c)
+            loud[i, j] = lufs(y, effect.sample_rate)
+            dense[i, j] = peak_lufs(y, effect.sample_rate)
             decay[i, j] = t60(impulse_response(effect, c, options.impulse_seconds), effect.sample_rate)
-    return {"values": v, "lufs": loud, "t60": decay}
+    return {"values": v, "lufs": loud, "lufs_peak": dense, "t60": decay}
 
 
 def _heatmap(values: np.ndarray, grid: np.ndarray, title: str, unit: str, path: Path) -> None:
@@ -124,7 +137,8 @@ def write_analysis(
     options: GridOptions = GridOptions(),
     reference_ir: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """The grid, its plots (``lufs_grid.png``, ``t60_grid.png``), ``grid.csv`` and ``analysis.json`` in ``out``.
+    """The grid, its plots (``lufs_grid.png``, ``lufs_peak_grid.png``, ``t60_grid.png``), ``grid.csv`` and
+    ``analysis.json`` in ``out``.
 
     Args:
         reference_ir: the steering effect's own impulse response at the model's rate, if known (its T60 is reported).
@@ -137,25 +151,28 @@ def write_analysis(
     ref = {
         "dry_lufs": lufs(np.asarray(dry)[:n], effect.sample_rate),
         "wet_lufs": lufs(np.asarray(wet)[:n], effect.sample_rate),
+        "dry_lufs_peak": peak_lufs(np.asarray(dry)[:n], effect.sample_rate),
+        "wet_lufs_peak": peak_lufs(np.asarray(wet)[:n], effect.sample_rate),
     }
     zero = np.flatnonzero(np.isclose(v, 0.0))
     if zero.size:  # the grid's centre is the trained setting (controls at zero)
         ref["model_lufs_at_zero"] = float(g["lufs"][zero[0], zero[0]])
+        ref["model_lufs_peak_at_zero"] = float(g["lufs_peak"][zero[0], zero[0]])
         ref["model_t60_at_zero"] = float(g["t60"][zero[0], zero[0]])
     if reference_ir is not None:
         ref["effect_t60"] = t60(reference_ir, effect.sample_rate)
     summary = {
         "grid": {"span": options.span, "points": options.points, "seconds": options.seconds},
         "reference": ref,
-        "lufs": {
-            "min": float(g["lufs"].min()),
-            "max": float(g["lufs"].max()),
-            **monotonicity(v, g["lufs"], LUFS_TOLERANCE),
+        **{
+            what: {"min": float(g[what].min()), "max": float(g[what].max()), **monotonicity(v, g[what], tol)}
+            for what, tol in (("lufs", LUFS_TOLERANCE), ("lufs_peak", LUFS_TOLERANCE), ("t60", T60_TOLERANCE))
         },
-        "t60": {"min": float(g["t60"].min()), "max": float(g["t60"].max()), **monotonicity(v, g["t60"], T60_TOLERANCE)},
     }
-    rows = ["control_1,control_2,lufs,t60"] + [
-        f"{a:.4f},{b:.4f},{g['lufs'][i, j]:.3f},{g['t60'][i, j]:.4f}" for i, a in enumerate(v) for j, b in enumerate(v)
+    rows = ["control_1,control_2,lufs,lufs_peak,t60"] + [
+        f"{a:.4f},{b:.4f},{g['lufs'][i, j]:.3f},{g['lufs_peak'][i, j]:.3f},{g['t60'][i, j]:.4f}"
+        for i, a in enumerate(v)
+        for j, b in enumerate(v)
     ]
     atomic_write_bytes(out / "grid.csv", ("\n".join(rows) + "\n").encode())
     atomic_write_bytes(out / "analysis.json", json.dumps(summary, indent=2).encode())
@@ -165,6 +182,13 @@ def write_analysis(
         f"loudness of the output (target {ref['wet_lufs']:.1f}, dry {ref['dry_lufs']:.1f})",
         "LUFS",
         out / "lufs_grid.png",
+    )
+    _heatmap(
+        v,
+        g["lufs_peak"],
+        f"loudness at equal peak (target {ref['wet_lufs_peak']:.1f}, dry {ref['dry_lufs_peak']:.1f})",
+        "LUFS",
+        out / "lufs_peak_grid.png",
     )
     t_ref = f" (effect {ref['effect_t60']:.2f} s)" if "effect_t60" in ref else ""
     _heatmap(v, g["t60"], f"T60 of the impulse response{t_ref}", "s", out / "t60_grid.png")

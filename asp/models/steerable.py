@@ -23,6 +23,13 @@ class TCNSettings:
 
     ``layers``, ``kernel`` and ``dilation_growth`` set the receptive field: ``1 + (kernel - 1) * sum(growth**i)``
     samples. The paper: 4-5 layers, dilation growth 10, about 300 ms for a compressor and 2 s for a reverb.
+
+    ``cond_layers``: hidden layers (``cond_hidden`` wide, PReLU) between the controls and the blocks' FiLM layers.
+    1, the default, is one hidden layer. 0 feeds the controls to each block's FiLM layer directly, as the paper's
+    own notebook does: the scale and shift are then affine in the controls, and since training holds the controls
+    at zero, how far a control moves them is the FiLM layer's initial weights. On the compressor pair 1 layer fitted
+    better and gave the more structured loudness grid (docs/RESULTS.md, "Steerable neural effects"). Models saved
+    before this setting existed had 1 (``from_dict`` reads a missing entry so).
     """
 
     layers: int = 4
@@ -31,11 +38,13 @@ class TCNSettings:
     channels: int = 16
     controls: int = 2
     cond_hidden: int = 16
+    cond_layers: int = 1
 
     def __post_init__(self) -> None:
         for f in fields(self):
-            if int(getattr(self, f.name)) < 1:
-                raise ValueError(f"TCNSettings.{f.name} must be at least 1; got {getattr(self, f.name)!r}")
+            least = 0 if f.name == "cond_layers" else 1
+            if int(getattr(self, f.name)) < least:
+                raise ValueError(f"TCNSettings.{f.name} must be at least {least}; got {getattr(self, f.name)!r}")
         if self.kernel < 2:
             raise ValueError("TCNSettings.kernel must be at least 2")
 
@@ -53,7 +62,9 @@ class TCNSettings:
         unknown = sorted(set(data) - known)
         if unknown:
             raise KeyError(f"unknown TCN setting(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
-        return cls(**{k: int(v) for k, v in data.items()})
+        values = {k: int(v) for k, v in data.items()}
+        values.setdefault("cond_layers", 1)  # saved before the setting existed: one hidden layer
+        return cls(**values)
 
 
 class FiLMBlock(nn.Module):
@@ -89,11 +100,15 @@ class SteerableTCN(nn.Module):
         super().__init__()
         self.settings = settings
         s = settings
-        self.cond = nn.Sequential(
-            nn.Linear(s.controls, s.cond_hidden), nn.PReLU(), nn.Linear(s.cond_hidden, s.cond_hidden)
-        )
+        layers: list[nn.Module] = []
+        if s.cond_layers:  # Linear + PReLU per hidden layer, then a Linear into the FiLM layers' input
+            for i in range(s.cond_layers):
+                layers += [nn.Linear(s.controls if i == 0 else s.cond_hidden, s.cond_hidden), nn.PReLU()]
+            layers.append(nn.Linear(s.cond_hidden, s.cond_hidden))
+        self.cond = nn.Sequential(*layers)  # empty: the identity
+        emb = s.cond_hidden if s.cond_layers else s.controls
         self.blocks = nn.ModuleList(
-            FiLMBlock(1 if i == 0 else s.channels, s.channels, s.kernel, s.dilation_growth**i, s.cond_hidden)
+            FiLMBlock(1 if i == 0 else s.channels, s.channels, s.kernel, s.dilation_growth**i, emb)
             for i in range(s.layers)
         )
         self.out = nn.Conv1d(s.channels, 1, 1)

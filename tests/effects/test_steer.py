@@ -146,9 +146,12 @@ def test_the_analysis_measures_loudness_and_decay_over_the_grid(tmp_path: Path) 
         GridOptions(points=3, seconds=1.0, impulse_seconds=0.5),
         reference_ir=ir,
     )
-    for name in ("lufs_grid.png", "t60_grid.png", "grid.csv", "analysis.json"):
+    for name in ("lufs_grid.png", "lufs_peak_grid.png", "t60_grid.png", "grid.csv", "analysis.json"):
         assert (tmp_path / "a" / name).stat().st_size > 0
-    assert summary["reference"]["wet_lufs"] == pytest.approx(summary["reference"]["dry_lufs"] - 6.02, abs=0.1)
+    ref = summary["reference"]
+    assert ref["wet_lufs"] == pytest.approx(ref["dry_lufs"] - 6.02, abs=0.1)
+    assert ref["wet_lufs_peak"] == pytest.approx(ref["dry_lufs_peak"], abs=0.01)  # a level change is not density
+    assert summary["lufs_peak"]["max"] <= 0.0 and set(summary["lufs_peak"]) >= {"control_1", "control_2"}
     assert len((tmp_path / "a" / "grid.csv").read_text().splitlines()) == 1 + 9
     assert json.loads((tmp_path / "a" / "analysis.json").read_text())["grid"]["points"] == 3
 

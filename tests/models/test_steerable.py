@@ -46,6 +46,31 @@ def test_controls_steer_the_output_and_their_count_is_checked() -> None:
         net(x, torch.zeros(2, 3))
 
 
+def test_the_conditioning_network_has_the_asked_depth_and_old_models_load() -> None:
+    """0 hidden layers (the paper's notebook): no conditioning network, each block's scale and shift affine in the
+    controls; 1 (the default) is one hidden layer, and a settings dict saved before ``cond_layers`` existed loads
+    as that design with its weights."""
+    direct = SteerableTCN(TCNSettings(**{**SMALL.as_dict(), "cond_layers": 0}))
+    assert len(direct.cond) == 0 and direct.blocks[0].film.in_features == SMALL.controls
+    assert TCNSettings().cond_layers == 1
+    legacy = {k: v for k, v in SMALL.as_dict().items() if k != "cond_layers"}
+    old = TCNSettings.from_dict(legacy)
+    assert old.cond_layers == 1
+    torch.manual_seed(0)
+    net = SteerableTCN(old)
+    assert sorted(k for k in net.state_dict() if k.startswith("cond.")) == [
+        "cond.0.bias",
+        "cond.0.weight",
+        "cond.1.weight",
+        "cond.2.bias",
+        "cond.2.weight",
+    ]
+    deeper = SteerableTCN(TCNSettings(**{**SMALL.as_dict(), "cond_layers": 2}))
+    assert len(deeper.cond) == 5
+    with pytest.raises(ValueError, match="cond_layers must be at least 0"):
+        TCNSettings(cond_layers=-1)
+
+
 def test_settings_round_trip_and_validation() -> None:
     assert TCNSettings.from_dict(SMALL.as_dict()) == SMALL
     with pytest.raises(KeyError, match="valid: channels"):
