@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from asp.features.lib import load_librosa
+from asp.features.spectral import stft_power
 
 GROUP_EDGES = (0.2, 0.4, 0.6, 0.8)
 GROUP_NAMES = ("<20%", "20-40%", "40-60%", "60-80%", ">=80%")
@@ -36,20 +37,11 @@ def harmonic_share(
         power: optional |STFT|^2 with n_fft 2048, hop 512, centred, as computed for the mel spectrogram
             (asp.features.stft_power): reused instead of a second STFT (fast mode takes every other frame).
     """
-    librosa = load_librosa()
-
     cfg = FAST if fast else EXACT
     if power is not None:
         d = np.sqrt(np.asarray(power))[:, :: cfg["hop_length"] // EXACT["hop_length"]]
     else:
-        d = np.abs(
-            librosa.stft(
-                np.asarray(audio, dtype=np.float32),
-                n_fft=cfg["n_fft"],
-                hop_length=cfg["hop_length"],
-                pad_mode="constant",
-            )
-        )
+        d = np.sqrt(stft_power(np.asarray(audio, dtype=np.float32), cfg["n_fft"], cfg["hop_length"]))
     total = float(d.mean())
     if total <= 0:
         return 0.0

@@ -46,8 +46,18 @@ class DexedRenderer(Renderer):
         return dx7.voice_bytes(dx7.natural(self.schema, self._check(native)))
 
     def render(self, native: np.ndarray, note: int) -> np.ndarray:
-        patch = self._dexed.Patch.from_sysex(self.voice(native) + b"\x3f")  # all six operators on
-        self.synth.load_patch(patch)
+        return self._play(self._patch(native), note)
+
+    def render_notes(self, native: np.ndarray, notes: tuple[int, ...] | None = None) -> np.ndarray:
+        """One preset at several notes: its voice bytes built once (they cost about a sixth of a render)."""
+        patch = self._patch(native)
+        return np.stack([self._play(patch, n) for n in (self.settings.notes if notes is None else notes)])
+
+    def _patch(self, native: np.ndarray) -> Any:
+        return self._dexed.Patch.from_sysex(self.voice(native) + b"\x3f")  # all six operators on
+
+    def _play(self, patch: Any, note: int) -> np.ndarray:
+        self.synth.load_patch(patch)  # every note from the voice as loaded: no history between renders
         audio = self.synth.render(
             midi_note=int(note),
             velocity=int(self.settings.velocity),

@@ -79,3 +79,20 @@ def test_note_in_moves_a_pitch_by_octaves_into_the_trained_notes():
     assert note_in(math.nan, range(36, 85)) == 60
     assert note_in(45, (60, 62)) == 69  # a few notes of one octave: the pitch class in that octave
     assert note_in(61, (48,)) == 49 and note_in(math.nan, (36, 40)) == 36
+
+
+@pytest.mark.parametrize(
+    ("shape", "n_fft", "hop"), [((22050,), 2048, 512), ((2, 3, 5001), 2048, 512), ((4, 10001), 2048, 1024)]
+)
+def test_stft_power_is_librosas_centred_stft(shape, n_fft, hop, monkeypatch):
+    """The same frames and values as librosa's zero-padded centred STFT, also when the frames are taken in blocks."""
+    import asp.features.spectral as spectral
+
+    librosa = load_librosa()
+    x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    want = np.abs(librosa.stft(x, n_fft=n_fft, hop_length=hop, pad_mode="constant")) ** 2
+    for frame_bytes in (64 << 20, spectral.FRAME_BYTES, 3 * n_fft * 4):  # all rows at once; row and frame blocks
+        monkeypatch.setattr(spectral, "FRAME_BYTES", frame_bytes)
+        got = spectral.stft_power(x, n_fft, hop)
+        assert got.shape == want.shape and got.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-6 * want.max())
