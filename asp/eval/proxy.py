@@ -40,6 +40,24 @@ def summary(r: np.ndarray) -> dict[str, float]:
     return out
 
 
+def seen_presets(proxies: Sequence[Proxy]) -> tuple[np.ndarray | None, list[str]]:
+    """The native vectors of the presets the proxies were trained or validated on (their datasets' train and valid
+    splits: a hand-made preset among them is not a held-out query), and the datasets that are not here to read."""
+    from asp.data.store import Dataset
+    from asp.eval.evaluate import dataset_train_presets
+
+    seen, missing = [], []
+    for root in sorted({str(p.card.get("dataset", "")) for p in proxies}):
+        if not root:
+            missing.append("(a proxy's card names none)")
+            continue
+        try:
+            seen.append(dataset_train_presets(Dataset(root), [proxies[0].synth], ("train", "valid"))[proxies[0].synth])
+        except (FileNotFoundError, KeyError, OSError):
+            missing.append(root)
+    return (np.concatenate(seen) if seen else None), missing
+
+
 def evaluate_retrieval(
     proxies: Sequence[Proxy],
     source: str | None = None,
@@ -48,13 +66,17 @@ def evaluate_retrieval(
     note: int = 60,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Retrieval of one synth's hand-made presets by each proxy (all for the same synth and dataset settings)."""
+    """Retrieval of one synth's hand-made presets by each proxy (all for the same synth and dataset settings).
+
+    The queries are ``limit`` of the distinct hand-made presets at ``source`` (default: the synth's factory
+    presets) drawn with ``seed``, leaving out those the proxies were trained or validated on (:func:`seen_presets`)."""
     synth = proxies[0].synth
     if any(p.synth != synth for p in proxies):
         raise ValueError("every proxy of one evaluation must be for the same synth")
     schema = registry.load_schema(synth)
     path = Path(source) if source else registry.factory_presets(synth)
-    chosen, n_unique, _ = draw_hand_made(schema, path, limit, seed)
+    seen, missing = seen_presets(proxies)
+    chosen, n_unique, left_out = draw_hand_made(schema, path, limit, seed, exclude=seen)
     rng = np.random.default_rng(seed + 1)
     extra = sample_presets(schema, distractors, rng, load_sampling(synth))
     cands = np.concatenate([np.stack([p.vector for p in chosen]), extra]).astype(np.float64)
@@ -69,6 +91,8 @@ def evaluate_retrieval(
         "presets": str(path),
         "queries": len(chosen),
         "distinct_hand_made": n_unique,
+        "left_out_seen": left_out,
+        "datasets_not_found": missing,
         "candidates": len(cands),
         "note": note,
         "chance": {"mrr": float(np.mean(1.0 / np.arange(1, len(cands) + 1)))},
@@ -99,6 +123,12 @@ def write_retrieval(result: dict[str, Any], out: str | Path) -> Path:
         "",
         f"{r['queries']} hand-made presets ({r['distinct_hand_made']} distinct in {r['presets']}) as queries, "
         f"rendered at MIDI note {r['note']}; {r['candidates']} candidates (the hand-made ones and random presets).",
+        f"Left out: {r.get('left_out_seen', 0)} hand-made presets the proxies were trained or validated on."
+        + (
+            f" Not checked (dataset not here): {', '.join(r['datasets_not_found'])}."
+            if r.get("datasets_not_found")
+            else ""
+        ),
         "",
         "| system | MRR | top-1 | top-5 | top-10 | MRR on random presets | valid MSE | the mean embedding's |",
         "|---|---|---|---|---|---|---|---|",

@@ -86,3 +86,35 @@ def test_a_split_without_the_synths_clips_is_named(tiny_dataset: Path) -> None:
     assert len(dataset_arrays(ds, "subtractive", "train")[0])
     with pytest.raises(ValueError, match=r"no subtractive clips in the holdout split"):
         dataset_arrays(ds, "subtractive", "holdout")
+
+
+def test_retrieval_leaves_out_the_hand_made_presets_a_proxy_was_trained_on(tmp_path: Path) -> None:
+    """A proxy trained on a dataset of hand-made presets is not scored on them: only the ones in neither its training
+    nor its validation split are queries, and the report says how many were left out."""
+    from asp.data.generate import GenerateConfig, generate
+    from asp.data.store import Dataset
+    from asp.eval.proxy import evaluate_retrieval, write_retrieval
+    from asp.models.proxy_training import Proxy, train_proxy
+    from asp.render import RenderSettings
+
+    root = generate(
+        GenerateConfig(
+            out=tmp_path / "ds",
+            synths=("subtractive",),
+            presets_per_synth=0,
+            preset_files={"subtractive": str(registry.factory_presets("subtractive"))},
+            workers=0,
+            shard_size=4,
+            splits=(0.5, 0.25, 0.25),
+            render=RenderSettings(note_seconds=0.5, render_seconds=1.0, notes=(60, 62)),
+            self_distance_presets=0,
+        ),
+        progress=False,
+    )
+    splits = Dataset(root).table.drop_duplicates("preset_id").split.value_counts()
+    seen = int(splits.get("train", 0) + splits.get("valid", 0))
+    assert 0 < seen < 4
+    train_proxy(root, "subtractive", tmp_path / "mlp", ProxySettings(arch="mlp"), epochs=1, log=lambda m: None)
+    result = evaluate_retrieval([Proxy(tmp_path / "mlp")], limit=0, distractors=5, note=60)
+    assert result["left_out_seen"] == seen and result["queries"] == 4 - seen and result["datasets_not_found"] == []
+    assert f"Left out: {seen} hand-made presets" in write_retrieval(result, tmp_path / "eval").read_text()
