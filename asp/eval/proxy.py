@@ -58,6 +58,12 @@ def seen_presets(proxies: Sequence[Proxy]) -> tuple[np.ndarray | None, list[str]
     return (np.concatenate(seen) if seen else None), missing
 
 
+def proxy_names(proxies: Sequence[Proxy]) -> list[str]:
+    """Each proxy's name in a report: its folder's name, with the parent folder's where two would share one."""
+    short = [p.folder.name for p in proxies]
+    return [f"{p.folder.parent.name}/{n}" if short.count(n) > 1 else n for p, n in zip(proxies, short)]
+
+
 def evaluate_retrieval(
     proxies: Sequence[Proxy],
     source: str | None = None,
@@ -73,6 +79,9 @@ def evaluate_retrieval(
     synth = proxies[0].synth
     if any(p.synth != synth for p in proxies):
         raise ValueError("every proxy of one evaluation must be for the same synth")
+    first = proxies[0]
+    if any(p.mel != first.mel or p.render_settings != first.render_settings for p in proxies):
+        raise ValueError("every proxy of one evaluation must use the same render and mel settings")
     schema = registry.load_schema(synth)
     path = Path(source) if source else registry.factory_presets(synth)
     seen, missing = seen_presets(proxies)
@@ -80,12 +89,14 @@ def evaluate_retrieval(
     rng = np.random.default_rng(seed + 1)
     extra = sample_presets(schema, distractors, rng, load_sampling(synth))
     cands = np.concatenate([np.stack([p.vector for p in chosen]), extra]).astype(np.float64)
-    renderer = get_renderer(synth, proxies[0].render_settings)
+    renderer = get_renderer(synth, first.render_settings)
     truth = np.arange(len(chosen))
     k = min(len(extra), len(chosen))
     in_domain = len(chosen) + np.arange(k)
     asked = np.concatenate([truth, in_domain])
-    real = np.stack([proxies[0].embed_audio(renderer.render(cands[i], note)) for i in asked])
+    # the queries' raw embeddings, standardised below by each proxy's own training statistics (proxies trained on
+    # different datasets each predict in their own standardised space)
+    raw = np.stack([first.audio_statistics(renderer.render(cands[i], note)) for i in asked])
     out: dict[str, Any] = {
         "synth": synth,
         "presets": str(path),
@@ -98,9 +109,9 @@ def evaluate_retrieval(
         "chance": {"mrr": float(np.mean(1.0 / np.arange(1, len(cands) + 1)))},
         "proxies": {},
     }
-    for p in proxies:
+    for p, name in zip(proxies, proxy_names(proxies)):
         pred = p.embed_presets(cands, note)
-        name = p.folder.name
+        real = p.standardise(raw)
         out["proxies"][name] = {
             "arch": p.settings.arch,
             "best_valid_mse": p.card["best_valid_mse"],

@@ -183,7 +183,16 @@ class Proxy:
 
     def embed_audio(self, audio: np.ndarray) -> np.ndarray:
         """(n_samples,) mono at the dataset's rate -> (D,) the standardised embedding the proxy predicts."""
-        return (mel_statistics(mel_db(np.asarray(audio, np.float32), self.mel)) - self.mean) / self.std
+        return self.standardise(self.audio_statistics(audio))
+
+    def audio_statistics(self, audio: np.ndarray) -> np.ndarray:
+        """(n_samples,) mono at the dataset's rate -> (D,) the embedding before standardisation (the mel's
+        statistics: the same for every proxy with these mel settings)."""
+        return mel_statistics(mel_db(np.asarray(audio, np.float32), self.mel))
+
+    def standardise(self, statistics: np.ndarray) -> np.ndarray:
+        """Raw embeddings (..., D) -> standardised on this proxy's training split (what it predicts)."""
+        return (statistics - self.mean) / self.std
 
     def scorer(self, target: np.ndarray) -> Callable[[list[np.ndarray], int], np.ndarray]:
         """``(vectors, note) -> distances`` to ``target``'s embedding: a cheap score for a search to screen with."""

@@ -88,9 +88,10 @@ def test_a_split_without_the_synths_clips_is_named(tiny_dataset: Path) -> None:
         dataset_arrays(ds, "subtractive", "holdout")
 
 
-def test_retrieval_leaves_out_the_hand_made_presets_a_proxy_was_trained_on(tmp_path: Path) -> None:
+def test_retrieval_leaves_out_the_hand_made_presets_a_proxy_was_trained_on(tiny_dataset: Path, tmp_path: Path) -> None:
     """A proxy trained on a dataset of hand-made presets is not scored on them: only the ones in neither its training
-    nor its validation split are queries, and the report says how many were left out."""
+    nor its validation split are queries, and the report says how many were left out. Proxies trained on different
+    datasets are each scored in their own standardised embedding space (the order they are given in is moot)."""
     from asp.data.generate import GenerateConfig, generate
     from asp.data.store import Dataset
     from asp.eval.proxy import evaluate_retrieval, write_retrieval
@@ -118,3 +119,17 @@ def test_retrieval_leaves_out_the_hand_made_presets_a_proxy_was_trained_on(tmp_p
     result = evaluate_retrieval([Proxy(tmp_path / "mlp")], limit=0, distractors=5, note=60)
     assert result["left_out_seen"] == seen and result["queries"] == 4 - seen and result["datasets_not_found"] == []
     assert f"Left out: {seen} hand-made presets" in write_retrieval(result, tmp_path / "eval").read_text()
+    other = tmp_path / "other"
+    train_proxy(tiny_dataset, "subtractive", other, ProxySettings(arch="mlp"), epochs=1, log=lambda m: None)
+    pair = [Proxy(tmp_path / "mlp"), Proxy(other)]
+    assert not np.allclose(pair[0].mean, pair[1].mean)
+    ab = evaluate_retrieval(pair, limit=0, distractors=5, note=60)["proxies"]
+    ba = evaluate_retrieval(pair[::-1], limit=0, distractors=5, note=60)["proxies"]
+    assert ab == ba
+    twins = [Proxy(tmp_path / "mlp"), Proxy(other)]
+    (tmp_path / "b").mkdir()
+    twins[1] = Proxy(other.rename(tmp_path / "b" / "mlp"))  # two folders named mlp: each keeps its own row
+    assert set(evaluate_retrieval(twins, limit=0, distractors=5, note=60)["proxies"]) == {
+        f"{tmp_path.name}/mlp",
+        "b/mlp",
+    }
