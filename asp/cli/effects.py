@@ -199,7 +199,8 @@ def cmd_effects_steer(args: argparse.Namespace) -> int:
 
         ir, rate = read_whole(args.reference_ir)
         reference = soxr.resample(ir, rate, opts.sample_rate) if rate != opts.sample_rate else ir
-    grid = GridOptions(span=args.grid_span, points=args.grid_points)
+    given = {"span": args.grid_span, "points": args.grid_points}
+    grid = GridOptions(**{k: v for k, v in given.items() if v is not None})  # unset: GridOptions' defaults
     summary = write_analysis(SteeredEffect(args.out), dry, wet, args.out / "analysis", grid, reference)
     for what, unit in (("lufs", "LUFS"), ("lufs_peak", "LUFS at equal peak"), ("t60", "s")):
         m = summary[what]
@@ -375,8 +376,8 @@ def add_parsers(sub: Any) -> None:
         help="hidden layers between the controls and the FiLM layers (0: the controls feed them directly, the paper's)",
     )
     d.add_argument("--reference-ir", type=Path, default=None, help="the effect's impulse response (its T60 shown)")
-    d.add_argument("--grid-span", type=float, default=5.0, help="the analysis grid spans [-SPAN, SPAN] per control")
-    d.add_argument("--grid-points", type=int, default=7)
+    d.add_argument("--grid-span", type=float, default=None, help="the grid spans [-SPAN, SPAN] per control (default 5)")
+    d.add_argument("--grid-points", type=int, default=None, help="grid values per control (default 7)")
     add_config_arg(d, "configs/effects/steer_compressor.yaml")
     d.set_defaults(fn=cmd_effects_steer)
     d = fx.add_parser("apply", help="audio through a steered effect (asp effects steer) at given controls")

@@ -134,11 +134,9 @@ def write_retrieval(result: dict[str, Any], out: str | Path) -> Path:
         "",
         f"{r['queries']} hand-made presets ({r['distinct_hand_made']} distinct in {r['presets']}) as queries, "
         f"rendered at MIDI note {r['note']}; {r['candidates']} candidates (the hand-made ones and random presets).",
-        f"Left out: {r.get('left_out_seen', 0)} hand-made presets the proxies were trained or validated on."
+        f"Left out: {r['left_out_seen']} hand-made presets the proxies were trained or validated on."
         + (
-            f" Not checked (dataset not here): {', '.join(r['datasets_not_found'])}."
-            if r.get("datasets_not_found")
-            else ""
+            f" Not checked (dataset not here): {', '.join(r['datasets_not_found'])}." if r["datasets_not_found"] else ""
         ),
         "",
         "| system | MRR | top-1 | top-5 | top-10 | MRR on random presets | valid MSE | the mean embedding's |",

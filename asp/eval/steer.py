@@ -37,7 +37,7 @@ class GridOptions:
     """The control grid: ``points`` values per axis, evenly over [-span, span]; ``seconds`` of the dry input.
 
     Training holds the controls at 0, so nothing fixes their scale: over [-1, 1] the measured models moved loudness
-    by under 1.5 LU, over [-5, 5] by 3-20 LU (docs/RESULTS.md, "Steerable neural effects"), hence the default."""
+    by at most 1.5 LU, over [-5, 5] by 3-25 LU (docs/RESULTS.md, "Steerable neural effects"), hence the default."""
 
     span: float = 5.0
     points: int = 7

@@ -126,9 +126,8 @@ def test_retrieval_leaves_out_the_hand_made_presets_a_proxy_was_trained_on(tiny_
     ab = evaluate_retrieval(pair, limit=0, distractors=5, note=60)["proxies"]
     ba = evaluate_retrieval(pair[::-1], limit=0, distractors=5, note=60)["proxies"]
     assert ab == ba
-    twins = [Proxy(tmp_path / "mlp"), Proxy(other)]
     (tmp_path / "b").mkdir()
-    twins[1] = Proxy(other.rename(tmp_path / "b" / "mlp"))  # two folders named mlp: each keeps its own row
+    twins = [Proxy(tmp_path / "mlp"), Proxy(other.rename(tmp_path / "b" / "mlp"))]  # two folders named mlp
     assert set(evaluate_retrieval(twins, limit=0, distractors=5, note=60)["proxies"]) == {
         f"{tmp_path.name}/mlp",
         "b/mlp",
