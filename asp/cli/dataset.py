@@ -40,6 +40,7 @@ def _generate_config(args: argparse.Namespace):
         address=args.address,
         notes_per_preset=args.notes_per_preset,
         hpss_train=not args.no_hpss_train,
+        default_share=args.default_share,
     )
 
 
@@ -94,6 +95,13 @@ def add_parsers(sub: Any) -> None:
         type=int,
         default=0,
         help="render each preset at this many notes drawn from --notes (seeded); 0: at every note",
+    )
+    g.add_argument(
+        "--default-share",
+        type=float,
+        default=0.0,
+        help="in random presets, the chance that a parameter keeps its default value (hand-made presets keep "
+        "many); 0: sample every parameter",
     )
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--out", required=True)

@@ -15,10 +15,11 @@ TARGETS_PER_SYNTH = 4  # the built-in synths' hand-made presets: 4 each; a synth
 
 
 def cmd_quickstart(args: argparse.Namespace) -> int:
-    """The main job on the built-in default: dataset, a short J-S training run, held-back target sounds rendered from
-    the hand-made presets, a neural proxy per synth to screen the search, ``asp infer --refine`` on the targets (the
-    search also starting from the 8 training presets nearest each target, ``--neighbours``), and the report table.
-    Every step resumes."""
+    """The main job on the built-in default: dataset (random presets that keep each parameter's default value with
+    ``--default-share`` chance, as hand-made presets mostly do), a short J-S training run, held-back target sounds
+    rendered from the hand-made presets, a neural proxy per synth to screen the search, ``asp infer --refine`` on the
+    targets (the search also starting from the 8 training presets nearest each target, ``--neighbours``), and the
+    report table. Every step resumes."""
     from asp.cli import dataset
 
     synths = _synth_list(args.synths)
@@ -46,6 +47,8 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
                 str(args.workers),
                 "--shard-size",
                 "32",
+                "--default-share",
+                str(args.default_share),
             ]
         )
     )
@@ -171,6 +174,13 @@ def add_parsers(sub: Any) -> None:
     )
     q.add_argument("--presets", type=int, default=2000, help="random presets per synth, one note each")
     q.add_argument("--notes", default="36-84", help="the notes a preset's one note is drawn from (C2-C6)")
+    q.add_argument(
+        "--default-share",
+        type=float,
+        default=0.5,
+        help="in the random presets, the chance that a parameter keeps its default value (0: uniform presets, the "
+        "paper's)",
+    )
     q.add_argument("--workers", type=int, default=2)
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--epochs", type=int, default=8, help="J-S training epochs (0: dataset only)")

@@ -37,7 +37,7 @@ from asp.synths.sampling import sample_presets
 # one compute thread per worker process: the workers are the parallelism (avoids oversubscribing the cores)
 WORKER_ENV = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")}
 PLAN_KEYS = ("synths", "presets_per_synth", "preset_files", "seed", "shard_size", "silence_db", "hpss", "splits",
-             "render", "mel", "save_audio", "notes_per_preset", "hpss_train")
+             "render", "mel", "save_audio", "notes_per_preset", "hpss_train", "default_share")
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,8 @@ class GenerateConfig:
         hpss_train: False skips the harmonic share of training presets (NaN, timbre group -1), and with it the extra
             C4 render of a preset not played at C4: evaluation reads the share on the valid and test splits only,
             and skipping it roughly halves the cost of a one-note preset.
+        default_share: in random presets, the chance that a parameter keeps its default value
+            (:func:`asp.synths.sampling.sample_presets`); 0 samples every parameter.
     """
 
     out: Path
@@ -87,15 +89,18 @@ class GenerateConfig:
     address: str | None = None
     notes_per_preset: int = 0
     hpss_train: bool = True
+    default_share: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.notes_per_preset <= len(self.render.notes):
             raise ValueError(f"notes per preset must be 0 (all) to {len(self.render.notes)} (the notes given), "
                              f"got {self.notes_per_preset}")
+        if not 0.0 <= self.default_share < 1.0:
+            raise ValueError(f"default share must be in [0, 1), got {self.default_share}")
 
     def plan_dict(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in PLAN_KEYS}
-        for key, default in (("notes_per_preset", 0), ("hpss_train", True)):
+        for key, default in (("notes_per_preset", 0), ("hpss_train", True), ("default_share", 0.0)):
             if d[key] == default:  # plans written before these options stay valid
                 del d[key]
         d["render"] = self.render.as_dict()
@@ -142,7 +147,7 @@ def plan_presets(cfg: GenerateConfig, synth: str) -> tuple[list[str], np.ndarray
             raise ValueError(f"{cfg.preset_files[synth]}: no presets for {synth}")
         return [p.name for p in presets], np.stack([p.vector for p in presets]).astype(np.float32)
     rng = np.random.default_rng(_synth_seed(cfg.seed, synth, 0))
-    vectors = sample_presets(schema, cfg.presets_per_synth, rng, registry.load_sampling(synth))
+    vectors = sample_presets(schema, cfg.presets_per_synth, rng, registry.load_sampling(synth), cfg.default_share)
     return [f"random-{i:06d}" for i in range(cfg.presets_per_synth)], vectors
 
 

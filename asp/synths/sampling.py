@@ -83,29 +83,55 @@ class SamplingSpec:
 
 
 def sample_presets(
-    schema: SynthSchema, n: int, rng: np.random.Generator, spec: SamplingSpec | None = None
+    schema: SynthSchema,
+    n: int,
+    rng: np.random.Generator,
+    spec: SamplingSpec | None = None,
+    default_share: float = 0.0,
 ) -> np.ndarray:
     """Draw ``n`` random presets.
 
     Continuous parameters are uniform in normalised space (within ``spec.ranges``), discrete ones uniform over
     the allowed classes, fixed ones constant.
 
+    Args:
+        default_share: the chance that a parameter keeps the schema's default value instead (drawn for each
+            parameter of each preset; only where the default lies within the parameter's range or allowed
+            classes). Hand-made presets leave most parameters at their defaults (amsynth's 3,482 factory presets:
+            42 % of values), uniform random ones almost none; 0 (the default) draws exactly as before.
+
     Returns:
         (n, n_params) float32 native vectors.
     """
+    if not 0.0 <= default_share < 1.0:
+        raise ValueError(f"default share must be in [0, 1), got {default_share}")
     spec = spec or SamplingSpec()
     spec.check(schema)
     out = np.empty((n, schema.n_params), dtype=np.float32)
+    keeps_default: list[int] = []
     for i, p in enumerate(schema.params):
+        default = p.default_normalised
         if p.name in spec.fixed:
             out[:, i] = p.to_normalised(spec.fixed[p.name])
-        elif p.discrete:
-            allowed = np.setdiff1d(np.arange(p.n_classes), spec.exclude.get(p.name, ()))
+            continue
+        if p.discrete:
+            excluded = spec.exclude.get(p.name, ())
+            allowed = np.setdiff1d(np.arange(p.n_classes), excluded)
             out[:, i] = rng.choice(allowed, size=n) / (p.n_classes - 1)
+            if p.class_of(default) not in excluded:
+                keeps_default.append(i)
         else:
             lo, hi = 0.0, 1.0
             if p.name in spec.ranges:
                 a, b = (p.to_normalised(v) for v in spec.ranges[p.name])
                 lo, hi = float(min(a, b)), float(max(a, b))
             out[:, i] = rng.uniform(lo, hi, size=n)
+            if lo <= default <= hi:
+                keeps_default.append(i)
+    if default_share > 0 and keeps_default:
+        # drawn after every value, so the values themselves are those of default_share = 0
+        cols = np.asarray(keeps_default)
+        mask = rng.random((n, len(cols))) < default_share
+        defaults = np.array([schema.params[i].default_normalised for i in cols], dtype=np.float32)
+        out[:, cols] = np.where(mask, defaults, out[:, cols])
     return out

@@ -184,3 +184,15 @@ def test_harmonic_share_can_be_left_to_the_evaluated_splits(tmp_path):
     full = Dataset(generate(_cfg(tmp_path / "full", presets_per_synth=10), progress=False)).table
     np.testing.assert_array_equal(full[full.split != "train"].harmonic_share, rest.harmonic_share)
     assert json.loads((out / "plan.json").read_text())["hpss_train"] is False
+
+
+def test_default_share_is_part_of_the_plan_and_only_when_set(tmp_path):
+    assert "default_share" not in _cfg(tmp_path).plan_dict()  # datasets made before the option still resume
+    out = generate(_cfg(tmp_path / "ds", presets_per_synth=6, default_share=0.5), progress=False)
+    assert json.loads((out / "plan.json").read_text())["default_share"] == 0.5
+    ds = Dataset(out)
+    native = ds.array(ds.table, "native")
+    defaults = np.array([p.default_normalised for p in load_schema("subtractive").params], dtype=np.float32)
+    assert np.isclose(native, defaults, atol=1e-6).mean() > 0.3
+    with pytest.raises(ValueError, match="default share"):
+        _cfg(tmp_path, default_share=-0.1)
