@@ -6,7 +6,10 @@ mean (``asp.models.neighbours``, no render needed to pick it) and the best of th
 sound's own note; textbook LSD against the file, as ``asp infer`` loads it. Prints the own synth's mean, the best
 synth's mean and how often the best synth is the true one, per kind of start.
 
-Usage: python scripts/probe_neighbours.py [--run runs/quickstart] [--k 8]
+With ``--proxies`` (the quickstart's ``runs/quickstart/proxies``): also the candidate (one-shot or one of the K
+nearest) that the synth's neural proxy puts nearest the target's embedding, still picked without a render.
+
+Usage: python scripts/probe_neighbours.py [--run runs/quickstart] [--k 8] [--proxies runs/quickstart/proxies]
 """
 
 from __future__ import annotations
@@ -57,7 +60,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--run", type=Path, default=Path("runs/quickstart"))
     ap.add_argument("--k", type=int, default=8)
+    ap.add_argument("--proxies", type=Path, default=None, help="a folder of <synth>/mlp proxies")
     args = ap.parse_args()
+    proxies = {}
+    if args.proxies is not None:
+        from asp.models.proxy_training import Proxy, proxy_dir
+
+        proxies = {
+            s: Proxy(proxy_dir(args.proxies, s))
+            for s in Predictor(args.run / "train-J-S" / "checkpoints" / "best.ckpt").synths
+        }
     ckpt = args.run / "train-J-S" / "checkpoints" / "best.ckpt"
     pred = Predictor(ckpt)
     index = LatentIndex.cached(pred, dataset_of(ckpt))
@@ -66,18 +78,24 @@ def main() -> None:
     for f, la, model_note, own, mel, oneshot in held_back(args.run, pred):
         for s in pred.synths:
             r = get_renderer(s, rs)
-            near = [lsd(r.render(v, own), la.audio) for v in index.nearest(s, pred.latent(mel, s)[0], args.k)]
-            rows.append(
-                {
-                    "file": f"{f.parent.name}/{f.name}",
-                    "true": f.parent.name,
-                    "synth": s,
-                    "one-shot": lsd(r.render(oneshot[s][0], model_note), la.audio),
-                    "nearest": near[0],
-                    f"best of {args.k} nearest": min(near),
-                }
-            )
-    summarize(pd.DataFrame(rows), ("one-shot", "nearest", f"best of {args.k} nearest"))
+            vectors = index.nearest(s, pred.latent(mel, s)[0], args.k)
+            near = [lsd(r.render(v, own), la.audio) for v in vectors]
+            row = {
+                "file": f"{f.parent.name}/{f.name}",
+                "true": f.parent.name,
+                "synth": s,
+                "one-shot": lsd(r.render(oneshot[s][0], model_note), la.audio),
+                "nearest": near[0],
+                f"best of {args.k} nearest": min(near),
+            }
+            if s in proxies:  # the proxy's pick among the one-shot (at its note) and the neighbours (at the own note)
+                score = proxies[s].scorer(la.audio)
+                first = float(score([np.asarray(oneshot[s][0])], model_note)[0])
+                rest = score([np.asarray(v) for v in vectors], own)
+                row["proxy's pick"] = row["one-shot"] if first <= rest.min() else near[int(np.argmin(rest))]
+            rows.append(row)
+    kinds = ["one-shot", "nearest", f"best of {args.k} nearest"] + (["proxy's pick"] if proxies else [])
+    summarize(pd.DataFrame(rows), kinds)
 
 
 if __name__ == "__main__":
