@@ -62,16 +62,13 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=8)
     ap.add_argument("--proxies", type=Path, default=None, help="a folder of <synth>/mlp proxies")
     args = ap.parse_args()
+    ckpt = args.run / "train-J-S" / "checkpoints" / "best.ckpt"
+    pred = Predictor(ckpt)
     proxies = {}
     if args.proxies is not None:
         from asp.models.proxy_training import Proxy, proxy_dir
 
-        proxies = {
-            s: Proxy(proxy_dir(args.proxies, s))
-            for s in Predictor(args.run / "train-J-S" / "checkpoints" / "best.ckpt").synths
-        }
-    ckpt = args.run / "train-J-S" / "checkpoints" / "best.ckpt"
-    pred = Predictor(ckpt)
+        proxies = {s: Proxy(proxy_dir(args.proxies, s)) for s in pred.synths}
     index = LatentIndex.cached(pred, dataset_of(ckpt))
     rs = pred.render_settings
     rows = []

@@ -10,26 +10,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from asp.data.store import Dataset
+from asp.eval.evaluate import dataset_train_presets
+from asp.eval.presets import mean_preset
 from asp.features.audio_io import load_audio
 from asp.metrics import audible_lsd, lsd
 from asp.render import RenderSettings, get_renderer
 from asp.synths import load_schema
-
-
-def mean_preset(dataset: Path, synth: str) -> np.ndarray:
-    """The training split's mean preset: continuous parameters averaged, discrete ones at their most frequent class."""
-    ds = Dataset(dataset)
-    rows = ds.table[(ds.table.split == "train") & (ds.table.synth == synth)]
-    native = ds.array(rows, "native")
-    out = native.mean(0)
-    for i, p in enumerate(load_schema(synth).params):
-        if p.discrete:
-            out[i] = np.bincount(p.class_of(native[:, i])).argmax() / (p.n_classes - 1)
-    return out
 
 
 def main() -> None:
@@ -41,18 +30,17 @@ def main() -> None:
     report = report[report.status == "ok"]
     synths = sorted(report.synth.unique())
     settings = RenderSettings()
-    starts: dict[tuple[str, str], np.ndarray] = {}
-    for synth in synths:
-        starts[("default preset", synth)] = np.array([p.default_normalised for p in load_schema(synth).params])
-        for ds in [args.run / "dataset", *args.dataset]:
-            starts[(f"mean preset of {ds}", synth)] = mean_preset(ds, synth)
+    starts = {("default preset", synth): load_schema(synth).default_vector() for synth in synths}
+    for ds in [args.run / "dataset", *args.dataset]:
+        for synth, native in dataset_train_presets(Dataset(ds), synths).items():
+            starts[(f"mean preset of {ds}", synth)] = mean_preset(load_schema(synth), native)
     rows = []
     for file, group in report.groupby("file"):
         target = load_audio(args.run / "targets" / file, settings.sample_rate, settings.n_samples).audio
         true = file.split("/")[0]
         note = int(group[group.synth == true].note.iloc[0]) if true in set(group.synth) else int(group.note.iloc[0])
         for (kind, synth), vec in starts.items():
-            audio = get_renderer(synth, settings).render(vec.astype(np.float32), note)
+            audio = get_renderer(synth, settings).render(vec, note)
             rows.append(
                 {
                     "file": file,

@@ -32,7 +32,7 @@ from asp.jobs import BACKENDS, TaskCrash, run_pool
 from asp.render.settings import C4, RenderSettings
 from asp.synths import registry
 from asp.synths.presets import read_presets
-from asp.synths.sampling import sample_presets
+from asp.synths.sampling import check_default_share, sample_presets
 
 # one compute thread per worker process: the workers are the parallelism (avoids oversubscribing the cores)
 WORKER_ENV = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")}
@@ -95,8 +95,7 @@ class GenerateConfig:
         if not 0 <= self.notes_per_preset <= len(self.render.notes):
             raise ValueError(f"notes per preset must be 0 (all) to {len(self.render.notes)} (the notes given), "
                              f"got {self.notes_per_preset}")
-        if not 0.0 <= self.default_share < 1.0:
-            raise ValueError(f"default share must be in [0, 1), got {self.default_share}")
+        check_default_share(self.default_share)
 
     def plan_dict(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in PLAN_KEYS}

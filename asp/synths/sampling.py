@@ -82,6 +82,12 @@ class SamplingSpec:
             raise SchemaError(f"sampling spec for {schema.name}: " + "; ".join(problems))
 
 
+def check_default_share(share: float) -> None:
+    """ValueError unless ``share`` is a valid ``default_share`` (a chance below 1: some values must be drawn)."""
+    if not 0.0 <= share < 1.0:
+        raise ValueError(f"default share must be in [0, 1), got {share}")
+
+
 def sample_presets(
     schema: SynthSchema,
     n: int,
@@ -103,14 +109,14 @@ def sample_presets(
     Returns:
         (n, n_params) float32 native vectors.
     """
-    if not 0.0 <= default_share < 1.0:
-        raise ValueError(f"default share must be in [0, 1), got {default_share}")
+    check_default_share(default_share)
     spec = spec or SamplingSpec()
     spec.check(schema)
     out = np.empty((n, schema.n_params), dtype=np.float32)
+    defaults = schema.default_vector()
     keeps_default: list[int] = []
     for i, p in enumerate(schema.params):
-        default = p.default_normalised
+        default = defaults[i]
         if p.name in spec.fixed:
             out[:, i] = p.to_normalised(spec.fixed[p.name])
             continue
@@ -132,6 +138,5 @@ def sample_presets(
         # drawn after every value, so the values themselves are those of default_share = 0
         cols = np.asarray(keeps_default)
         mask = rng.random((n, len(cols))) < default_share
-        defaults = np.array([schema.params[i].default_normalised for i in cols], dtype=np.float32)
-        out[:, cols] = np.where(mask, defaults, out[:, cols])
+        out[:, cols] = np.where(mask, defaults[cols], out[:, cols])
     return out

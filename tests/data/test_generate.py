@@ -192,7 +192,7 @@ def test_default_share_is_part_of_the_plan_and_only_when_set(tmp_path):
     assert json.loads((out / "plan.json").read_text())["default_share"] == 0.5
     ds = Dataset(out)
     native = ds.array(ds.table, "native")
-    defaults = np.array([p.default_normalised for p in load_schema("subtractive").params], dtype=np.float32)
+    defaults = load_schema("subtractive").default_vector()
     assert np.isclose(native, defaults, atol=1e-6).mean() > 0.3
     with pytest.raises(ValueError, match="default share"):
         _cfg(tmp_path, default_share=-0.1)

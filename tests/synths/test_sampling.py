@@ -50,7 +50,7 @@ def test_default_share_keeps_defaults_and_leaves_the_other_values_as_drawn():
     spec = SamplingSpec.from_mapping({"fixed": {"master_vol": 0.5}, "exclude": {"filter_type": [4]}})
     plain = sample_presets(s, 2000, np.random.default_rng(5), spec)
     biased = sample_presets(s, 2000, np.random.default_rng(5), spec, default_share=0.5)
-    defaults = np.array([p.default_normalised for p in s.params], dtype=np.float32)
+    defaults = s.default_vector()
     at_default = biased == defaults
     changed = biased != plain
     assert np.all(biased[changed] == np.broadcast_to(defaults, biased.shape)[changed])  # only defaults put in
