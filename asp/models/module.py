@@ -6,6 +6,7 @@ Loss = w_param * parameter loss + w_spec * mel MSE + beta(step) * w_kl * KL, whe
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +21,9 @@ from asp.models.losses import ParamLoss, SynthLayout, logits_to_scores
 from asp.models.vae import MultiTaskVAE
 from asp.synths import registry
 
+LR_SCHEDULES = ("constant", "cosine")
+LR_FLOOR = 0.01  # the cosine schedule's last learning rate, as a share of ``lr``
+
 
 class NonFiniteLoss(FloatingPointError):
     """Training produced a NaN or infinite loss."""
@@ -27,6 +31,12 @@ class NonFiniteLoss(FloatingPointError):
 
 class SchemaMismatch(ValueError):
     """A checkpoint was trained with other schemas than the registry's."""
+
+
+def cosine_factor(step: int, steps: int) -> float:
+    """The cosine schedule's learning rate at ``step`` of ``steps``, as a share of the first: 1 down to LR_FLOOR."""
+    t = min(max(step, 0), steps) / steps
+    return LR_FLOOR + (1.0 - LR_FLOOR) * 0.5 * (1.0 + math.cos(math.pi * t))
 
 
 class VAEModule(L.LightningModule):
@@ -43,6 +53,9 @@ class VAEModule(L.LightningModule):
         render, mel: the dataset's render and mel settings (its card), so inference can prepare audio the same way.
         sample_train: train through posterior samples of z (a VAE); False trains through the posterior mean, as
             inference uses it (an autoencoder whose KL term still regularises the means).
+        lr_schedule: ``constant`` (the paper's), or ``cosine``: the learning rate falls from ``lr`` to
+            ``lr * LR_FLOOR`` along half a cosine over the run's optimiser steps (``trainer.max_epochs``; a run
+            resumed with more epochs stretches the cosine over the new total from the step it resumes at).
     """
 
     def __init__(
@@ -64,11 +77,14 @@ class VAEModule(L.LightningModule):
         time_pool: int = 1,
         mel_floor_db: float | None = -100.0,
         sample_train: bool = True,
+        lr_schedule: str = "constant",
         schema_hashes: dict[str, str] | None = None,
         render: dict[str, Any] | None = None,
         mel: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
+        if lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"model.lr_schedule: {lr_schedule!r} is not one of {', '.join(LR_SCHEDULES)}")
         schemas = [registry.load_schema(s) for s in synths]
         current = {s.name: s.content_hash for s in schemas}
         if schema_hashes is not None:
@@ -97,6 +113,7 @@ class VAEModule(L.LightningModule):
                 "time_pool": time_pool,
                 "mel_floor_db": mel_floor_db,
                 "sample_train": sample_train,
+                "lr_schedule": lr_schedule,
                 "schema_hashes": current,
                 "render": dict(render) if render else None,
                 "mel": dict(mel) if mel else None,
@@ -194,8 +211,13 @@ class VAEModule(L.LightningModule):
     def on_test_epoch_end(self) -> None:
         self._log_metrics("test")
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.AdamW(self.parameters(), lr=self.hparams["lr"], weight_decay=self.hparams["weight_decay"])
+    def configure_optimizers(self) -> Any:
+        opt = torch.optim.AdamW(self.parameters(), lr=self.hparams["lr"], weight_decay=self.hparams["weight_decay"])
+        if self.hparams.get("lr_schedule", "constant") == "constant":  # checkpoints from before the option: constant
+            return opt
+        steps = max(1, int(self.trainer.estimated_stepping_batches))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: cosine_factor(step, steps))
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
     # ------------------------------------------------------------------ checkpoints
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:

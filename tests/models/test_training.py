@@ -221,6 +221,22 @@ def test_last_checkpoint_follows_every_epoch_even_without_improvement(tiny_datas
     assert last["global_step"] == 3 and last["epoch"] == 2
 
 
+def test_cosine_schedule_lowers_the_learning_rate_to_its_floor(tiny_dataset, tmp_path):
+    from asp.models.module import LR_FLOOR, cosine_factor
+
+    assert cosine_factor(0, 10) == 1.0 and cosine_factor(10, 10) == pytest.approx(LR_FLOOR)
+    assert cosine_factor(5, 10) == pytest.approx((1 + LR_FLOOR) / 2) and cosine_factor(12, 10) == cosine_factor(10, 10)
+    args = ["trainer.max_steps=-1", "trainer.max_epochs=2", "trainer.limit_train_batches=2", "data.batch_size=2"]
+    cfg = training.compose(overrides(tiny_dataset, tmp_path / "run", *args, "model.lr_schedule=cosine"))
+    dm, module, trainer, _ = training.build(cfg)
+    trainer.fit(module, datamodule=dm)
+    (opt,) = trainer.optimizers
+    assert trainer.global_step == 4
+    assert opt.param_groups[0]["lr"] == pytest.approx(cfg.model.lr * cosine_factor(4, 4))
+    with pytest.raises(ValueError, match="model.lr_schedule: 'linear' is not one of constant, cosine"):
+        training.build(training.compose(overrides(tiny_dataset, tmp_path / "bad", "model.lr_schedule=linear")))
+
+
 @pytest.mark.slow  # about 16 s: two processes with gloo
 def test_ddp_on_two_cpu_processes(tiny_dataset, tmp_path):
     """trainer=ddp_cpu: Lightning starts a second process by re-running the command; both train one model, rank 0
