@@ -215,7 +215,12 @@ class VAEModule(L.LightningModule):
         opt = torch.optim.AdamW(self.parameters(), lr=self.hparams["lr"], weight_decay=self.hparams["weight_decay"])
         if self.hparams.get("lr_schedule", "constant") == "constant":  # checkpoints from before the option: constant
             return opt
-        steps = max(1, int(self.trainer.estimated_stepping_batches))
+        total = float(self.trainer.estimated_stepping_batches)
+        if not math.isfinite(total):
+            raise ValueError(
+                "model.lr_schedule=cosine needs a run of known length: set trainer.max_epochs or trainer.max_steps"
+            )
+        steps = max(1, int(total))
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: cosine_factor(step, steps))
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 

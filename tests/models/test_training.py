@@ -233,6 +233,10 @@ def test_cosine_schedule_lowers_the_learning_rate_to_its_floor(tiny_dataset, tmp
     (opt,) = trainer.optimizers
     assert trainer.global_step == 4
     assert opt.param_groups[0]["lr"] == pytest.approx(cfg.model.lr * cosine_factor(4, 4))
+    endless = ["trainer.max_steps=-1", "trainer.max_epochs=-1", "model.lr_schedule=cosine"]
+    dm, module, trainer, _ = training.build(training.compose(overrides(tiny_dataset, tmp_path / "endless", *endless)))
+    with pytest.raises(ValueError, match="needs a run of known length"):
+        trainer.fit(module, datamodule=dm)
     with pytest.raises(ValueError, match="model.lr_schedule: 'linear' is not one of constant, cosine"):
         training.build(training.compose(overrides(tiny_dataset, tmp_path / "bad", "model.lr_schedule=linear")))
 
