@@ -233,6 +233,14 @@ def test_cosine_schedule_lowers_the_learning_rate_to_its_floor(tiny_dataset, tmp
     (opt,) = trainer.optimizers
     assert trainer.global_step == 4
     assert opt.param_groups[0]["lr"] == pytest.approx(cfg.model.lr * cosine_factor(4, 4))
+    # resumed with more epochs: the schedule continues from the step it stopped at, over the new total
+    more = ["trainer.max_steps=-1", "trainer.limit_train_batches=2", "data.batch_size=2", "model.lr_schedule=cosine"]
+    training.train(training.compose(overrides(tiny_dataset, tmp_path / "resume", *more, "trainer.max_epochs=1")))
+    cfg = training.compose(overrides(tiny_dataset, tmp_path / "resume", *more, "trainer.max_epochs=2"))
+    dm, module, trainer, _ = training.build(cfg)
+    trainer.fit(module, datamodule=dm, ckpt_path=str(tmp_path / "resume" / "checkpoints" / "last.ckpt"))
+    assert trainer.global_step == 4
+    assert trainer.optimizers[0].param_groups[0]["lr"] == pytest.approx(cfg.model.lr * cosine_factor(4, 4))
     endless = ["trainer.max_steps=-1", "trainer.max_epochs=-1", "model.lr_schedule=cosine"]
     dm, module, trainer, _ = training.build(training.compose(overrides(tiny_dataset, tmp_path / "endless", *endless)))
     with pytest.raises(ValueError, match="needs a run of known length"):
