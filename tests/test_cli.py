@@ -109,11 +109,14 @@ def test_quickstart_runs_the_main_job(capsys, tmp_path):
                 "csv",
                 "--budget",
                 "30",
+                "--train-set",
+                "model.lr_schedule=cosine",
             ]
         )
         == 0
     )
     out = capsys.readouterr().out
+    assert "lr_schedule: cosine" in (tmp_path / "qs" / "train-J-S" / "config.yaml").read_text()  # --train-set
     for synth in ("wavetable", "vapoly", "subtractive"):
         assert synth in out
     assert "floor_lsd_db" in out

@@ -73,6 +73,7 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
             ]
             # the built-in three keep the config's order (the documented numbers); others are named
             + ([] if set(synths) == set(registry.builtin_names()) else [f"data.synths=[{','.join(synths)}]"])
+            + list(args.train_set)
         )
         result = train(cfg)
     print("\nJ-S on the test split (continuous-parameter MSE and categorical accuracy per synth):")
@@ -184,6 +185,13 @@ def add_parsers(sub: Any) -> None:
     q.add_argument("--workers", type=int, default=2)
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--epochs", type=int, default=8, help="J-S training epochs (0: dataset only)")
+    q.add_argument(
+        "--train-set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a training config override, as for asp train (repeatable; e.g. model.lr_schedule=cosine)",
+    )
     q.add_argument("--logger", default="wandb", choices=LOGGERS, help="wandb runs offline by default")
     q.add_argument("--budget", type=int, default=450, help="refinement: renders per target sound, all synths")
     q.add_argument("--no-refine", action="store_true", help="one-shot predictions only")
