@@ -62,7 +62,18 @@ def lsd(a: np.ndarray, b: np.ndarray, n_fft: int = 2048, hop_length: int = 512, 
 
 def lsd_from_power(pa: np.ndarray, pb: np.ndarray, eps: float = EPS_POWER) -> float:
     """:func:`lsd` from two (..., bins, frames) power spectrograms."""
-    d = 10.0 * (np.log10(pa + eps) - np.log10(pb + eps))
+    return lsd_from_log_power(log_power(pa, eps), log_power(pb, eps))
+
+
+def log_power(p: np.ndarray, eps: float = EPS_POWER) -> np.ndarray:
+    """``log10(P + eps)``: a power spectrogram as :func:`lsd_from_log_power` takes it (a search computes its
+    target's once)."""
+    return np.log10(p + eps)
+
+
+def lsd_from_log_power(la: np.ndarray, lb: np.ndarray) -> float:
+    """:func:`lsd` from two :func:`log_power` spectrograms."""
+    d = 10.0 * (la - lb)
     return float(np.mean(np.sqrt(np.mean(d**2, axis=-2))))
 
 

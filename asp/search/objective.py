@@ -16,7 +16,14 @@ from typing import Any
 import numpy as np
 
 from asp.features.spectral import stft_power
-from asp.metrics import audible_lsd_from_power, fft_size, lsd_from_power, match_distance, match_features
+from asp.metrics import (
+    audible_lsd_from_power,
+    fft_size,
+    log_power,
+    lsd_from_log_power,
+    match_distance,
+    match_features,
+)
 
 
 def _lsd_features(audio: np.ndarray, rate: int) -> np.ndarray:
@@ -24,9 +31,13 @@ def _lsd_features(audio: np.ndarray, rate: int) -> np.ndarray:
     return stft_power(audio, n, n // 4)
 
 
+def _log_features(audio: np.ndarray, rate: int) -> np.ndarray:
+    return log_power(_lsd_features(audio, rate))
+
+
 OBJECTIVES: dict[str, tuple[Callable[[np.ndarray, int], Any], Callable[[Any, Any], float]]] = {
     "spectral": (match_features, match_distance),
-    "lsd": (_lsd_features, lsd_from_power),
+    "lsd": (_log_features, lsd_from_log_power),  # the target's log spectrogram computed once
     "audible": (_lsd_features, audible_lsd_from_power),
 }
 
