@@ -14,8 +14,6 @@ Systems, each on the same target folders, through ``asp infer`` (``BatchInferenc
   each target in the model's latent space among its starts (``asp infer --neighbours K``).
 * ``<system>-audible`` (for ``asp``, ``asp-proxy``, ``asp-proxy-nn8``): the same search minimising the audible LSD
   (``asp.metrics.audible_lsd``, ``asp infer --objective audible``) instead of the textbook LSD.
-* ``<system>-sens`` (for ``asp``, ``asp-proxy-nn8``): the same search mutating each parameter in proportion to how
-  often a move of it is audible (``asp.search.weights``) instead of all alike.
 
 Each system's best synth is the report's (``asp infer``: the lowest of the search's own distance at full quality).
 Besides the textbook LSD, the table gives the audible LSD of the best and the true synth (``best_audible``,
@@ -100,13 +98,6 @@ for _name in ("asp", "asp-proxy", "asp-proxy-nn8"):
         PROXY_SYSTEMS[f"{_name}-audible"] = PROXY_SYSTEMS[_name]
     if _name in NEIGHBOUR_SYSTEMS:
         NEIGHBOUR_SYSTEMS[f"{_name}-audible"] = NEIGHBOUR_SYSTEMS[_name]
-# the same, mutating each parameter in proportion to how often a move of it is audible (asp.search.weights)
-for _name in ("asp", "asp-proxy-nn8"):
-    SYSTEMS[f"{_name}-sens"] = (replace(SYSTEMS[_name][0], weights="sensitivity"), *SYSTEMS[_name][1:])
-    if _name in PROXY_SYSTEMS:
-        PROXY_SYSTEMS[f"{_name}-sens"] = PROXY_SYSTEMS[_name]
-    if _name in NEIGHBOUR_SYSTEMS:
-        NEIGHBOUR_SYSTEMS[f"{_name}-sens"] = NEIGHBOUR_SYSTEMS[_name]
 
 
 def random_targets(folder: Path, synths: list[str], n: int, settings, seed: int = 12345) -> None:

@@ -42,9 +42,6 @@ class Optimizer(ABC):
     # it (``SparseES``) draws ``screen_factor`` times more children and renders only the best-screened ``popsize``
     screen: Callable[[list[np.ndarray]], np.ndarray] | None = None
     screen_factor: int = 1
-    # (n_params,) per parameter (native order) how often a method that supports it (``SparseES``) mutates it,
-    # relative to the others (mean 1; e.g. ``asp.search.weights.mutation_weights``); None: all alike
-    weights: np.ndarray | None = None
 
     def __init__(
         self,
@@ -159,7 +156,7 @@ class _Restarting(Optimizer):
         self.restarts = 0
 
     def ask(self) -> list[np.ndarray]:
-        self.inner.screen, self.inner.screen_factor, self.inner.weights = self.screen, self.screen_factor, self.weights
+        self.inner.screen, self.inner.screen_factor = self.screen, self.screen_factor
         self._gen = self.inner.ask()
         return self._gen
 
@@ -184,8 +181,8 @@ class _Restarting(Optimizer):
 class SparseES(Optimizer):
     """An elitist (1+lambda) evolution strategy with sparse mixed mutations, for small budgets in many dimensions.
 
-    Each child changes a few parameters of the best vector so far (each with probability ``rate / n``, or
-    ``rate * w_i / sum(w)`` with per-parameter ``weights``; at least one): a continuous one by a Gaussian step (``sigma``), a categorical or binary one to another class (drawn from
+    Each child changes a few parameters of the best vector so far (each with probability ``rate / n``, at least
+    one): a continuous one by a Gaussian step (``sigma``), a categorical or binary one to another class (drawn from
     the model's class probabilities where given, else uniformly). The best child replaces the parent only if it is
     closer. The step and the rate adapt by the one-fifth success rule of Rechenberg (1973), per generation.
     Sparse changes suit synth parameters: most of them matter little for a given sound, and a Gaussian step on all
@@ -207,12 +204,10 @@ class SparseES(Optimizer):
         n = n_c + n_d
         self._gen = []
         screening = self.screen is not None and self.screen_factor > 1
-        w = np.ones(n) if self.weights is None else self.space.order(self.weights)
-        chance = np.minimum(1.0, self.rate * w / w.sum())
         for _ in range(self.popsize * (self.screen_factor if screening else 1)):
-            mask = self.rng.random(n) < chance
+            mask = self.rng.random(n) < min(1.0, self.rate / n)
             if not mask.any():
-                mask[self.rng.integers(n) if self.weights is None else self.rng.choice(n, p=w / w.sum())] = True
+                mask[self.rng.integers(n)] = True
             x, k = self.x.copy(), self.k.copy()
             mc = mask[:n_c]
             step = x[mc] + self.sigma * self.rng.standard_normal(int(mc.sum()))

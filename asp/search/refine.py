@@ -43,7 +43,6 @@ from asp.render.base import to_mono
 from asp.search.methods import make_optimizer
 from asp.search.objective import Objective
 from asp.search.space import SearchSpace
-from asp.search.weights import mutation_weights
 from asp.synths import registry
 
 CHECKS = 2  # full renders at most per generation when children are checked (``SearchOptions.verify``)
@@ -68,9 +67,6 @@ class SearchOptions:
         full quality too and kept only if it beats the best there as well (else it scores as a failed render):
         the cheap render ends before the note's release, and a child that improves the beginning while it
         lengthens the release by chance would otherwise lead the whole search astray unseen.
-    weights: how the sparse evolution strategy picks the parameters it mutates: ``uniform`` (all alike) or
-        ``sensitivity`` (in proportion to how often a move is audible, ``asp.search.weights``; uniform for a synth
-        without a table).
     """
 
     budget: int = 450
@@ -85,7 +81,6 @@ class SearchOptions:
     finalists: int = 3
     seed: int = 0
     verify: bool = True
-    weights: str = "uniform"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -299,10 +294,6 @@ def refine(
             o.method, st.space, first.vector, o.sigma, _seed(o.seed, st.name), o.popsize, (priors or {}).get(st.name)
         )
         st.opt.start_score(first.score)
-        if o.weights == "sensitivity":
-            st.opt.weights = mutation_weights(st.name)
-        elif o.weights != "uniform":
-            raise ValueError(f"unknown mutation weights {o.weights!r}; valid: uniform, sensitivity")
         if screens and st.name in screens:
             st.opt.screen = _at_note(screens[st.name], st.note)
             st.opt.screen_factor = screen_factor

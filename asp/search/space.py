@@ -44,11 +44,6 @@ class SearchSpace:
         k = np.rint(np.clip(v[self.disc], 0.0, 1.0) * (self.n_classes - 1)).astype(np.int64)
         return np.clip(v[self.cont], 0.0, 1.0), k
 
-    def order(self, per_param: np.ndarray) -> np.ndarray:
-        """(n_params,) values in native order -> the same in search order (continuous, then discrete)."""
-        v = np.asarray(per_param, dtype=np.float64).reshape(-1)
-        return np.concatenate([v[self.cont], v[self.disc]])
-
     def join(self, x: np.ndarray, k: np.ndarray) -> np.ndarray:
         """Continuous values and class indices -> (n_params,) float64 native vector."""
         v = np.zeros(self.schema.n_params, dtype=np.float64)

@@ -47,25 +47,3 @@ def test_an_error_that_is_not_numerical_is_not_hidden(tiny_synths, monkeypatch):
     opt.ask()
     with pytest.raises(KeyError):
         opt.tell([1.0, 2.0])
-
-
-def test_weights_steer_which_parameters_the_sparse_strategy_mutates(tiny_synths):
-    """A parameter with 10 times the others' weight is mutated far more often (here in every child); without
-    weights, alike."""
-    space = SearchSpace(registry.load_schema(tiny_synths[0]))
-    n = space.schema.n_params
-    start = np.full(n, 0.5)
-    w = np.ones(n)
-    w[space.cont[0]] = 10.0
-
-    def changes(weights):
-        opt = make_optimizer("es", space, start, 0.1, seed=3, popsize=400)
-        opt.weights = weights
-        opt.start_score(1.0)
-        return (np.abs(np.stack(opt.ask()) - space.snap(start)) > 1e-9).sum(0)
-
-    weighted, plain = changes(w / w.mean()), changes(None)
-    others = [i for i in range(n) if i != space.cont[0]]
-    assert weighted[space.cont[0]] > 3 * weighted[others].mean()
-    assert plain[space.cont[0]] < 2 * plain[others].mean()
-    assert np.allclose(space.order(np.arange(n)), np.concatenate([space.cont, space.disc]))
