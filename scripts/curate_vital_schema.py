@@ -1,18 +1,19 @@
 """Write asp's ``vital`` schema (asp/synths/data/schemas/vital.yaml): Vital's control details (``asp synths draft
 pip:vital``), cut to the parameters that shape a single-note patch, the way the multi-task ASP paper cut Serum.
 
-Kept: three wavetable oscillators (on, level, transpose, tune, wave frame, unison voices and detune, spectral morph
-and oscillator distortion type and amount, routing), filter 1 (on, model, style, cutoff,
-resonance, drive, blend, key tracking), envelopes 1-3, LFOs 1-2 (rate, in seconds), the amounts of the four fixed
-modulation routings (asp.synths.vital.ROUTINGS), and Vital's effect rack (distortion, compressor, chorus, delay,
-reverb, phaser, flanger, EQ: on, mix and the main controls of each).
+Kept: three wavetable oscillators (on, level, transpose, tune, wavetable, wave frame, unison voices and detune,
+spectral morph and oscillator distortion type and amount, routing), filter 1 (on, model, style, cutoff, resonance,
+drive, blend, key tracking), envelopes 1-3, LFOs 1-2 (rate, in seconds), the amounts of the four fixed modulation
+routings (asp.synths.vital.ROUTINGS), and Vital's effect rack (distortion, compressor, chorus, delay, reverb, phaser,
+flanger, EQ: on, mix and the main controls of each). An oscillator's wavetable is asp's own ``osc_N_wavetable``
+(Vital's init table or one of the built-in wavetable synth's 8, written into the patch's JSON; asp.synths.vital).
 
 Left at Vital's init values: the sample oscillator (off: its noise draws from process-wide random state whatever
-its phase setting, so a render would depend on what the process rendered before), the wavetables themselves (the
-binding exposes them only inside preset JSON, so every oscillator plays the init table; its wave frame still moves
-through it), filter 2 and the FX filter, envelopes 4-6, LFOs 3-8 and their shapes, the other 60 modulation slots,
-macros, voice settings (polyphony, portamento, legato, velocity tracking), stereo controls (asp renders mono),
-oscillator phase (fixed, see asp.synths.vital) and tempo-synced rates (fixed to seconds: the clip has no tempo).
+its phase setting, so a render would depend on what the process rendered before), Vital's factory wavetables (not
+part of the binding), filter 2 and the FX filter, envelopes 4-6, LFOs 3-8 and their shapes, the other 60 modulation
+slots, macros, voice settings (polyphony, portamento, legato, velocity tracking), stereo controls (asp renders
+mono), oscillator phase (fixed, see asp.synths.vital) and tempo-synced rates (fixed to seconds: the clip has no
+tempo).
 
 Usage: python scripts/curate_vital_schema.py
 """
@@ -24,6 +25,7 @@ from pathlib import Path
 from asp.render.draft import draft_from_pip
 from asp.synths.schema import schema_from_records
 from asp.synths.schema_io import dump_schema_yaml
+from asp.synths.vital import TABLE_PARAMS, WAVETABLES
 
 OUT = Path(__file__).resolve().parents[1] / "asp" / "synths" / "data" / "schemas" / "vital.yaml"
 OSC = (
@@ -31,6 +33,7 @@ OSC = (
     "level",
     "transpose",
     "tune",
+    "wavetable",  # asp's own (asp.synths.vital.TABLE_PARAMS): not a Vital control
     "wave_frame",
     "unison_voices",
     "unison_detune",
@@ -69,12 +72,24 @@ SYNC_OFF = {
 def main() -> None:
     full = draft_from_pip("vital")
     by_name = {p.name: p for p in full.params}
-    missing = [n for n in KEEP if n not in by_name]
+    missing = [n for n in KEEP if n not in by_name and n not in TABLE_PARAMS]
     if missing:
         raise SystemExit(f"not Vital controls: {missing}")
     records = []
     for i, name in enumerate(KEEP):
-        rec = by_name[name].as_dict()
+        if name in TABLE_PARAMS:
+            rec = {
+                "name": name,
+                "kind": "categorical",
+                "low": 0.0,
+                "high": float(len(WAVETABLES) - 1),
+                "default": 0.0,
+                "n_classes": len(WAVETABLES),
+                "group": "osc",
+                "labels": list(WAVETABLES),
+            }
+        else:
+            rec = by_name[name].as_dict()
         rec["index"] = i
         records.append(rec)
     schema = schema_from_records(

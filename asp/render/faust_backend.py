@@ -33,7 +33,7 @@ def faust_code(dsp_path: str | Path) -> str:
     path = Path(dsp_path)
     text = path.read_text()
     if "WAVETABLES" in text:
-        from asp.render.wavetables import faust_waveform
+        from asp.synths.wavetables import faust_waveform
 
         text = text.replace("WAVETABLES", faust_waveform())
     return prelude() + "\n" + text
