@@ -120,7 +120,7 @@ def new_synth(sample_rate: int) -> Any:
 def apply_natural(synth: Any, values: Mapping[str, float], sounding_only: bool = False) -> None:
     """Load a patch into the engine: init preset (with the wavetables ``values`` pick), fixed settings, routings,
     then ``values`` (natural, by name). ``sounding_only``: load the tables of the oscillators that are on only (for
-    a render: an off oscillator's table is not heard, and each table costs Vital about 0.1 s to load)."""
+    a render: an off oscillator's table is not heard, and each table costs Vital about 55 ms to load)."""
     import json
 
     synth.load_init_preset()
