@@ -142,6 +142,13 @@ def test_quickstart_runs_the_main_job(capsys, tmp_path):
         assert all((Path(f) / "proxy.json").is_file() for f in screened.values())
 
 
+def test_a_mistyped_training_override_stops_the_quickstart_before_its_dataset(capsys, tmp_path):
+    argv = ["quickstart", "--out", str(tmp_path / "qs"), "--train-set", "model.no_such_key=1", "--logger", "csv"]
+    assert main(argv) == 2
+    assert "model.no_such_key" in capsys.readouterr().err
+    assert not (tmp_path / "qs").exists()
+
+
 def test_effect_stage_settings_come_from_a_config_file_and_flags_win(tmp_path, monkeypatch, capsys):
     from asp.cli import effects
 

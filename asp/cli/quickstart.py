@@ -23,6 +23,25 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
     from asp.cli import dataset
 
     synths = _synth_list(args.synths)
+    run_dir = args.out / "train-J-S"
+    cfg = None
+    if args.epochs > 0:  # composed first: a mistyped --train-set fails now, not after the dataset
+        from asp.models.training import compose
+
+        cfg = compose(
+            [
+                "experiment=quickstart",
+                f"data.root={args.out / 'dataset'}",
+                f"trainer.max_epochs={args.epochs}",
+                f"run_dir={run_dir}",
+                f"seed={args.seed}",
+                f"logger={args.logger}",
+                f"data.num_workers={min(args.workers, 1)}",
+            ]
+            # the built-in three keep the config's order (the documented numbers); others are named
+            + ([] if set(synths) == set(registry.builtin_names()) else [f"data.synths=[{','.join(synths)}]"])
+            + list(args.train_set)
+        )
     parser = argparse.ArgumentParser(prog="asp")
     dataset.add_parsers(parser.add_subparsers())
     dataset.cmd_dataset_generate(
@@ -52,29 +71,14 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
             ]
         )
     )
-    if args.epochs <= 0:
+    if cfg is None:
         return 0
-    from asp.models.training import compose, train
+    from asp.models.training import train
 
-    run_dir = args.out / "train-J-S"
     if (run_dir / "results.json").is_file():
         result = json.loads((run_dir / "results.json").read_text())
         print(f"training already done: {run_dir}")
     else:
-        cfg = compose(
-            [
-                "experiment=quickstart",
-                f"data.root={args.out / 'dataset'}",
-                f"trainer.max_epochs={args.epochs}",
-                f"run_dir={run_dir}",
-                f"seed={args.seed}",
-                f"logger={args.logger}",
-                f"data.num_workers={min(args.workers, 1)}",
-            ]
-            # the built-in three keep the config's order (the documented numbers); others are named
-            + ([] if set(synths) == set(registry.builtin_names()) else [f"data.synths=[{','.join(synths)}]"])
-            + list(args.train_set)
-        )
         result = train(cfg)
     print("\nJ-S on the test split (continuous-parameter MSE and categorical accuracy per synth):")
     for key, value in sorted(result.items()):
