@@ -62,10 +62,9 @@ def naive_rate(synth: str, vectors: np.ndarray, settings: RenderSettings) -> flo
         return len(vectors) * len(NOTES) / (time.perf_counter() - t0)
     engine = daw.RenderEngine(settings.sample_rate, settings.block_size)
     if entry.backend == "faust":
-        from asp.render.faust_backend import faust_code
+        from asp.render.faust_backend import faust_code, voice_values
 
         proc = engine.make_faust_processor("bench")
-        proc.num_voices = 1
         proc.set_dsp_string(faust_code(registry.faust_source(synth)))
         proc.compile()
         paths = {d["name"].rsplit("/", 1)[-1]: d["name"] for d in proc.get_parameters_description()}
@@ -73,6 +72,10 @@ def naive_rate(synth: str, vectors: np.ndarray, settings: RenderSettings) -> flo
         def set_params(v: np.ndarray) -> None:
             for p, x in zip(schema.params, v):
                 proc.set_parameter(paths[p.name], float(p.to_natural(x)))
+
+        def play(note: int) -> None:  # the voice controls, as asp's renderer plays a note
+            for label, value in voice_values(note, settings).items():
+                proc.set_parameter(paths[label], value)
     else:
         proc = engine.make_plugin_processor("bench", str(registry.plugin_path(synth)))
 
@@ -80,14 +83,17 @@ def naive_rate(synth: str, vectors: np.ndarray, settings: RenderSettings) -> flo
             for p, x in zip(schema.params, v):
                 proc.set_parameter(p.index, float(x))
 
+        def play(note: int) -> None:
+            proc.clear_midi()
+            proc.add_midi_note(note, 127, 0.0, settings.note_seconds)
+
     engine.load_graph([(proc, [])])
     t0 = time.perf_counter()
     n = 0
     for v in vectors:
         for note in NOTES:
             set_params(v)
-            proc.clear_midi()
-            proc.add_midi_note(note, 127, 0.0, settings.note_seconds)
+            play(note)
             engine.render(settings.render_seconds)
             to_mono(proc.get_audio(), settings.n_samples)
             n += 1

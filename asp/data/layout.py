@@ -81,14 +81,18 @@ def write_table(out: Path, table: pd.DataFrame) -> None:
 def check_or_write_plan(out: Path, plan: dict[str, Any], what: str = "a dataset",
                         hint: str = "use another output folder or --overwrite", free: Sequence[str] = ()) -> None:
     """The one plan check of every resumable output (datasets, effect datasets, rollouts, evaluations): the first run
-    records ``out/plan.json``; a later run whose settings differ is refused, naming them. Keys in ``free`` may change
+    records ``out/plan.json``; a later run whose settings differ is refused, naming them. The plan includes
+    ``RENDER_REVISIONS``: an output begun before a backend's renders changed is refused too. Keys in ``free`` may change
     (e.g. the groups of an evaluation whose runs are files of their own); the plan is then rewritten.
 
     Raises:
         ValueError: ``"OUT holds WHAT made with other settings (a, b); HINT"``.
     """
+    from asp.render.settings import RENDER_REVISIONS
+
     path = Path(out) / "plan.json"
-    plan = json.loads(json.dumps(plan))  # as it reads back (tuples as lists)
+    # as it reads back (tuples as lists); with the renderers' revisions, so that no run resumes on older renders
+    plan = json.loads(json.dumps({**plan, "render_revisions": RENDER_REVISIONS}))
     if path.is_file():
         old = json.loads(path.read_text())
         diff = sorted(k for k in set(old) | set(plan) if k not in free and old.get(k) != plan.get(k))

@@ -20,7 +20,8 @@ import numpy as np
 
 from asp.synths.schema import SynthSchema, schema_from_records
 
-VOICE_CONTROLS = {"freq", "gain", "gate"}
+# the voice controls the renderer sets (asp.render.faust_backend.VOICE_CONTROLS), and a MIDI host's gate
+VOICE_CONTROLS = {"freq", "gain", "note_samples", "gate"}
 MAX_CLASSES = 64
 _CONTROL = re.compile(
     r'\b(hslider|vslider|nentry|checkbox|button)\s*\(\s*"([^"]*)"\s*(?:,\s*([^,()]+?)\s*,\s*([^,()]+?)\s*,'

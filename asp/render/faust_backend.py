@@ -1,5 +1,12 @@
 """Faust DSP compiled inside DawDreamer: asp's built-in synths.
 
+The note is played by setting the prelude's voice controls (``freq``, ``gain``, ``note_samples``: the gate is a
+sample counter), not through DawDreamer's polyphonic MIDI wrapper. Measured against the wrapper with one voice
+(docs/PERFORMANCE.md, "The Faust synths without the MIDI wrapper"): the same samples while the key is held, but the
+wrapper (a) is run by DawDreamer one sample at a time, so every control-rate expression is computed per sample (the
+renders took 1.1-1.8x as long), and (b) frees a released voice as soon as one output sample is below -66 dB, i.e.
+at the waveform's first zero crossing after the key is released, which cut every release, echo and reverb tail.
+
 Facts this relies on (checked in tests/render): the first render after ``compile()`` differs from every later
 one, so the renderer throws one warm-up render away; after that DawDreamer restarts the DSP for each render, so
 renders are sample-for-sample independent of what was rendered before.
@@ -7,6 +14,7 @@ renders are sample-for-sample independent of what was rendered before.
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -19,7 +27,18 @@ from asp.render.quiet import quiet_fds
 from asp.render.settings import RenderSettings
 from asp.synths.schema import SynthSchema
 
-VOICE_CONTROLS = ("freq", "gain", "gate")
+VOICE_CONTROLS = ("freq", "gain", "note_samples")
+
+
+def voice_values(note: int, settings: RenderSettings) -> dict[str, float]:
+    """The prelude's voice controls for playing MIDI ``note``: its frequency (equal temperament, A4 = 440 Hz),
+    velocity / 127, and the samples the key is held (the first sample at or after ``note_seconds``, as MIDI timing
+    in DawDreamer)."""
+    return {
+        "freq": 440.0 * 2.0 ** ((int(note) - 69) / 12.0),
+        "gain": settings.velocity / 127.0,
+        "note_samples": float(math.ceil(round(settings.note_seconds * settings.sample_rate, 6))),
+    }
 
 
 @cache
@@ -54,8 +73,7 @@ class FaustRenderer(Renderer):
         super().__init__(schema, settings)
         self.engine = engine or daw.RenderEngine(settings.sample_rate, settings.block_size)
         self.proc = self.engine.make_faust_processor(f"{schema.name}_faust")
-        self.proc.num_voices = 1
-        self.proc.release_length = settings.render_seconds
+        self.proc.num_voices = 0  # no MIDI wrapper: the voice controls play the note (module docstring)
         try:
             self.proc.set_dsp_string(faust_code(dsp_path))
             with quiet_fds():
@@ -65,6 +83,7 @@ class FaustRenderer(Renderer):
         if ok is False:
             raise RenderError(f"{dsp_path}: Faust compile failed")
         self.paths = self._param_paths()
+        self.voice_paths = self._voice_paths()
         self._last: bytes = b""
         self.engine.load_graph([(self.proc, [])])
         self._render_raw(schema.default_vector(), 60)  # warm-up: the first render after compile is not reproducible
@@ -77,6 +96,11 @@ class FaustRenderer(Renderer):
         if missing:
             raise RenderError(f"{self.schema.name}: the Faust DSP has no control for {', '.join(missing)}")
         return [by_label[p.name]["name"] for p in self.schema.params]
+
+    def _voice_paths(self) -> dict[str, str]:
+        """Voice control label -> its path, for those the DSP uses (Faust drops a control nothing reads)."""
+        paths = {d["name"].rsplit("/", 1)[-1]: d["name"] for d in self.proc.get_parameters_description()}
+        return {label: paths[label] for label in VOICE_CONTROLS if label in paths}
 
     def controls(self) -> dict[str, dict]:
         """Faust control label -> its description (min, max, step, default), voice controls excluded."""
@@ -93,8 +117,9 @@ class FaustRenderer(Renderer):
             for path, p, x in zip(self.paths, self.schema.params, v):
                 self.proc.set_parameter(path, float(p.to_natural(x)))
             self._last = key
-        self.proc.clear_midi()
-        self.proc.add_midi_note(int(note), self.settings.velocity, 0.0, self.settings.note_seconds)
+        for label, value in voice_values(note, self.settings).items():
+            if label in self.voice_paths:
+                self.proc.set_parameter(self.voice_paths[label], value)
         self.engine.render(self.settings.render_seconds)
         return self.proc.get_audio()
 

@@ -7,6 +7,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 C4 = 60
+# Backends whose renders changed sound since their first version -> their revision (resumable outputs record it):
+# faust 2 (2026-12-07): the note through the voice controls, release tails no longer cut (asp.render.faust_backend).
+RENDER_REVISIONS = {"faust": 2}
 
 
 @dataclass(frozen=True)

@@ -196,3 +196,15 @@ def test_default_share_is_part_of_the_plan_and_only_when_set(tmp_path):
     assert np.isclose(native, defaults, atol=1e-6).mean() > 0.3
     with pytest.raises(ValueError, match="default share"):
         _cfg(tmp_path, default_share=-0.1)
+
+
+def test_a_dataset_begun_before_the_renders_changed_is_not_resumed(tmp_path):
+    cfg = _cfg(tmp_path / "ds", presets_per_synth=4)
+    out = generate(cfg, progress=False)
+    plan_path = out / "plan.json"
+    plan = json.loads(plan_path.read_text())
+    assert plan["render_revisions"]["faust"] >= 2
+    del plan["render_revisions"]  # as written before the Faust voice changed
+    plan_path.write_text(json.dumps(plan))
+    with pytest.raises(ValueError, match="render_revisions"):
+        generate(cfg, progress=False)
