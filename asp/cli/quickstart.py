@@ -197,7 +197,11 @@ def add_parsers(sub: Any) -> None:
         help="a training config override, as for asp train (repeatable; e.g. model.lr_schedule=cosine)",
     )
     q.add_argument("--logger", default="wandb", choices=LOGGERS, help="wandb runs offline by default")
-    q.add_argument("--budget", type=int, default=450, help="refinement: renders per target sound, all synths")
+    from asp.search import SearchOptions
+
+    q.add_argument(
+        "--budget", type=int, default=SearchOptions.budget, help="refinement: renders per target sound, all synths"
+    )
     q.add_argument("--no-refine", action="store_true", help="one-shot predictions only")
     q.add_argument("--no-proxy", action="store_true", help="refine without the neural proxies' screening")
     q.add_argument(

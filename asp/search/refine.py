@@ -16,14 +16,16 @@ Stages, within one render budget per target (every render counts, cheap and full
    and scored there; the closest wins. The one-shot candidate is among the finalists, so the result is never
    worse than it on the objective at full quality.
 
-Search renders are cheaper than the finals: by default the first 2.5 s of the clip (``search_seconds``; the
-note is released no later than the clip ends, so a shortened render is the full render's beginning, sample for
-sample), which roughly halves a render's cost. A lower ``search_rate`` is offered but off: a synth played at
-22.05 kHz is not its 44.1 kHz sound resampled (its oscillators alias differently; on the tiny test synth the true
-preset scored 5.1 dB at 22.05 kHz, enough to steer the search elsewhere). The defaults (the sparse evolution
-strategy, 2.5 s search renders, halving) are the best measured in ``scripts/bench_refine.py`` (docs/RESULTS.md).
-Deterministic under a seed for deterministic synths; ``seconds``, when set, also stops the search by the clock
-(then the result depends on the machine's speed).
+Search renders are cheaper than the finals: by default the first 4 s of the 5 s clip (``search_seconds``; a
+shortened render releases the note where the full one does, or at its own end if that comes first, so it is the
+full render's beginning, sample for sample). 4 s hear the first second of the release, which 2.5 s (the default
+until the Faust synths' release tails stopped being cut) never did: at the same time per file, 330 renders of 4 s
+came closer than 450 of 2.5 s (docs/RESULTS.md, "The held-back folder with its release tails"). A lower
+``search_rate`` is offered but off: a synth played at 22.05 kHz is not its 44.1 kHz sound resampled (its
+oscillators alias differently; on the tiny test synth the true preset scored 5.1 dB at 22.05 kHz, enough to steer
+the search elsewhere). The defaults (the sparse evolution strategy, 4 s search renders, halving) are the best
+measured in ``scripts/bench_refine.py`` (docs/RESULTS.md). Deterministic under a seed for deterministic synths;
+``seconds``, when set, also stops the search by the clock (then the result depends on the machine's speed).
 """
 
 from __future__ import annotations
@@ -56,8 +58,9 @@ class SearchOptions:
     method: the optimiser (``asp.search.methods.METHODS``).
     objective: the distance minimised (``asp.search.objective.OBJECTIVES``).
     search_rate: sample rate of the search's renders (Hz); the finals use the full rate.
-    search_seconds: clip length of the search's renders (None: the full length); the note is released no
-        later than the clip ends, so a shortened render is the full render's beginning, sample for sample.
+    search_seconds: clip length of the search's renders (None: the full length); the note is released where the
+        full render releases it or at the clip's end, whichever comes first, so a shortened render is the full
+        render's beginning, sample for sample.
     sigma: the optimiser's initial step in normalised units.
     popsize: vectors per generation (None: the method's default).
     halving: split the budget across synths by successive halving (else equally, one round).
@@ -69,12 +72,12 @@ class SearchOptions:
         lengthens the release by chance would otherwise lead the whole search astray unseen.
     """
 
-    budget: int = 450
+    budget: int = 330
     seconds: float | None = None
     method: str = "es"
     objective: str = "lsd"
     search_rate: int = 44100
-    search_seconds: float | None = 2.5
+    search_seconds: float | None = 4.0
     sigma: float = 0.15
     popsize: int | None = None
     halving: bool = True
