@@ -4,8 +4,9 @@ The note is played by setting the prelude's voice controls (``freq``, ``gain``, 
 sample counter), not through DawDreamer's polyphonic MIDI wrapper. Measured against the wrapper with one voice
 (docs/PERFORMANCE.md, "The Faust synths without the MIDI wrapper"): the same samples while the key is held, but the
 wrapper (a) is run by DawDreamer one sample at a time, so every control-rate expression is computed per sample (the
-renders took 1.1-1.8x as long), and (b) frees a released voice as soon as one output sample is below -66 dB, i.e.
-at the waveform's first zero crossing after the key is released, which cut every release, echo and reverb tail.
+renders took up to 1.8x as long), and (b) frees a released voice once its level over one call, here one sample, is
+under Faust's fixed stop level, i.e. near the waveform's first zero crossing after the key is released, which cut
+the release, echo and reverb tails (two random presets in three).
 
 Facts this relies on (checked in tests/render): the first render after ``compile()`` differs from every later
 one, so the renderer throws one warm-up render away; after that DawDreamer restarts the DSP for each render, so
