@@ -165,8 +165,7 @@ def cmd_effects_pair(args: argparse.Namespace) -> int:
 
 
 def cmd_effects_steer(args: argparse.Namespace) -> int:
-    from asp.effects.steer import SteeredEffect, SteerOptions, load_pair, train_steerable, with_options
-    from asp.eval.steer import GridOptions, write_analysis
+    from asp.effects.steer import SteerOptions, load_pair, train_steerable, with_options
 
     opts = with_options(
         SteerOptions(),
@@ -191,6 +190,16 @@ def cmd_effects_steer(args: argparse.Namespace) -> int:
     )
     card = train_steerable(dry, wet, args.out, opts, source={"dry": str(args.dry), "wet": str(args.wet)})
     print(f"loss: first 25 steps {card['loss_first_25']:.3f}, last 25 {card['loss_last_25']:.3f}")
+    _analyse(args, dry, wet)
+    return 0
+
+
+def _analyse(args: argparse.Namespace, dry: Any, wet: Any) -> None:
+    """The control-grid analyses of the steered effect in ``args.out`` (``asp effects steer`` and ``analyze``)."""
+    from asp.effects.steer import SteeredEffect
+    from asp.eval.steer import SPANS, GridOptions, span_folder, write_analysis
+
+    effect = SteeredEffect(args.out)
     reference = None
     if args.reference_ir is not None:
         import soxr
@@ -198,19 +207,38 @@ def cmd_effects_steer(args: argparse.Namespace) -> int:
         from asp.effects.steer import read_whole
 
         ir, rate = read_whole(args.reference_ir)
-        reference = soxr.resample(ir, rate, opts.sample_rate) if rate != opts.sample_rate else ir
-    given = {"span": args.grid_span, "points": args.grid_points}
-    grid = GridOptions(**{k: v for k, v in given.items() if v is not None})  # unset: GridOptions' defaults
-    summary = write_analysis(SteeredEffect(args.out), dry, wet, args.out / "analysis", grid, reference)
-    for what, unit in (("lufs", "LUFS"), ("lufs_peak", "LUFS at equal peak"), ("t60", "s")):
-        m = summary[what]
-        c1, c2 = m["control_1"], m["control_2"]
-        print(
-            f"{what}: {m['min']:.2f} to {m['max']:.2f} {unit}; Spearman along control 1 {c1['spearman']:+.2f}"
-            f" ({c1['monotone_share']:.0%} of lines monotone), control 2 {c2['spearman']:+.2f}"
-            f" ({c2['monotone_share']:.0%})"
-        )
-    print(f"model, loss curve and analysis (lufs_grid.png, lufs_peak_grid.png, t60_grid.png): {args.out}")
+        reference = soxr.resample(ir, rate, effect.sample_rate) if rate != effect.sample_rate else ir
+    try:
+        spans = [float(v) for v in _names(str(args.grid_span))] if args.grid_span is not None else list(SPANS)
+    except ValueError:
+        raise ValueError(f"--grid-span: {args.grid_span!r} is not a comma-separated list of numbers") from None
+    for span in spans:
+        given = {"span": span, "points": args.grid_points}
+        grid = GridOptions(**{k: v for k, v in given.items() if v is not None})  # unset: GridOptions' defaults
+        summary = write_analysis(effect, dry, wet, span_folder(args.out / "analysis", span), grid, reference)
+        print(f"controls over [-{span:g}, {span:g}]:")
+        for what, unit in (("lufs", "LUFS"), ("lufs_peak", "LUFS at equal peak"), ("t60", "s")):
+            m = summary[what]
+            c1, c2 = m["control_1"], m["control_2"]
+            print(
+                f"  {what}: {m['min']:.2f} to {m['max']:.2f} {unit}; Spearman along control 1 {c1['spearman']:+.2f}"
+                f" ({c1['monotone_share']:.0%} of lines monotone), control 2 {c2['spearman']:+.2f}"
+                f" ({c2['monotone_share']:.0%})"
+            )
+    print(f"analysis (analysis/span_S/: lufs_grid.png, lufs_peak_grid.png, t60_grid.png, grid.csv): {args.out}")
+
+
+def cmd_effects_analyze(args: argparse.Namespace) -> int:
+    """The analyses again, on a model ``asp effects steer`` trained (other spans or points; no training)."""
+    from asp.effects.steer import SteeredEffect, load_pair
+
+    effect = SteeredEffect(args.out)
+    source = effect.card.get("source", {})
+    files = [args.dry or source.get("dry"), args.wet or source.get("wet")]
+    if None in files:
+        raise ValueError(f"{args.out}: its card names no dry/wet pair; give --dry and --wet")
+    dry, wet = load_pair(files[0], files[1], effect.sample_rate, effect.options.max_seconds)
+    _analyse(args, dry, wet)
     return 0
 
 
@@ -225,6 +253,17 @@ def cmd_effects_apply(args: argparse.Namespace) -> int:
         print(f"error: {r['error']}", file=sys.stderr)
     print(f"{len(rows) - len(bad)} of {len(rows)} files through the effect at controls {controls}: {args.out}")
     return 1 if bad else 0
+
+
+def _grid_args(d: argparse.ArgumentParser) -> None:
+    d.add_argument("--reference-ir", type=Path, default=None, help="the effect's impulse response (its T60 shown)")
+    d.add_argument(
+        "--grid-span",
+        default=None,
+        help="the grids span [-SPAN, SPAN] per control; one or more, comma-separated (default 1,5: near the trained "
+        "setting and far from it), each written to analysis/span_SPAN/",
+    )
+    d.add_argument("--grid-points", type=int, default=None, help="grid values per control (default 7)")
 
 
 def add_parsers(sub: Any) -> None:
@@ -375,11 +414,15 @@ def add_parsers(sub: Any) -> None:
         default=1,
         help="hidden layers between the controls and the FiLM layers (0: the controls feed them directly, the paper's)",
     )
-    d.add_argument("--reference-ir", type=Path, default=None, help="the effect's impulse response (its T60 shown)")
-    d.add_argument("--grid-span", type=float, default=None, help="the grid spans [-SPAN, SPAN] per control (default 5)")
-    d.add_argument("--grid-points", type=int, default=None, help="grid values per control (default 7)")
+    _grid_args(d)
     add_config_arg(d, "configs/effects/steer_compressor.yaml")
     d.set_defaults(fn=cmd_effects_steer)
+    d = fx.add_parser("analyze", help="the control-grid analyses of a steered effect again (other spans; no training)")
+    d.add_argument("out", type=Path, help="a folder written by asp effects steer (analysis/span_SPAN/ written there)")
+    d.add_argument("--dry", type=Path, default=None, help="the dry input (default: the one it was trained on)")
+    d.add_argument("--wet", type=Path, default=None, help="the target (default: the one it was trained on)")
+    _grid_args(d)
+    d.set_defaults(fn=cmd_effects_analyze)
     d = fx.add_parser("apply", help="audio through a steered effect (asp effects steer) at given controls")
     d.add_argument("model", type=Path, help="a folder written by asp effects steer")
     d.add_argument("input", type=Path, help="an audio file or a folder of them")

@@ -29,6 +29,7 @@ from asp.effects.steer import SteeredEffect
 from asp.features.loudness import lufs, t60
 
 LUFS_TOLERANCE = 0.1  # dB: steps smaller than this do not break monotonicity
+SPANS = (1.0, 5.0)  # the grids asp effects steer measures: near the trained setting, and far from it
 T60_TOLERANCE = 0.01  # s
 
 
@@ -37,7 +38,9 @@ class GridOptions:
     """The control grid: ``points`` values per axis, evenly over [-span, span]; ``seconds`` of the dry input.
 
     Training holds the controls at 0, so nothing fixes their scale: over [-1, 1] the measured models moved loudness
-    by at most 1.5 LU, over [-5, 5] by 3-25 LU (docs/RESULTS.md, "Steerable neural effects"), hence the default."""
+    by at most 1.5 LU, over [-5, 5] by 3-25 LU, while a hall's T60 was ordered along a control near zero and rang
+    without order beyond about 2 (docs/RESULTS.md, "Steerable neural effects"); ``asp effects steer`` measures both
+    spans of ``SPANS``."""
 
     span: float = 5.0
     points: int = 7
@@ -101,6 +104,11 @@ def control_grid(effect: SteeredEffect, dry: np.ndarray, options: GridOptions = 
             dense[i, j] = peak_lufs(y, effect.sample_rate)
             decay[i, j] = t60(impulse_response(effect, c, options.impulse_seconds), effect.sample_rate)
     return {"values": v, "lufs": loud, "lufs_peak": dense, "t60": decay}
+
+
+def span_folder(out: str | Path, span: float) -> Path:
+    """Where the analysis over [-span, span] is written: ``out/span_<span>``."""
+    return Path(out) / f"span_{span:g}"
 
 
 def _heatmap(values: np.ndarray, grid: np.ndarray, title: str, unit: str, path: Path) -> None:

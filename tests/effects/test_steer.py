@@ -174,7 +174,7 @@ def test_pair_is_the_phrase_through_the_real_rack(tmp_path: Path) -> None:
         full_setting("compressor", {"low": 2.0})
 
 
-def test_the_steer_and_apply_commands(tmp_path: Path) -> None:
+def test_the_steer_and_apply_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from asp.cli import main
 
     dry = dry_noise(2.0)
@@ -205,7 +205,17 @@ def test_the_steer_and_apply_commands(tmp_path: Path) -> None:
         "2",
     ]
     assert main(args) == 0
-    assert (tmp_path / "m" / "analysis" / "lufs_grid.png").is_file() and (tmp_path / "m" / "loss.png").is_file()
+    assert (tmp_path / "m" / "loss.png").is_file()
+    for span in ("1", "5"):  # the default spans: near the trained setting and far from it
+        grid = json.loads((tmp_path / "m" / "analysis" / f"span_{span}" / "analysis.json").read_text())["grid"]
+        assert grid["span"] == float(span) and (tmp_path / "m" / "analysis" / f"span_{span}" / "t60_grid.png").is_file()
+    # the analyses again at another span, on the pair the model was trained on, without training
+    assert main(["effects", "analyze", str(tmp_path / "m"), "--grid-span", "2.5", "--grid-points", "2"]) == 0
+    again = json.loads((tmp_path / "m" / "analysis" / "span_2.5" / "analysis.json").read_text())
+    assert again["grid"] == {"span": 2.5, "points": 2, "seconds": 5.0}
+    capsys.readouterr()
+    assert main(["effects", "analyze", str(tmp_path / "m"), "--grid-span", "wide"]) != 0
+    assert "--grid-span: 'wide' is not a comma-separated list of numbers" in capsys.readouterr().err
 
     def apply(controls: str, out: str) -> int:
         return main(
