@@ -99,8 +99,8 @@ for _name in ("asp", "asp-proxy", "asp-proxy-nn8"):
     if _name in NEIGHBOUR_SYSTEMS:
         NEIGHBOUR_SYSTEMS[f"{_name}-audible"] = NEIGHBOUR_SYSTEMS[_name]
 # the main job's search with longer search renders: into the release (4 s: the key is released at 3 s) or the
-# whole clip (5 s), against the default's first 2.5 s, which never hear a release
-for _suffix, _seconds in (("s4", 4.0), ("full", None)):
+# whole clip (5 s), against the default's first 2.5 s, which never hear a release; 3.5 s: half a second of it
+for _suffix, _seconds in (("s4", 4.0), ("s35", 3.5), ("full", None)):
     _name = f"asp-proxy-nn8-{_suffix}"
     SYSTEMS[_name] = (replace(SYSTEMS["asp"][0], search_seconds=_seconds), *SYSTEMS["asp"][1:])
     PROXY_SYSTEMS[_name], NEIGHBOUR_SYSTEMS[_name] = 4, 8

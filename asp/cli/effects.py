@@ -237,6 +237,9 @@ def cmd_effects_analyze(args: argparse.Namespace) -> int:
     files = [args.dry or source.get("dry"), args.wet or source.get("wet")]
     if None in files:
         raise ValueError(f"{args.out}: its card names no dry/wet pair; give --dry and --wet")
+    for f in files:  # the card's paths are as given to asp effects steer, perhaps relative to another folder
+        if not Path(f).is_file():
+            raise FileNotFoundError(f"{f}: no such file (the pair {args.out} was trained on); give --dry and --wet")
     dry, wet = load_pair(files[0], files[1], effect.sample_rate, effect.options.max_seconds)
     _analyse(args, dry, wet)
     return 0

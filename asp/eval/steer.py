@@ -29,8 +29,8 @@ from asp.effects.steer import SteeredEffect
 from asp.features.loudness import lufs, t60
 
 LUFS_TOLERANCE = 0.1  # dB: steps smaller than this do not break monotonicity
-SPANS = (1.0, 5.0)  # the grids asp effects steer measures: near the trained setting, and far from it
 T60_TOLERANCE = 0.01  # s
+SPANS = (1.0, 5.0)  # the grids asp effects steer measures: near the trained setting, and far from it
 
 
 @dataclass(frozen=True)

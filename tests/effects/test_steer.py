@@ -216,6 +216,9 @@ def test_the_steer_and_apply_commands(tmp_path: Path, capsys: pytest.CaptureFixt
     capsys.readouterr()
     assert main(["effects", "analyze", str(tmp_path / "m"), "--grid-span", "wide"]) != 0
     assert "--grid-span: 'wide' is not a comma-separated list of numbers" in capsys.readouterr().err
+    missing = str(tmp_path / "gone.wav")
+    assert main(["effects", "analyze", str(tmp_path / "m"), "--dry", missing]) != 0
+    assert f"{missing}: no such file" in capsys.readouterr().err
 
     def apply(controls: str, out: str) -> int:
         return main(
