@@ -104,6 +104,9 @@ for _suffix, _seconds in (("s4", 4.0), ("s35", 3.5), ("full", None)):
     _name = f"asp-proxy-nn8-{_suffix}"
     SYSTEMS[_name] = (replace(SYSTEMS["asp"][0], search_seconds=_seconds), *SYSTEMS["asp"][1:])
     PROXY_SYSTEMS[_name], NEIGHBOUR_SYSTEMS[_name] = 4, 8
+# the main job's search with the budget split evenly over the synths (no successive halving)
+SYSTEMS["asp-proxy-nn8-even"] = (replace(SYSTEMS["asp"][0], halving=False), *SYSTEMS["asp"][1:])
+PROXY_SYSTEMS["asp-proxy-nn8-even"], NEIGHBOUR_SYSTEMS["asp-proxy-nn8-even"] = 4, 8
 
 
 def random_targets(folder: Path, synths: list[str], n: int, settings, seed: int = 12345) -> None:
