@@ -98,15 +98,15 @@ for _name in ("asp", "asp-proxy", "asp-proxy-nn8"):
         PROXY_SYSTEMS[f"{_name}-audible"] = PROXY_SYSTEMS[_name]
     if _name in NEIGHBOUR_SYSTEMS:
         NEIGHBOUR_SYSTEMS[f"{_name}-audible"] = NEIGHBOUR_SYSTEMS[_name]
-# the main job's search with longer search renders: into the release (4 s: the key is released at 3 s) or the
-# whole clip (5 s), against the default's first 2.5 s, which never hear a release; 3.5 s: half a second of it
-for _suffix, _seconds in (("s4", 4.0), ("s35", 3.5), ("full", None)):
+# the main job's search with one option changed: search renders of 4 s or 3.5 s (into the release: the key is
+# released at 3 s) or the whole clip (5 s), against the first 2.5 s that never hear one; or the budget split evenly
+# over the synths (no successive halving)
+_VARIANTS = {"s4": {"search_seconds": 4.0}, "s35": {"search_seconds": 3.5}, "full": {"search_seconds": None}}
+_VARIANTS["even"] = {"halving": False}
+for _suffix, _change in _VARIANTS.items():
     _name = f"asp-proxy-nn8-{_suffix}"
-    SYSTEMS[_name] = (replace(SYSTEMS["asp"][0], search_seconds=_seconds), *SYSTEMS["asp"][1:])
+    SYSTEMS[_name] = (replace(SYSTEMS["asp"][0], **_change), *SYSTEMS["asp"][1:])
     PROXY_SYSTEMS[_name], NEIGHBOUR_SYSTEMS[_name] = 4, 8
-# the main job's search with the budget split evenly over the synths (no successive halving)
-SYSTEMS["asp-proxy-nn8-even"] = (replace(SYSTEMS["asp"][0], halving=False), *SYSTEMS["asp"][1:])
-PROXY_SYSTEMS["asp-proxy-nn8-even"], NEIGHBOUR_SYSTEMS["asp-proxy-nn8-even"] = 4, 8
 
 
 def random_targets(folder: Path, synths: list[str], n: int, settings, seed: int = 12345) -> None:

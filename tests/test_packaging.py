@@ -26,15 +26,16 @@ def installed(tmp_path_factory) -> Path:
             shutil.copytree(REPO / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(REPO / name, src / name)
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    build = [*pip[:-1], "wheel", "-v", "--no-deps", "--no-build-isolation", "-w", str(work / "dist"), str(src)]
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
+    # -v: pip shows the build backend's output, where setuptools' warnings are
+    build = [*pip, "wheel", "-v", "--no-deps", "--no-build-isolation", "-w", str(work / "dist"), str(src)]
     done = subprocess.run(build, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
     # every data folder is a listed package: setuptools would otherwise warn that it "would be ignored"
     assert "would be ignored" not in done.stdout + done.stderr, "setup.py leaves a data folder out of `packages`"
     (wheel,) = (work / "dist").glob("asp-*.whl")
     site = work / "site"
-    subprocess.run([*pip, "install", "--no-deps", "--no-compile", "--target", str(site), str(wheel)], check=True)
+    subprocess.run([*pip, "-q", "install", "--no-deps", "--no-compile", "--target", str(site), str(wheel)], check=True)
     return site
 
 

@@ -190,16 +190,17 @@ def cmd_effects_steer(args: argparse.Namespace) -> int:
     )
     card = train_steerable(dry, wet, args.out, opts, source={"dry": str(args.dry), "wet": str(args.wet)})
     print(f"loss: first 25 steps {card['loss_first_25']:.3f}, last 25 {card['loss_last_25']:.3f}")
-    _analyse(args, dry, wet)
+    from asp.effects.steer import SteeredEffect
+
+    _analyse(args, SteeredEffect(args.out), dry, wet)
     return 0
 
 
-def _analyse(args: argparse.Namespace, dry: Any, wet: Any) -> None:
-    """The control-grid analyses of the steered effect in ``args.out`` (``asp effects steer`` and ``analyze``)."""
-    from asp.effects.steer import SteeredEffect
+def _analyse(args: argparse.Namespace, effect: Any, dry: Any, wet: Any) -> None:
+    """The control-grid analyses of ``effect`` (the model in ``args.out``), for ``asp effects steer`` and
+    ``analyze``."""
     from asp.eval.steer import SPANS, GridOptions, span_folder, write_analysis
 
-    effect = SteeredEffect(args.out)
     reference = None
     if args.reference_ir is not None:
         import soxr
@@ -241,7 +242,7 @@ def cmd_effects_analyze(args: argparse.Namespace) -> int:
         if not Path(f).is_file():
             raise FileNotFoundError(f"{f}: no such file (the pair {args.out} was trained on); give --dry and --wet")
     dry, wet = load_pair(files[0], files[1], effect.sample_rate, effect.options.max_seconds)
-    _analyse(args, dry, wet)
+    _analyse(args, effect, dry, wet)
     return 0
 
 

@@ -20,8 +20,8 @@ Search renders are cheaper than the finals: by default the first 3.5 s of the 5 
 shortened render releases the note where the full one does, or at its own end if that comes first, so it is the
 full render's beginning, sample for sample). They hear the first half second of the release, which 2.5 s (the
 default until the Faust synths' release tails stopped being cut) never did: at the same time per file, 330 renders
-of 4 s came closer than 450 of 2.5 s, and 3.5 s then matched 4 s file for file (the same preset found for 18 of 24
-files over two seeds) in 11-12 % less time (docs/RESULTS.md, "The held-back folder with its release tails"). A lower
+of 4 s came closer than 450 of 2.5 s, and 3.5 s then matched 4 s file for file (the same best distance for 18 of
+24 files over two seeds) in 11-12 % less time (docs/RESULTS.md, "The held-back folder with its release tails"). A lower
 ``search_rate`` is offered but off: a synth played at 22.05 kHz is not its 44.1 kHz sound resampled (its
 oscillators alias differently; on the tiny test synth the true preset scored 5.1 dB at 22.05 kHz, enough to steer
 the search elsewhere). The defaults (the sparse evolution strategy, 3.5 s search renders, halving) are the best
