@@ -6,9 +6,10 @@ the process. Each render builds a new engine there, loads Vital's init preset, t
 then plays one note (stereo folded to mono by the mean). A reused engine would carry the previous note's release
 tail and its parameter smoothing (a level set for the next patch ramps from the last one) into the next render:
 measured up to 0.13 in sample value. With a new engine per render (about 0.25 s) and the oscillator phases fixed,
-a render does not depend on what was rendered before (tested). Datasets still render each shard in a new worker
-(``process_state`` in the registry), in case a control outside the schema draws from Vital's process-wide random
-state.
+a render does not depend on what was rendered before (tested). Several notes of one patch (``render_notes``, as
+datasets render them) load it once and play each note on a forked copy of the fresh engine: the same audio. Datasets
+still render each shard in a new worker (``process_state`` in the registry), in case a control outside the schema
+draws from Vital's process-wide random state.
 """
 
 from __future__ import annotations
@@ -39,6 +40,24 @@ class VitalRenderer(Renderer):
     def render(self, native: np.ndarray, note: int) -> np.ndarray:
         return self.render_values(self.schema.to_natural(self._check(native)), note)
 
+    def render_notes(self, native: np.ndarray, notes: tuple[int, ...] | None = None) -> np.ndarray:
+        """(n_notes, n_samples): the patch is loaded once and each note played on a copy of the fresh engine
+        (``asp.synths.vital.render_notes_natural``), the same audio as :meth:`render` per note."""
+        notes = tuple(self.settings.notes if notes is None else notes)
+        if len(notes) < 2:
+            return super().render_notes(native, notes)
+        s = self.settings
+        audio = vital.call(
+            "render_notes_natural",
+            s.sample_rate,
+            dict(self.schema.to_natural(self._check(native))),
+            tuple(int(n) for n in notes),
+            s.velocity / 127.0,
+            s.note_seconds,
+            s.render_seconds,
+        )
+        return np.stack([self._mono(a, n) for a, n in zip(audio, notes)])
+
     def render_values(self, values: Mapping[str, float], note: int) -> np.ndarray:
         """One note of a patch given as natural values by Vital control name: the schema's and any others
         (``asp.render.vital_rack`` sets the effect controls the schema leaves at Vital's defaults)."""
@@ -52,6 +71,9 @@ class VitalRenderer(Renderer):
             s.note_seconds,
             s.render_seconds,
         )
+        return self._mono(audio, note)
+
+    def _mono(self, audio: np.ndarray, note: int) -> np.ndarray:
         out = to_mono(audio, self.n_samples)
         if not np.isfinite(out).all():
             raise RenderError(f"{self.schema.name}: the render at note {note} is not finite")

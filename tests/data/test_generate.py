@@ -112,6 +112,8 @@ def _generate_cmd(out: Path, synths: str = "subtractive,vapoly", presets: int = 
         # amsynth's noise source is process-wide state: without a fresh worker per shard, the shards rendered after
         # the restart differ (measured: 32 of 60 clips at 30 presets; about half at this size)
         pytest.param("amsynth", 20, 5, marks=pytest.mark.plugin),
+        # Vital: a patch's notes are played on forked copies of one engine (asp.synths.vital.render_notes_natural)
+        ("vital", 6, 2),
     ],
 )
 def test_resume_after_kill_equals_an_uninterrupted_run(tmp_path, synths, presets, shard):

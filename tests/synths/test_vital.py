@@ -105,3 +105,15 @@ def test_vital_runs_in_its_own_process_so_dawdreamer_is_safe_beside_it():
     # a Faust compile after Vital has rendered (this aborted the process when both lived in one)
     f = make_renderer("subtractive", RenderSettings(note_seconds=0.2, render_seconds=0.3))
     assert np.abs(f.render(registry.load_schema("subtractive").default_vector(), 60)).max() > 0
+
+
+def test_an_error_in_the_engines_copy_comes_back_as_raised_and_the_process_goes_on():
+    """Renders run in forked copies of one engine (``render_notes_natural``): a copy's exception is raised in the
+    caller, and the next render still works."""
+    from asp.synths import vital
+
+    with pytest.raises(KeyError, match="no_such_control"):
+        vital.call("render_notes_natural", 22050, {"no_such_control": 1.0}, (60, 64), 0.8, 0.2, 0.3)
+    audio = vital.call("render_notes_natural", 22050, {}, (60, 64), 0.8, 0.2, 0.3)
+    assert [a.shape for a in audio] == [(2, 6615), (2, 6615)]
+    assert np.abs(audio[1]).max() > 0
