@@ -100,9 +100,11 @@ for _name in ("asp", "asp-proxy", "asp-proxy-nn8"):
         NEIGHBOUR_SYSTEMS[f"{_name}-audible"] = NEIGHBOUR_SYSTEMS[_name]
 # the main job's search with one option changed: search renders of 4 s or 3.5 s (into the release: the key is
 # released at 3 s) or the whole clip (5 s), against the first 2.5 s that never hear one; or the budget split evenly
-# over the synths (no successive halving)
+# over the synths (no successive halving); or mutations sent back to the synth's default with chance q (``dpQ``:
+# dp0 is the search before default_pull, which ``-s35`` was until 2026-12-07's fifth session; dp25 the default now)
 _VARIANTS = {"s4": {"search_seconds": 4.0}, "s35": {"search_seconds": 3.5}, "full": {"search_seconds": None}}
 _VARIANTS["even"] = {"halving": False}
+_VARIANTS.update({f"dp{round(q * 100)}": {"default_pull": q} for q in (0.0, 0.1, 0.25, 0.5)})
 for _suffix, _change in _VARIANTS.items():
     _name = f"asp-proxy-nn8-{_suffix}"
     SYSTEMS[_name] = (replace(SYSTEMS["asp"][0], **_change), *SYSTEMS["asp"][1:])

@@ -116,6 +116,12 @@ def add_refine_args(p: argparse.ArgumentParser) -> None:
         help="split the budget evenly over the synths instead of by successive halving",
     )
     g.add_argument(
+        "--default-pull",
+        type=float,
+        default=d.default_pull,
+        help="chance that a parameter the search mutates goes back to the synth's default value instead (0: never)",
+    )
+    g.add_argument(
         "--proxy",
         action="append",
         metavar="SYNTH=FOLDER",
@@ -158,6 +164,7 @@ def refine_options(args: argparse.Namespace) -> Any:
         halving=args.halving,
         search_seconds=args.search_seconds or None,
         verify=args.verify,
+        default_pull=args.default_pull,
     )
 
 

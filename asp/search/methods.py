@@ -42,6 +42,8 @@ class Optimizer(ABC):
     # it (``SparseES``) draws ``screen_factor`` times more children and renders only the best-screened ``popsize``
     screen: Callable[[list[np.ndarray]], np.ndarray] | None = None
     screen_factor: int = 1
+    # the chance that a mutated parameter goes back to the synth's default (a method that supports it: ``SparseES``)
+    default_pull: float = 0.0
 
     def __init__(
         self,
@@ -157,6 +159,7 @@ class _Restarting(Optimizer):
 
     def ask(self) -> list[np.ndarray]:
         self.inner.screen, self.inner.screen_factor = self.screen, self.screen_factor
+        self.inner.default_pull = self.default_pull
         self._gen = self.inner.ask()
         return self._gen
 
@@ -187,6 +190,9 @@ class SparseES(Optimizer):
     closer. The step and the rate adapt by the one-fifth success rule of Rechenberg (1973), per generation.
     Sparse changes suit synth parameters: most of them matter little for a given sound, and a Gaussian step on all
     of them at once (CMA-ES before it has learnt a covariance) moves the few that matter by chance only.
+    With ``default_pull`` > 0, each mutated parameter not at the synth's default goes back to it with that chance
+    instead: a hand-made patch leaves most parameters at their defaults, and a step back there is one a Gaussian
+    step or a uniform class draw seldom makes.
     """
 
     def _setup(self, start: np.ndarray, sigma: float, seed: int, popsize: int | None, class_probs: Probs) -> None:
@@ -204,11 +210,17 @@ class SparseES(Optimizer):
         n = n_c + n_d
         self._gen = []
         screening = self.screen is not None and self.screen_factor > 1
+        x_def, k_def = self.space.defaults
+        at_default = np.concatenate([np.abs(self.x - x_def) < 1e-9, self.k == k_def])
         for _ in range(self.popsize * (self.screen_factor if screening else 1)):
             mask = self.rng.random(n) < min(1.0, self.rate / n)
             if not mask.any():
                 mask[self.rng.integers(n)] = True
             x, k = self.x.copy(), self.k.copy()
+            if self.default_pull > 0:  # some of the mutated parameters go back to their defaults instead
+                back = mask & (self.rng.random(n) < self.default_pull) & ~at_default
+                mask &= ~back
+                x[back[:n_c]], k[back[n_c:]] = x_def[back[:n_c]], k_def[back[n_c:]]
             mc = mask[:n_c]
             step = x[mc] + self.sigma * self.rng.standard_normal(int(mc.sum()))
             x[mc] = np.abs(step) - np.maximum(np.abs(step) - 1.0, 0.0) * 2.0  # reflect into [0, 1]

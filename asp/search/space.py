@@ -38,6 +38,11 @@ class SearchSpace:
         """(n_disc,) classes per discrete parameter."""
         return np.array([self.schema.params[i].n_classes for i in self.disc], dtype=np.int64)
 
+    @cached_property
+    def defaults(self) -> tuple[np.ndarray, np.ndarray]:
+        """The schema's default preset as continuous values and class indices (:meth:`split`)."""
+        return self.split(self.schema.default_vector())
+
     def split(self, native: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(n_params,) native -> continuous values (n_cont,) and class indices (n_disc,)."""
         v = np.asarray(native, dtype=np.float64).reshape(-1)

@@ -47,3 +47,32 @@ def test_an_error_that_is_not_numerical_is_not_hidden(tiny_synths, monkeypatch):
     opt.ask()
     with pytest.raises(KeyError):
         opt.tell([1.0, 2.0])
+
+
+def test_mutations_pulled_back_go_to_the_synths_defaults_and_only_there(tiny_synths):
+    """``default_pull`` 1: every parameter a child changes goes to its default (none takes a random step); 0: none
+    is pulled: no continuous value lands on its default (a binary's other class is its default, so those are left
+    out)."""
+    space = SearchSpace(registry.load_schema(tiny_synths[0]))
+    default = space.schema.default_vector()
+    start = space.snap(np.where(default > 0.5, 0.1, 0.9))  # every parameter away from its default
+    opt = make_optimizer("es", space, start, 0.2, seed=3)
+    opt.default_pull = 1.0
+    for child in opt.ask():
+        changed = ~np.isclose(child, start)
+        assert changed.any() and np.allclose(child[changed], default[changed])
+    opt = make_optimizer("es", space, start, 0.2, seed=3)
+    cont = np.zeros(space.schema.n_params, dtype=bool)
+    cont[space.cont] = True
+    children = opt.ask()
+    assert any((~np.isclose(c, start) & cont).any() for c in children)
+    assert not any((np.isclose(c, default) & ~np.isclose(c, start) & cont).any() for c in children)
+
+
+def test_the_search_options_fingerprint_omits_a_default_pull_of_zero():
+    """Outputs made before ``default_pull`` existed (the search then had none) still resume with ``--default-pull
+    0``; any other value is part of the fingerprint."""
+    from asp.search import SearchOptions
+
+    assert "default_pull" not in SearchOptions(default_pull=0.0).as_dict()
+    assert SearchOptions().as_dict()["default_pull"] == SearchOptions().default_pull > 0
