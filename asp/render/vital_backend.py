@@ -2,14 +2,15 @@
 ``asp.synths.vital``.
 
 Vital runs in a process of its own (``asp.synths.vital.call``): beside it, DawDreamer's Faust compiler aborted
-the process. Each render builds a new engine there, loads Vital's init preset, the fixed settings and the patch,
-then plays one note (stereo folded to mono by the mean). A reused engine would carry the previous note's release
-tail and its parameter smoothing (a level set for the next patch ramps from the last one) into the next render:
-measured up to 0.13 in sample value. With a new engine per render (about 0.25 s) and the oscillator phases fixed,
-a render does not depend on what was rendered before (tested). Several notes of one patch (``render_notes``, as
-datasets render them) load it once and play each note on a forked copy of the fresh engine: the same audio. Datasets
-still render each shard in a new worker (``process_state`` in the registry), in case a control outside the schema
-draws from Vital's process-wide random state.
+the process. Every note is played on a fresh engine with Vital's init preset, the fixed settings and the patch
+loaded, then folded to mono by the mean. A reused engine would carry the previous note's release tail and its
+parameter smoothing (a level set for the next patch ramps from the last one) into the next render: measured up to
+0.13 in sample value. Building an engine costs Vital 150-350 ms, so its process builds one, never plays it, and
+copies it by ``fork`` per patch, and the copy once more per note (``asp.synths.vital.render_notes_natural``): the
+same state as a newly built engine, so with the oscillator phases fixed a render does not depend on what was
+rendered before (tested), and a patch's several notes (``render_notes``, as datasets render them) share one load
+of its wavetables. Datasets still render each shard in a new worker (``process_state`` in the registry), in case a
+control outside the schema draws from Vital's process-wide random state.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from asp.synths.schema import SynthSchema
 
 
 class VitalRenderer(Renderer):
-    """Renders patches of the ``vital`` schema in Vital's own process, a new engine per render."""
+    """Renders patches of the ``vital`` schema in Vital's own process, each note on a fresh copy of one engine."""
 
     backend = "vital"
 
