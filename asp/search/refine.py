@@ -91,6 +91,10 @@ class SearchOptions:
     verify: bool = True
     default_pull: float = 0.25
 
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.default_pull <= 1.0:
+            raise ValueError(f"default_pull is a chance, between 0 and 1: got {self.default_pull}")
+
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         if not d["default_pull"]:  # (outputs made before the option existed still resume)

@@ -76,3 +76,11 @@ def test_the_search_options_fingerprint_omits_a_default_pull_of_zero():
 
     assert "default_pull" not in SearchOptions(default_pull=0.0).as_dict()
     assert SearchOptions().as_dict()["default_pull"] == SearchOptions().default_pull > 0
+
+
+def test_a_default_pull_outside_zero_to_one_is_refused():
+    from asp.search import SearchOptions
+
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="between 0 and 1"):
+            SearchOptions(default_pull=bad)
