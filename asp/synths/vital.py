@@ -165,13 +165,15 @@ def render_notes_natural(
     A new engine costs Vital 150-350 ms to build, a patch about 12 ms plus 55 ms per wavetable: so this process
     builds one engine per rate, never plays it, and copies it by ``fork`` per patch; the copy loads the patch and
     copies itself again per note but the last, which it plays itself. Each note hears the same engine state as
-    on a newly built engine. Where ``os.fork`` is missing: a new engine per note."""
+    on a newly built engine. Off Linux (no ``fork``, or macOS, where forking a process with Apple's frameworks
+    loaded is unsafe): a new engine per note, the same audio."""
     import os
+    import sys
 
     def play(synth: Any, note: int) -> np.ndarray:
         return np.asarray(synth.render(int(note), float(velocity), float(note_s), float(render_s)), dtype=np.float32)
 
-    if not hasattr(os, "fork"):
+    if not (hasattr(os, "fork") and sys.platform.startswith("linux")):
         out = []
         for note in notes:
             synth = new_synth(sample_rate)
