@@ -117,3 +117,23 @@ def test_an_error_in_the_engines_copy_comes_back_as_raised_and_the_process_goes_
     audio = vital.call("render_notes_natural", 22050, {}, (60, 64), 0.8, 0.2, 0.3)
     assert [a.shape for a in audio] == [(2, 6615), (2, 6615)]
     assert np.abs(audio[1]).max() > 0
+
+
+def test_the_new_engine_per_note_path_off_linux_gives_the_forked_paths_audio():
+    """Off Linux each note gets a newly built engine instead of a forked copy: the same audio (run in a process of
+    its own, as Vital must not share one with DawDreamer)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from asp.synths import vital\n"
+        "args = (22050, {'osc_1_wavetable': 3.0}, (57, 60, 64), 0.8, 0.2, 0.4)\n"
+        "forked = vital.render_notes_natural(*args)\n"
+        "sys.platform = 'darwin'\n"
+        "built = vital.render_notes_natural(*args)\n"
+        "assert all(np.array_equal(a, b) for a, b in zip(forked, built)), 'the two paths differ'\n"
+        "assert np.abs(forked[0]).max() > 0\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
