@@ -165,7 +165,7 @@ def cmd_effects_pair(args: argparse.Namespace) -> int:
 
 
 def cmd_effects_steer(args: argparse.Namespace) -> int:
-    from asp.effects.steer import SteerOptions, load_pair, train_steerable, with_options
+    from asp.effects.steer import SteeredEffect, SteerOptions, load_pair, train_steerable, with_options
 
     opts = with_options(
         SteerOptions(),
@@ -190,8 +190,6 @@ def cmd_effects_steer(args: argparse.Namespace) -> int:
     )
     card = train_steerable(dry, wet, args.out, opts, source={"dry": str(args.dry), "wet": str(args.wet)})
     print(f"loss: first 25 steps {card['loss_first_25']:.3f}, last 25 {card['loss_last_25']:.3f}")
-    from asp.effects.steer import SteeredEffect
-
     _analyse(args, SteeredEffect(args.out), dry, wet)
     return 0
 

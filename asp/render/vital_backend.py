@@ -45,34 +45,26 @@ class VitalRenderer(Renderer):
         """(n_notes, n_samples): the patch is loaded once and each note played on a copy of the fresh engine
         (``asp.synths.vital.render_notes_natural``), the same audio as :meth:`render` per note."""
         notes = tuple(self.settings.notes if notes is None else notes)
-        if len(notes) < 2:
-            return super().render_notes(native, notes)
+        return np.stack(self._play(self.schema.to_natural(self._check(native)), notes))
+
+    def render_values(self, values: Mapping[str, float], note: int) -> np.ndarray:
+        """One note of a patch given as natural values by Vital control name: the schema's and any others
+        (``asp.render.vital_rack`` sets the effect controls the schema leaves at Vital's defaults)."""
+        return self._play(values, (note,))[0]
+
+    def _play(self, values: Mapping[str, float], notes: tuple[int, ...]) -> list[np.ndarray]:
+        """Mono audio of a patch at each of ``notes``, rendered in Vital's process."""
         s = self.settings
         audio = vital.call(
             "render_notes_natural",
             s.sample_rate,
-            dict(self.schema.to_natural(self._check(native))),
+            dict(values),
             tuple(int(n) for n in notes),
             s.velocity / 127.0,
             s.note_seconds,
             s.render_seconds,
         )
-        return np.stack([self._mono(a, n) for a, n in zip(audio, notes)])
-
-    def render_values(self, values: Mapping[str, float], note: int) -> np.ndarray:
-        """One note of a patch given as natural values by Vital control name: the schema's and any others
-        (``asp.render.vital_rack`` sets the effect controls the schema leaves at Vital's defaults)."""
-        s = self.settings
-        audio = vital.call(
-            "render_natural",
-            s.sample_rate,
-            dict(values),
-            int(note),
-            s.velocity / 127.0,
-            s.note_seconds,
-            s.render_seconds,
-        )
-        return self._mono(audio, note)
+        return [self._mono(a, n) for a, n in zip(audio, notes)]
 
     def _mono(self, audio: np.ndarray, note: int) -> np.ndarray:
         out = to_mono(audio, self.n_samples)

@@ -145,13 +145,6 @@ def apply_natural(synth: Any, values: Mapping[str, float], sounding_only: bool =
 _BASE: dict[int, Any] = {}  # sample rate -> an engine that is never given a patch or a note (copied by fork)
 
 
-def render_natural(
-    sample_rate: int, values: Mapping[str, float], note: int, velocity: float, note_s: float, render_s: float
-) -> np.ndarray:
-    """(2, n) audio of one note on a fresh engine (a reused one carries the last note's tail into the next)."""
-    return render_notes_natural(sample_rate, values, (note,), velocity, note_s, render_s)[0]
-
-
 def render_notes_natural(
     sample_rate: int,
     values: Mapping[str, float],
@@ -225,7 +218,12 @@ def _in_copy(work: Any, capacity: int) -> list[np.ndarray]:
                     head[1] = len(arrays)
                     del body
                 except Exception as err:  # pickled into the block for the parent to raise
-                    data = pickle.dumps(err)[: _HEAD - 16]
+                    try:
+                        data = pickle.dumps(err)
+                    except Exception:  # an exception that does not pickle: its text
+                        data = b""
+                    if not data or len(data) > _HEAD - 16:
+                        data = pickle.dumps(RuntimeError(f"vital: {type(err).__name__}: {str(err)[:2000]}"))
                     head[1] = len(data)
                     shared[16 : 16 + len(data)] = data
                     head[0] = 1
@@ -344,7 +342,6 @@ def read_preset_file(path: Any, schema: Any) -> tuple[str, np.ndarray]:
 # ---------------------------------------------------------------------- Vital's process
 _PROC: Any = None
 _EXPORTED = (
-    "render_natural",
     "render_notes_natural",
     "preset_json",
     "preset_values",

@@ -122,10 +122,7 @@ def test_an_error_in_the_engines_copy_comes_back_as_raised_and_the_process_goes_
 def test_the_new_engine_per_note_path_off_linux_gives_the_forked_paths_audio():
     """Off Linux each note gets a newly built engine instead of a forked copy: the same audio (run in a process of
     its own, as Vital must not share one with DawDreamer)."""
-    import subprocess
-    import sys
-
-    code = (
+    _in_own_process(
         "import sys, numpy as np\n"
         "from asp.synths import vital\n"
         "args = (22050, {'osc_1_wavetable': 3.0}, (57, 60, 64), 0.8, 0.2, 0.4)\n"
@@ -135,5 +132,29 @@ def test_the_new_engine_per_note_path_off_linux_gives_the_forked_paths_audio():
         "assert all(np.array_equal(a, b) for a, b in zip(forked, built)), 'the two paths differ'\n"
         "assert np.abs(forked[0]).max() > 0\n"
     )
+
+
+def test_an_exception_too_long_to_pass_back_whole_comes_back_as_its_text():
+    """A forked copy passes its exception back pickled in a fixed-size block; one that does not fit comes back as a
+    RuntimeError naming its type and the start of its text (a cut pickle would not load). In a process of its own."""
+    _in_own_process(
+        "from asp.synths import vital\n"
+        "class Big(Exception): pass\n"
+        "def work(): raise Big('x' * 100000)\n"
+        "try:\n"
+        "    vital._in_copy(work, 16)\n"
+        "except RuntimeError as err:\n"
+        "    assert str(err).startswith('vital: Big: xxx'), str(err)[:80]\n"
+        "else:\n"
+        "    raise AssertionError('no error')\n"
+    )
+
+
+def _in_own_process(code: str) -> None:
+    """Run ``code`` in a new Python process (Vital must not share one with DawDreamer; a fork of pytest's is not
+    wanted either); its assertions fail the test."""
+    import subprocess
+    import sys
+
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
