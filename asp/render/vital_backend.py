@@ -9,8 +9,9 @@ parameter smoothing (a level set for the next patch ramps from the last one) int
 copies it by ``fork`` per patch, and the copy once more per note (``asp.synths.vital.render_notes_natural``): the
 same state as a newly built engine, so with the oscillator phases fixed a render does not depend on what was
 rendered before (tested), and a patch's several notes (``render_notes``, as datasets render them) share one load
-of its wavetables. Datasets still render each shard in a new worker (``process_state`` in the registry), in case a
-control outside the schema draws from Vital's process-wide random state.
+of its wavetables. Nothing a render does reaches the engine the next one is copied from, even through Vital's
+process-wide random state, so datasets need no fresh worker per shard on Linux; elsewhere (a new engine per note in
+one process) they get one (``process_state`` in the registry, ``asp.synths.vital.FORKS``).
 """
 
 from __future__ import annotations

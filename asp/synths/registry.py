@@ -6,6 +6,7 @@ Researchers add their own with :func:`register` (see the README, "Registering a 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from functools import cache
@@ -20,6 +21,13 @@ from asp.synths.params import SchemaError
 from asp.synths.sampling import SamplingSpec
 from asp.synths.schema import SynthSchema
 from asp.synths.schema_io import load_schema_file
+
+FORK_SAFE = hasattr(os, "fork") and sys.platform.startswith("linux")
+"""Whether a renderer may copy its process by ``fork`` here (Linux; on macOS forking a process with Apple's frameworks
+loaded is unsafe). Vital then renders every note on a forked copy of one engine that never plays
+(``asp.synths.vital.render_notes_natural``): nothing a render does reaches the process the next render is copied
+from, even through Vital's process-wide random state, so its datasets need no fresh worker per shard
+(``SynthEntry.process_state``). Elsewhere each note gets a new engine in one long-lived process instead."""
 
 Backend = Literal["faust", "plugin", "pip"]
 BACKENDS = ("faust", "plugin", "pip")
@@ -317,7 +325,8 @@ for _entry in (
         native=("vital",),
         binding="vita",
         extra="vital",
-        process_state=True,  # process-wide random state (asp.render.vital_backend)
+        # Vital has process-wide random state; on Linux every render is a forked copy of an engine that never plays
+        process_state=not FORK_SAFE,
     ),
     SynthEntry("serum", "serum.csv", "plugin", "", None, "Xfer Serum (VST2; bring your own plugin)"),
     SynthEntry("diva", "diva.csv", "plugin", "", None, "u-he Diva (bring your own plugin)"),

@@ -160,13 +160,13 @@ def render_notes_natural(
     copies itself again per note but the last, which it plays itself. Each note hears the same engine state as
     on a newly built engine. Off Linux (no ``fork``, or macOS, where forking a process with Apple's frameworks
     loaded is unsafe): a new engine per note, the same audio."""
-    import os
-    import sys
 
     def play(synth: Any, note: int) -> np.ndarray:
         return np.asarray(synth.render(int(note), float(velocity), float(note_s), float(render_s)), dtype=np.float32)
 
-    if not (hasattr(os, "fork") and sys.platform.startswith("linux")):
+    from asp.synths.registry import FORK_SAFE
+
+    if not FORK_SAFE:
         out = []
         for note in notes:
             synth = new_synth(sample_rate)
