@@ -39,7 +39,7 @@ from asp import atomic
 from asp.features.audio_io import AudioError, LoadedAudio, discover, load_audio, write_wav
 from asp.features.effect import spectra
 from asp.features.pitch import Pitch, estimate_pitch, note_in, own_note
-from asp.metrics import audio_metrics
+from asp.metrics import audio_metrics, band_limit, lsd_from_power
 from asp.render import get_renderer
 from asp.synths import registry
 from asp.synths.native import write_native
@@ -49,9 +49,10 @@ if TYPE_CHECKING:
     from asp.search import SearchOptions, SynthResult
 
 RESULT = "result.json"
-METRICS = ("lsd", "audible_lsd", "paper_lsd", "mse", "mae", "mel_lsd", "mfccd", "pcc", "mssmae")
+METRICS = ("lsd", "band_lsd", "audible_lsd", "paper_lsd", "mse", "mae", "mel_lsd", "mfccd", "pcc", "mssmae")
 REFINE_COLUMNS = (
     "oneshot_lsd",
+    "oneshot_band_lsd",
     "oneshot_audible_lsd",
     "oneshot_mssmae",
     "objective",
@@ -81,6 +82,7 @@ COLUMNS = (
     "mssmae_effects",
     "effects_audio",
     "source_rate",
+    "band_hz",
     "channels",
     "seconds",
     "input_notes",
@@ -206,12 +208,21 @@ def _finished(folder: Path, fingerprint: dict[str, Any]) -> list[dict[str, Any]]
 def _best_synth(rows: list[dict[str, Any]]) -> str | None:
     """The file's best-matching synth among its scored rows: by the search's own distance at full quality where
     every synth was refined (what it minimised: with ``--objective audible`` the textbook LSD would rank them by what
-    lies below hearing), else by the textbook LSD."""
+    lies below hearing), else by the textbook LSD over the band the file carries (``band_lsd``)."""
     scored = [r for r in rows if r.get("lsd") is not None]
     if not scored:
         return None
     refined = all(r.get("objective") is not None and math.isfinite(r["objective"]) for r in scored)
-    return str(min(scored, key=lambda r: r["objective"] if refined else r["lsd"])["synth"])
+    return str(min(scored, key=lambda r: r["objective"] if refined else r.get("band_lsd", r["lsd"]))["synth"])
+
+
+def _metrics(audio: np.ndarray, target: Any, band_hz: float | None, rate: int) -> dict[str, float]:
+    """The report's metrics of a render against the input's spectra (``asp.metrics.audio_metrics``), with the
+    textbook LSD over the band the file carries as ``band_lsd`` (the LSD itself where it carries the whole band)."""
+    sa = spectra(audio)
+    out = audio_metrics(sa, target)
+    out["band_lsd"] = lsd_from_power(band_limit(sa.power, band_hz, rate), band_limit(target.power, band_hz, rate))
+    return out
 
 
 def _error_row(rel: str, err: BaseException) -> dict[str, Any]:
@@ -340,6 +351,7 @@ class BatchInference:
             "note": note,
             "pitch_hz": None if math.isnan(pitch.hz) else round(pitch.hz, 2),
             "source_rate": loaded.source_rate,
+            "band_hz": None if loaded.band_hz is None else round(loaded.band_hz),
             "channels": loaded.channels,
             "seconds": round(loaded.seconds, 3),
             "input_notes": "; ".join(loaded.notes),
@@ -368,7 +380,7 @@ class BatchInference:
                     write_json_preset(
                         tmp / f"{synth}.oneshot.json", schema, res.oneshot_vector, stem, note=res.oneshot_note
                     )
-                    row.update(self._refine_columns(tmp, folder, synth, res, target))
+                    row.update(self._refine_columns(tmp, folder, synth, res, target, loaded.band_hz))
                 t = self.timings.add("presets", t)
                 try:
                     if res is not None and res.audio is None:
@@ -382,7 +394,7 @@ class BatchInference:
                 if self.options.write_audio:
                     write_wav(tmp / f"{synth}.wav", audio, sr)
                     row["audio"] = self._rel(folder / f"{synth}.wav")
-                row.update(audio_metrics(spectra(audio), target))
+                row.update(_metrics(audio, target, loaded.band_hz, sr))
                 t = self.timings.add("metrics", t)
                 rows.append(row)
                 rendered[synth] = audio
@@ -402,7 +414,9 @@ class BatchInference:
         self.timings.add("writing", t)
         return rows
 
-    def _refine_columns(self, tmp: Path, folder: Path, synth: str, res: SynthResult, target: Any) -> dict:
+    def _refine_columns(
+        self, tmp: Path, folder: Path, synth: str, res: SynthResult, target: Any, band_hz: float | None
+    ) -> dict:
         """The report's refinement columns of one synth (and its one-shot render as ``<synth>.oneshot.wav``)."""
         out: dict[str, Any] = {
             "objective": res.score,
@@ -413,8 +427,8 @@ class BatchInference:
             "search_seconds": round(res.seconds, 3),
         }
         if res.oneshot_audio is not None:
-            one = audio_metrics(spectra(res.oneshot_audio), target)
-            out.update(oneshot_lsd=one["lsd"], oneshot_audible_lsd=one["audible_lsd"], oneshot_mssmae=one["mssmae"])
+            one = _metrics(res.oneshot_audio, target, band_hz, self.render.sample_rate)
+            out.update({f"oneshot_{m}": one[m] for m in ("lsd", "band_lsd", "audible_lsd", "mssmae")})
             if self.options.write_audio:
                 write_wav(tmp / f"{synth}.oneshot.wav", res.oneshot_audio, self.render.sample_rate)
                 out["oneshot_audio"] = self._rel(folder / f"{synth}.oneshot.wav")
@@ -455,6 +469,7 @@ class BatchInference:
             "priors": priors,
             "proxies": {s: str(f) for s, f in (self.options.proxies or {}).items()},
             "screen_factor": self.options.proxy_factor,
+            "band_hz": loaded.band_hz,
         }
 
     def _effect_steps(

@@ -65,6 +65,15 @@ def lsd_from_power(pa: np.ndarray, pb: np.ndarray, eps: float = EPS_POWER) -> fl
     return lsd_from_log_power(log_power(pa, eps), log_power(pb, eps))
 
 
+def band_limit(power: np.ndarray, band_hz: float | None, rate: int) -> np.ndarray:
+    """The bins of a (..., bins, frames) spectrogram (an STFT of ``2 (bins - 1)`` points at ``rate``) at or below
+    ``band_hz`` (``asp.features.band``); all of them when None."""
+    if band_hz is None:
+        return power
+    n_fft = 2 * (power.shape[-2] - 1)
+    return power[..., : int(band_hz * n_fft / rate) + 1, :]
+
+
 def log_power(p: np.ndarray, eps: float = EPS_POWER) -> np.ndarray:
     """``log10(P + eps)``: a power spectrogram as :func:`lsd_from_log_power` takes it (a search computes its
     target's once)."""
@@ -143,9 +152,12 @@ def match_features(
     for w in windows:
         n = fft_size(sample_rate, w)
         dbs.append((10.0 * np.log10(stft_power(audio, n, n // 4) + eps)).astype(np.float32))
-    mid = dbs[len(dbs) // 2]
-    loud = 10.0 * np.log10(np.mean(10.0 ** (mid / 10.0), axis=0) + eps)
-    return MatchFeatures(tuple(dbs), loud.astype(np.float32))
+    return MatchFeatures(tuple(dbs), match_loudness(dbs[len(dbs) // 2], eps))
+
+
+def match_loudness(db: np.ndarray, eps: float = EPS_POWER) -> np.ndarray:
+    """(frames,) loudness in dB of a (bins, frames) dB power spectrogram: the mean power over its bins."""
+    return (10.0 * np.log10(np.mean(10.0 ** (db / 10.0), axis=0) + eps)).astype(np.float32)
 
 
 def match_distance(a: MatchFeatures, b: MatchFeatures, loudness_weight: float = 1.0) -> float:

@@ -104,6 +104,7 @@ for _name in ("asp", "asp-proxy", "asp-proxy-nn8"):
 # dp0 is the search before default_pull, which ``-s35`` was until 2026-12-07's fifth session; dp25 the default now)
 _VARIANTS = {"s4": {"search_seconds": 4.0}, "s35": {"search_seconds": 3.5}, "full": {"search_seconds": None}}
 _VARIANTS["even"] = {"halving": False}
+_VARIANTS["fullband"] = {"file_band": False}  # the whole band, whatever the file carries (before 2026-12-07, 6th)
 _VARIANTS.update({f"dp{round(q * 100)}": {"default_pull": q} for q in (0.0, 0.1, 0.25, 0.5)})
 for _suffix, _change in _VARIANTS.items():
     _name = f"asp-proxy-nn8-{_suffix}"
@@ -130,6 +131,7 @@ def truth_floor(folder: Path, synths: list[str], settings, seed: int = 0) -> pd.
     from asp.data.targets import VARIANTS
     from asp.features.audio_io import load_audio
     from asp.metrics import audible_lsd, lsd
+    from asp.search.objective import Objective
     from asp.synths import registry
     from asp.synths.presets import read_presets
 
@@ -142,8 +144,10 @@ def truth_floor(folder: Path, synths: list[str], settings, seed: int = 0) -> pd.
             k += 1
             f = folder / synth / f"{Path(p.source).stem}.{fmt}"
             if f.is_file():
-                target = load_audio(f, settings.sample_rate, settings.n_samples).audio
+                loaded = load_audio(f, settings.sample_rate, settings.n_samples)
+                target = loaded.audio
                 audio = get_renderer(synth, settings).render(p.vector, note)
+                band = Objective("lsd", target, settings.sample_rate, loaded.band_hz)
                 other = get_renderer(synth, settings).render(
                     sample_presets(schema, 1, rng, load_sampling(synth))[0], note
                 )
@@ -151,6 +155,8 @@ def truth_floor(folder: Path, synths: list[str], settings, seed: int = 0) -> pd.
                     {
                         "file": f"{synth}/{f.name}",
                         "lsd": lsd(audio, target),
+                        "band_lsd": band(audio),
+                        "band_hz": loaded.band_hz,
                         "audible_lsd": audible_lsd(audio, target),
                         "audible_lsd_60": audible_lsd(audio, target, range_db=60.0),
                         "random_lsd": lsd(other, target),
@@ -166,7 +172,8 @@ def score(table: pd.DataFrame, prefix: str = "") -> dict[str, float]:
     is the true one."""
     ok = table[table.status == "ok"].copy()
     ok["true"] = ok.file.str.split("/").str[0]
-    best = ok[ok.best.astype(bool)] if not prefix else ok.loc[ok.groupby("file")[f"{prefix}lsd"].idxmin()]
+    rank = f"{prefix}band_lsd" if f"{prefix}band_lsd" in ok else f"{prefix}lsd"
+    best = ok[ok.best.astype(bool)] if not prefix else ok.loc[ok.groupby("file")[rank].idxmin()]
     own = ok[ok.synth == ok.true]
     out = {
         "best_lsd": best[f"{prefix}lsd"].mean(),
@@ -174,6 +181,8 @@ def score(table: pd.DataFrame, prefix: str = "") -> dict[str, float]:
         "true_chosen": int((best.synth == best.true).sum()),
         "files": len(best),
     }
+    if rank != f"{prefix}lsd":  # the textbook LSD over the band each file carries (asp.features.band)
+        out.update(best_band=best[rank].mean(), own_band=own[rank].mean())
     if f"{prefix}audible_lsd" in ok:
         out.update(best_audible=best[f"{prefix}audible_lsd"].mean(), own_audible=own[f"{prefix}audible_lsd"].mean())
     return out
@@ -254,10 +263,11 @@ def main() -> None:
         args.out.mkdir(parents=True, exist_ok=True)
         truth.to_csv(args.out / f"floor{args.tag}.csv", index=False)
         print(truth.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
-        floor, audible = truth.lsd.mean(), truth.audible_lsd.mean()
+        floor, audible, in_band = truth.lsd.mean(), truth.audible_lsd.mean(), truth.band_lsd.mean()
         print(
             f"held-back folder: the true presets at their true notes score {floor:.2f} dB (mean textbook LSD), "
-            f"{audible:.2f} dB (mean audible LSD); per file: {args.out / f'floor{args.tag}.csv'}"
+            f"{audible:.2f} dB (mean audible LSD), {in_band:.2f} dB over the band each file carries; per file: "
+            f"{args.out / f'floor{args.tag}.csv'}"
         )
         rows.append(
             {
@@ -267,6 +277,8 @@ def main() -> None:
                 "own_lsd": floor,
                 "best_audible": audible,
                 "own_audible": audible,
+                "best_band": in_band,
+                "own_band": in_band,
             }
         )
     for fname, folder in folders.items():

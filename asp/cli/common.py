@@ -60,6 +60,7 @@ def print_report(table: Any, out: Path) -> None:
                     "note",
                     "oneshot_lsd",
                     "lsd",
+                    "band_lsd",
                     "audible_lsd",
                     "mssmae",
                     "renders",
@@ -122,6 +123,13 @@ def add_refine_args(p: argparse.ArgumentParser) -> None:
         help="chance that a parameter the search mutates goes back to the synth's default value instead (0: never)",
     )
     g.add_argument(
+        "--whole-band",
+        dest="file_band",
+        action="store_false",
+        help="compare spectra over the whole band, also above what a lower-rate or lossy file carries (a lossy "
+        "codec's low-pass, asp.features.band)",
+    )
+    g.add_argument(
         "--proxy",
         action="append",
         metavar="SYNTH=FOLDER",
@@ -165,6 +173,7 @@ def refine_options(args: argparse.Namespace) -> Any:
         search_seconds=args.search_seconds or None,
         verify=args.verify,
         default_pull=args.default_pull,
+        file_band=args.file_band,
     )
 
 

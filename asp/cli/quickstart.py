@@ -150,15 +150,18 @@ def print_match_summary(table: Any) -> None:
     stages = [("one-shot", "oneshot_"), ("refined", "")] if refined else [("one-shot", "")]
     print()
     for name, prefix in stages:
-        col, audible = f"{prefix}lsd", f"{prefix}audible_lsd"
+        col, audible, band = f"{prefix}lsd", f"{prefix}audible_lsd", f"{prefix}band_lsd"
         own = ok[ok.synth == ok.true_synth]
-        # the refined best synth is the report's (ranked by the search's distance); one-shot: the lowest LSD
-        best = ok[ok.best.astype(bool)] if name == "refined" else ok.loc[ok.groupby("file")[col].idxmin()]
+        # the refined best synth is the report's (ranked by the search's distance); one-shot: the lowest LSD over
+        # the band each file carries
+        rank = band if band in ok and ok[band].notna().all() else col
+        best = ok[ok.best.astype(bool)] if name == "refined" else ok.loc[ok.groupby("file")[rank].idxmin()]
         print(
             f"{name:9s} LSD of the target's own synth: mean {own[col].mean():.2f} dB "
-            f"(audible {_mean(own, audible):.2f}) over {len(own)} files; best-matching synth: mean "
-            f"{best[col].mean():.2f} dB (audible {_mean(best, audible):.2f}), the true one for "
-            f"{(best.synth == best.true_synth).sum()} of {len(best)}"
+            f"(audible {_mean(own, audible):.2f}, in the file's band {_mean(own, band):.2f}) over {len(own)} files; "
+            f"best-matching synth: mean {best[col].mean():.2f} dB (audible {_mean(best, audible):.2f}, in the "
+            f"file's band {_mean(best, band):.2f}), the true one for {(best.synth == best.true_synth).sum()} of "
+            f"{len(best)}"
         )
     if "renders" in ok and ok.renders.notna().any():
         per_file = ok.groupby("file").agg(renders=("renders", "sum"), seconds=("search_seconds", "sum"))

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from asp.features.band import LOSSY_FORMATS, PASSBAND, information_band
+
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 SILENCE_DBFS = -80.0  # a clip whose peak is below this is silent
 
@@ -34,6 +36,8 @@ class LoadedAudio:
         seconds: the file's duration.
         lead_seconds: leading silence skipped.
         notes: what was changed, in words (resampled, folded, cut, padded).
+        band_hz: the top of the band the file carries (``asp.features.band``: a lower-rate file's pass band, a
+            lossy codec's low-pass); None: the whole band up to the requested rate's Nyquist frequency.
     """
 
     audio: np.ndarray
@@ -42,6 +46,7 @@ class LoadedAudio:
     seconds: float
     lead_seconds: float
     notes: list[str] = field(default_factory=list)
+    band_hz: float | None = None
 
 
 def load_audio(
@@ -72,6 +77,7 @@ def load_audio(
     try:
         with sf.SoundFile(str(path)) as f:
             rate, channels, frames = int(f.samplerate), int(f.channels), int(f.frames)
+            lossy = str(f.format).upper() in LOSSY_FORMATS
             if frames <= 0:
                 raise AudioError(f"{path}: zero-length audio (0 samples)")
             want = math.ceil((max_lead_seconds + n_samples / sample_rate) * rate) + 1
@@ -114,7 +120,14 @@ def load_audio(
         if n_samples - len(x) >= 0.01 * sample_rate:
             notes.append(f"padded {len(x) / sample_rate:.2f} s to {n_samples / sample_rate:.1f} s")
         x = np.pad(x, (0, n_samples - len(x)))
-    return LoadedAudio(np.ascontiguousarray(x, dtype=np.float32), rate, channels, seconds, lead / rate, notes)
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    band = information_band(x, sample_rate, rate, lossy)
+    if band is not None:
+        why = (
+            "a lossy codec's low-pass" if lossy and band < PASSBAND * min(rate, sample_rate) / 2 else "the file's rate"
+        )
+        notes.append(f"carries sound up to {band / 1000:.1f} kHz ({why})")
+    return LoadedAudio(x, rate, channels, seconds, lead / rate, notes, band)
 
 
 def write_wav(path: str | Path, audio: np.ndarray, rate: int) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -26,6 +26,9 @@ from asp.features.mel import MelSettings, mel_db, mel_statistics
 from asp.models.checkpoints import load_checkpoint, save_tensors
 from asp.models.proxy import ProxySettings, build_proxy
 from asp.synths import registry
+
+if TYPE_CHECKING:
+    from asp.search import SynthResult
 
 MODEL_FILE = "model.pt"
 CARD_FILE = "proxy.json"
@@ -220,20 +223,12 @@ def check_proxies(proxies: Mapping[str, str | Path], synths: Sequence[str]) -> N
             raise ValueError(f"--proxy {synth}={folder}: that proxy is for {Proxy(folder).synth}")
 
 
-def proxy_refine_job(task: dict[str, Any], report: Callable[[Any], None]) -> dict[str, Any]:
+def proxy_refine_job(task: dict[str, Any], report: Callable[[Any], None]) -> dict[str, SynthResult]:
     """``asp.search.refine.refine_job`` with neural proxies screening the search's children: ``task`` also holds
     ``proxies`` (synth -> proxy folder; each loaded once per worker process) and ``screen_factor``."""
-    from asp.search.refine import refine
+    from asp.search.refine import refine_task
 
     screens = {
         s: _proxy(str(f)).scorer(task["target"]) for s, f in (task.get("proxies") or {}).items() if s in task["starts"]
     }
-    return refine(
-        task["target"],
-        task["starts"],
-        task["options"],
-        task["settings"],
-        task.get("priors"),
-        screens=screens,
-        screen_factor=int(task.get("screen_factor", 4)),
-    )
+    return refine_task(task, screens=screens, screen_factor=int(task.get("screen_factor", 4)))

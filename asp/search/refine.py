@@ -75,6 +75,9 @@ class SearchOptions:
         (``SparseES``; hand-made presets leave most parameters at their defaults). 0: never (the search before
         2026-12-07's fifth session); 0.25 came closer on the held-back folder's best synth on 17 of 24 files
         (docs/RESULTS.md, "Mutations back to the default").
+        file_band: compare spectra only below the band the target's file carries (a lower-rate file's pass band, a
+        lossy codec's low-pass: ``asp.features.band``), where ``refine`` is given one; False: the whole band (the
+        search before 2026-12-07's sixth session).
     """
 
     budget: int = 330
@@ -90,6 +93,7 @@ class SearchOptions:
     seed: int = 0
     verify: bool = True
     default_pull: float = 0.25
+    file_band: bool = True
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.default_pull <= 1.0:
@@ -97,8 +101,9 @@ class SearchOptions:
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        if not d["default_pull"]:  # (outputs made before the option existed still resume)
-            del d["default_pull"]
+        for name in ("default_pull", "file_band"):  # (outputs made before the options existed still resume)
+            if not d[name]:
+                del d[name]
         return d
 
     def key(self) -> str:
@@ -256,6 +261,7 @@ def refine(
     renderer: Callable[[str, RenderSettings], Renderer] = get_renderer,
     screens: dict[str, Callable[[list[np.ndarray], int], np.ndarray]] | None = None,
     screen_factor: int = 4,
+    band_hz: float | None = None,
 ) -> dict[str, SynthResult]:
     """Search every synth of ``starts`` for the preset closest to ``target`` (see the module docstring).
 
@@ -269,6 +275,8 @@ def refine(
         screens: per synth a cheap ``(vectors, note) -> scores`` (lower is better, e.g.
             ``asp.models.proxy_training.Proxy.scorer(target)``): the optimiser draws ``screen_factor`` times more
             children, scores them with it and renders the best only (``SparseES``; other methods ignore it).
+        band_hz: the band the target's file carries (``asp.features.band``); with ``options.file_band`` the
+            objective compares spectra below it only.
 
     Returns:
         synth -> :class:`SynthResult`.
@@ -283,12 +291,16 @@ def refine(
         note_seconds=min(full.note_seconds, seconds),
     )
     t0 = time.perf_counter()
-    obj_full = Objective(o.objective, target, full.sample_rate)
+    band = band_hz if o.file_band else None
+    obj_full = Objective(o.objective, target, full.sample_rate, band)
     obj = (
         obj_full
         if cheap == full
         else Objective(
-            o.objective, _resample(target, full.sample_rate, cheap.sample_rate, cheap.n_samples), cheap.sample_rate
+            o.objective,
+            _resample(target, full.sample_rate, cheap.sample_rate, cheap.n_samples),
+            cheap.sample_rate,
+            band,
         )
     )
     synths = {name: _Synth(name, c, full, cheap, renderer) for name, c in starts.items()}
@@ -380,7 +392,20 @@ def refine(
     return results
 
 
+def refine_task(task: dict[str, Any], **extra: Any) -> dict[str, SynthResult]:
+    """:func:`refine` on a job's ``task``, which holds its arguments (``target``, ``starts``, ``options``,
+    ``settings``, ``priors``, ``band_hz``); ``extra``: more of them (the proxies' ``screens``)."""
+    return refine(
+        task["target"],
+        task["starts"],
+        task["options"],
+        task["settings"],
+        task.get("priors"),
+        band_hz=task.get("band_hz"),
+        **extra,
+    )
+
+
 def refine_job(task: dict[str, Any], report: Callable[[Any], None]) -> dict[str, SynthResult]:
-    """:func:`refine` as a job for ``asp.jobs.run_pool``: ``task`` holds its keyword arguments
-    (``target``, ``starts``, ``options``, ``settings``, ``priors``)."""
-    return refine(task["target"], task["starts"], task["options"], task["settings"], task.get("priors"))
+    """:func:`refine_task` as a job for ``asp.jobs.run_pool``."""
+    return refine_task(task)
