@@ -123,6 +123,12 @@ def add_refine_args(p: argparse.ArgumentParser) -> None:
         help="chance that a parameter the search mutates goes back to the synth's default value instead (0: never)",
     )
     g.add_argument(
+        "--octave-twins",
+        action="store_true",
+        help="also try the best start an octave up and down with its oscillators moved the other way (the same "
+        "pitch from another patch)",
+    )
+    g.add_argument(
         "--whole-band",
         dest="file_band",
         action="store_false",
@@ -174,6 +180,7 @@ def refine_options(args: argparse.Namespace) -> Any:
         verify=args.verify,
         default_pull=args.default_pull,
         file_band=args.file_band,
+        octave_twins=args.octave_twins,
     )
 
 

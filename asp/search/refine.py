@@ -8,6 +8,9 @@ Stages, within one render budget per target (every render counts, cheap and full
    shortened render is the full render's beginning), so the search compares children with it on one scale. Full
    renders here keep a start whose sound goes wrong after the search's clip ends (a long release against a short
    one) from steering the whole search (measured with neighbour starts, docs/RESULTS.md).
+   With ``octave_twins`` the best start is also scored an octave up and an octave down with its oscillators moved
+   the other way: the same pitch from another patch, which a search that keeps its note cannot reach (off by
+   default: measured, no closer).
 2. **Rounds (successive halving).** The search budget is split into ``ceil(log2 n) + 1`` equal rounds over the
    surviving synths; after each round the worse half of the synths (by their best distance so far) stops, so the
    best synth is chosen on refined distances, not one-shot ones, and a losing synth costs little. (``halving=False``
@@ -78,6 +81,10 @@ class SearchOptions:
         file_band: compare spectra only below the band the target's file carries (a lower-rate file's pass band, a
         lossy codec's low-pass: ``asp.features.band``), where ``refine`` is given one; False: the whole band (the
         search before 2026-12-07's sixth session).
+    octave_twins: after the starts, also score the best one an octave up and down with its oscillators moved the
+        other way (``SearchSpace.octave_twins``: the same pitch, another patch; at most 2 full renders per synth).
+        Off: on the held-back folder the twins led the search on several files and moved distances by up to 1 dB
+        either way, closer on neither measure over two seeds (docs/RESULTS.md, "The band a file carries").
     """
 
     budget: int = 330
@@ -94,6 +101,7 @@ class SearchOptions:
     verify: bool = True
     default_pull: float = 0.25
     file_band: bool = True
+    octave_twins: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.default_pull <= 1.0:
@@ -101,7 +109,11 @@ class SearchOptions:
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        for name in ("default_pull", "file_band"):  # (outputs made before the options existed still resume)
+        for name in (
+            "default_pull",
+            "file_band",
+            "octave_twins",
+        ):  # (outputs made before the options existed still resume)
             if not d[name]:
                 del d[name]
         return d
@@ -316,6 +328,10 @@ def refine(
             st.score_start(obj, obj_full, np.asarray(c.vector, dtype=np.float64), c.note, c.label) for c in st.starts
         ]
         first = st.seen[int(np.argmin(full_scores))]
+        if o.octave_twins:  # the best start an octave up and down, its oscillators moved the other way
+            for vector, note, word in st.space.octave_twins(first.vector, first.note):
+                full_scores.append(st.score_start(obj, obj_full, vector, note, f"{first.label}, {word}"))
+            first = st.seen[int(np.argmin(full_scores))]
         st.incumbent = (first.score, min(full_scores))
         st.note = first.note
         st.opt = make_optimizer(

@@ -76,3 +76,30 @@ class SearchSpace:
                     row = 0.5 * row + 0.5 * p / p.sum()
             q[j, :n] = row / row.sum()
         return q
+
+    def octave_twins(self, native: np.ndarray, note: int) -> list[tuple[np.ndarray, int, str]]:
+        """A preset played an octave up and an octave down with its oscillators moved the other way: the same
+        pitch, another patch (a filter, envelope or level that follows the key hears another note). Hand-made
+        patches often play a bass an octave up with its oscillators an octave down; a search that keeps its note
+        cannot find those. The parameters come from the schema's ``transpose`` entry (name -> semitones per unit of
+        its natural value; the built-in synths' oscillator octaves); a value that would leave its range stops at
+        the end (the twin is only a candidate, scored by its render). [] without a ``transpose`` entry or where
+        no parameter moves."""
+        shifts = dict(self.schema.meta.get("transpose") or {})
+        if not shifts:
+            return []
+        v = np.asarray(native, dtype=np.float64).reshape(-1)
+        at = self.schema.position
+        out = []
+        for octaves, word in ((1, "up"), (-1, "down")):
+            if not 0 <= note + 12 * octaves <= 127:
+                continue
+            twin = v.copy()
+            for name, semis in shifts.items():
+                p = self.schema[name]
+                value = float(p.to_natural(v[at[name]])) - 12.0 * octaves / float(semis)
+                twin[at[name]] = float(p.to_normalised(float(np.clip(value, p.low, p.high))))
+            twin = self.snap(twin)
+            if not np.array_equal(twin, self.snap(v)):
+                out.append((twin, note + 12 * octaves, f"an octave {word}"))
+        return out

@@ -76,6 +76,10 @@ def test_the_search_options_fingerprint_omits_a_default_pull_of_zero():
 
     assert "default_pull" not in SearchOptions(default_pull=0.0).as_dict()
     assert SearchOptions().as_dict()["default_pull"] == SearchOptions().default_pull > 0
+    # so do the file's band and the octave twins, off (the search before them)
+    off = SearchOptions(file_band=False, octave_twins=False).as_dict()
+    assert "file_band" not in off and "octave_twins" not in off
+    assert SearchOptions().as_dict()["file_band"] is SearchOptions(octave_twins=True).as_dict()["octave_twins"] is True
 
 
 def test_a_default_pull_outside_zero_to_one_is_refused():
@@ -84,3 +88,27 @@ def test_a_default_pull_outside_zero_to_one_is_refused():
     for bad in (-0.1, 1.5):
         with pytest.raises(ValueError, match="between 0 and 1"):
             SearchOptions(default_pull=bad)
+
+
+def test_octave_twins_play_the_same_pitch_from_the_oscillators_moved_the_other_way():
+    """Subtractive's default patch at G4 and its twins (G5 with both oscillators an octave down, G3 with both an
+    octave up), rendered: the same pitch; at the ends of the octave range only the twin that can move is made."""
+    from asp.features.pitch import estimate_pitch
+    from asp.render import RenderSettings, get_renderer
+
+    schema = registry.load_schema("subtractive")
+    space = SearchSpace(schema)
+    start = schema.default_vector()
+    twins = space.octave_twins(start, 67)
+    assert [(n, label) for _, n, label in twins] == [(79, "an octave up"), (55, "an octave down")]
+    up = schema.to_natural(twins[0][0])
+    assert up["osc1_octave"] == up["osc2_octave"] == -1.0
+    assert {k: v for k, v in up.items() if "octave" not in k} == {
+        k: v for k, v in schema.to_natural(start).items() if "octave" not in k
+    }
+    renderer = get_renderer("subtractive", RenderSettings(note_seconds=1.0, render_seconds=1.0))
+    pitches = [estimate_pitch(renderer.render(v, n), 44100).midi for v, n in [(start, 67), *[t[:2] for t in twins]]]
+    assert np.allclose(pitches, pitches[0], atol=0.3), pitches
+    lowest = schema.from_natural({"osc1_octave": -2, "osc2_octave": -2})
+    assert [label for *_, label in space.octave_twins(lowest, 67)] == ["an octave down"]
+    assert SearchSpace(registry.load_schema("amsynth")).octave_twins(start[:0], 60) == []  # no transpose entry

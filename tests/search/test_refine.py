@@ -167,3 +167,20 @@ def test_a_child_better_only_on_the_cheap_render_does_not_lead_the_search(tiny_s
         bests[verify] = [b for _, b in res.trace]
     assert bests[False][-1] < bests[False][0]  # unverified, the search followed the cheap improvements
     assert bests[True][-1] == bests[True][0]  # verified, none of them was taken
+
+
+def test_octave_twins_find_a_patch_played_an_octave_up_with_its_oscillators_down():
+    """The target: subtractive's default patch at G5 with both oscillators an octave down (its filter and envelope
+    hear G5). Started at G4 with the oscillators where the default has them, the same pitch, the search cannot move
+    its note; with octave twins its best start is the target's own patch."""
+    settings = RenderSettings(note_seconds=1.0, render_seconds=1.5)
+    schema = registry.load_schema("subtractive")
+    patch = schema.from_natural({"osc1_octave": -1, "osc2_octave": -1, "cutoff": 800.0, "filter_env_amount": 0.0})
+    target = get_renderer("subtractive", settings).render(patch, 79)
+    start = SearchSpace(schema).octave_twins(patch, 79)[1][0]  # the same patch an octave down: G4, octaves at 0
+    found = {}
+    for twins in (False, True):
+        opts = SearchOptions(budget=12, seed=0, octave_twins=twins, search_seconds=None)
+        found[twins] = refine(target, {"subtractive": [Candidate(start, 67)]}, opts, settings)["subtractive"]
+    assert found[True].note == 79 and found[True].score < 0.5
+    assert found[False].note == 67 and found[False].score > 1.0
