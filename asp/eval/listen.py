@@ -100,11 +100,14 @@ def write_listening_report(out: Path, table: pd.DataFrame, title: str = "asp inf
     parts.append(
         f"<p>{table.file.nunique()} file(s), {ok.file.nunique()} matched"
         f"{' with render-in-the-loop refinement' if refined else ''}. LSD: textbook log-spectral distance "
-        f"in dB (lower is closer).</p>"
+        f"in dB (lower is closer), below the top of the band each file carries (a lower-rate or lossy file's).</p>"
     )
     for file, rows in ok.groupby("file", sort=True):
         folder = out / str(file)
         parts.append(f"<section><h2>{html.escape(str(file))}</h2>")
+        band = rows["band_hz"].iloc[0] if "band_hz" in rows else None
+        if band is not None and band == band:
+            parts.append(f"<p>the file carries sound up to {band / 1000:.1f} kHz: the LSD is measured below that</p>")
         target = _read(folder / "input.wav")
         clips: list[tuple[str, tuple[np.ndarray, int] | None]] = [("target", target)]
         head = (
@@ -129,13 +132,13 @@ def write_listening_report(out: Path, table: pd.DataFrame, title: str = "asp inf
                 cells += [
                     f"<td>{_player(_ogg_uri(fin))}</td>",
                     f"<td>{note}</td>",
-                    f"<td>{_num(r.oneshot_lsd)}</td>",
-                    f"<td>{_num(r.lsd)}</td>",
+                    f"<td>{_num(r.get('oneshot_band_lsd', r.oneshot_lsd))}</td>",
+                    f"<td>{_num(r.get('band_lsd', r.lsd))}</td>",
                     f"<td>{_num(r.renders, 0)}</td>",
                     f"<td>{_num(r.search_seconds, 1)}</td>",
                 ]
             else:
-                cells += [f"<td>{_num(r.note, 0)}</td>", f"<td>{_num(r.lsd)}</td>"]
+                cells += [f"<td>{_num(r.note, 0)}</td>", f"<td>{_num(r.get('band_lsd', r.lsd))}</td>"]
             body.append(f"<tr{' class=best' if r.best else ''}>{''.join(cells)}</tr>")
         parts.append(f"<p>target: {_player(_ogg_uri(target))}</p>")
         parts.append(f"<table>{head}{''.join(body)}</table>")
