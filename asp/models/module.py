@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import lightning as L
+import numpy as np
 import torch
 import torchmetrics
 from torch.nn import functional as F
@@ -22,6 +23,7 @@ from asp.models.vae import MultiTaskVAE
 from asp.synths import registry
 
 LR_SCHEDULES = ("constant", "cosine")
+BAND_AUGMENT_HZ = (4000.0, 20000.0)  # the cut-offs ``band_augment`` draws from: 8 kHz files to Vorbis's low-pass
 LR_FLOOR = 0.01  # the cosine schedule's last learning rate, as a share of ``lr``
 
 
@@ -56,6 +58,8 @@ class VAEModule(L.LightningModule):
         lr_schedule: ``constant`` (the paper's), or ``cosine``: the learning rate falls from ``lr`` to
             ``lr * LR_FLOOR`` along half a cosine over the run's optimiser steps (``trainer.max_epochs``; a run
             resumed with more epochs stretches the cosine over the new total from the step it resumes at).
+        band_augment: the chance that a training mel is cut at a random frequency (:meth:`band_limited`), so the
+            encoder has heard sounds from lower-rate and lossy files (0: never).
     """
 
     def __init__(
@@ -78,6 +82,7 @@ class VAEModule(L.LightningModule):
         mel_floor_db: float | None = -100.0,
         sample_train: bool = True,
         lr_schedule: str = "constant",
+        band_augment: float = 0.0,
         schema_hashes: dict[str, str] | None = None,
         render: dict[str, Any] | None = None,
         mel: dict[str, Any] | None = None,
@@ -114,6 +119,7 @@ class VAEModule(L.LightningModule):
                 "mel_floor_db": mel_floor_db,
                 "sample_train": sample_train,
                 "lr_schedule": lr_schedule,
+                "band_augment": band_augment,
                 "schema_hashes": current,
                 "render": dict(render) if render else None,
                 "mel": dict(mel) if mel else None,
@@ -163,7 +169,30 @@ class VAEModule(L.LightningModule):
         total = w["param"] * param + w["spec"] * spec + self.kl_beta() * kl
         return total, {"loss": total, "param": param, "spec": spec, "kl": kl, "logits": out["logits"]}
 
+    def band_limited(self, mel: torch.Tensor, chance: float) -> torch.Tensor:
+        """Training mels (B, 1, n_mels, T; normalised, the floor at 0), each with ``chance`` cut at a random
+        frequency between ``BAND_AUGMENT_HZ``: the mel bands whose filters lie mostly above it set to the floor, as a
+        lower-rate or lossy file reaches the model (``asp.features.band``)."""
+        if not hasattr(self, "_mel_centres"):
+            from asp.features.mel import MelSettings, filterbank
+
+            fb = np.asarray(filterbank(MelSettings.from_dict(self.hparams.get("mel") or {})).todense())
+            hz = np.linspace(0.0, (self.hparams.get("mel") or {}).get("sample_rate", 44100) / 2, fb.shape[1])
+            self._mel_centres = torch.as_tensor((fb @ hz) / np.maximum(fb.sum(axis=1), 1e-12), dtype=mel.dtype)
+        b = mel.shape[0]
+        lo, hi = BAND_AUGMENT_HZ
+        cut = torch.where(
+            torch.rand(b, device=mel.device) < chance,
+            lo + (hi - lo) * torch.rand(b, device=mel.device),
+            torch.full((b,), float("inf"), device=mel.device),
+        )
+        above = self._mel_centres.to(mel.device)[None, :] > cut[:, None]  # (B, n_mels)
+        return mel.masked_fill(above[:, None, :, None], 0.0)
+
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        chance = float(self.hparams.get("band_augment", 0.0) or 0.0)
+        if chance > 0:
+            batch = {**batch, "mel": self.band_limited(batch["mel"], chance)}
         total, parts = self.losses(batch, sample=bool(self.hparams.get("sample_train", True)))
         if not torch.isfinite(total):
             raise NonFiniteLoss(

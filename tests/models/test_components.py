@@ -1,5 +1,6 @@
 """The VAE's pieces: KL term, masked losses, joint decoder padding."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -133,3 +134,20 @@ def test_time_pooled_model_rebuilds_the_pooled_mel(variant):
     assert m.predict(b["mel"], [0, 1])[1].shape == (4, sizes[1])
     with pytest.raises(ValueError, match="time_pool"):
         MultiTaskVAE(variant, sizes, n_frames=87, time_pool=0)
+
+
+def test_band_augmentation_floors_the_mel_bands_above_a_random_cut():
+    """``band_augment``: with chance 1 every mel loses the bands above a cut between 4 and 20 kHz (set to the
+    floor, 0), keeps those below 4 kHz, and the cut differs between clips; with chance 0 nothing changes."""
+    from asp.features.mel import MelSettings, filterbank
+
+    m = VAEModule(SYNTHS, "J-S", z_dim=8, n_frames=87, band_augment=1.0)
+    mel = torch.ones(16, 1, 128, 87)
+    torch.manual_seed(0)
+    out = m.band_limited(mel, 1.0)
+    fb = np.asarray(filterbank(MelSettings()).todense())
+    centre = (fb @ np.linspace(0, 22050, fb.shape[1])) / fb.sum(axis=1)
+    assert torch.all(out[:, :, centre < 4000] == 1.0) and torch.all(out[:, :, centre > 20000] == 0.0)
+    kept = (out[:, 0, :, 0] == 1.0).sum(dim=1)
+    assert len(set(kept.tolist())) > 4  # a cut of its own per clip
+    assert torch.equal(m.band_limited(mel, 0.0), mel)
