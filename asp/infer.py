@@ -221,7 +221,11 @@ def _metrics(audio: np.ndarray, target: Any, band_hz: float | None, rate: int) -
     textbook LSD over the band the file carries as ``band_lsd`` (the LSD itself where it carries the whole band)."""
     sa = spectra(audio)
     out = audio_metrics(sa, target)
-    out["band_lsd"] = lsd_from_power(band_limit(sa.power, band_hz, rate), band_limit(target.power, band_hz, rate))
+    out["band_lsd"] = (
+        out["lsd"]
+        if band_hz is None
+        else lsd_from_power(band_limit(sa.power, band_hz, rate), band_limit(target.power, band_hz, rate))
+    )
     return out
 
 

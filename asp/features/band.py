@@ -1,12 +1,12 @@
 """The band a sound file carries: the frequencies above which it holds no information about the sound.
 
 A file at a lower rate than the renders has nothing above its Nyquist frequency; a lossy codec (MP3, Vorbis, Opus)
-cuts the band at a low-pass of its own (about 16 kHz for MP3 at common bit rates, 19-20 kHz for Vorbis), which
-shows in the file's spectrum as a cliff: the level falls by tens of dB within a few hundred Hz and stays at the
-codec's floor above. A distance that compares a render with such a file over the whole band rewards renders that
-are silent where the file is silent for the codec's reasons, not the sound's: darker patches than the sound
-(measured on the quickstart's held-back folder, docs/RESULTS.md). :func:`information_band` finds the top of the
-band, and the search's objective and the report's ``band_lsd`` compare spectra below it only.
+cuts the band at a low-pass of its own (16-18 kHz for libsndfile's MP3 encoder in the held-back folder, 19-20 kHz
+for its Vorbis), which shows in the file's spectrum as a cliff: the level falls by tens of dB within a few hundred
+Hz and stays at the codec's floor above. A distance that compares a render with such a file over the whole band
+rewards renders that are silent where the file is silent for the codec's reasons, not the sound's: darker patches
+than the sound (measured on the quickstart's held-back folder, docs/RESULTS.md). :func:`information_band` finds the
+top of the band, and the search's objective and the report's ``band_lsd`` compare spectra below it only.
 
 The cliff is looked for in lossy files only, and only above ``MIN_CLIFF_HZ``: a lossless file carries its whole
 band, silence included (a pure tone is a cliff, and a bright render against it must score badly).
@@ -33,12 +33,10 @@ def cliff_hz(audio: np.ndarray, rate: int, n_fft: int = 2048) -> float | None:
     hz = np.arange(len(level)) * rate / n_fft
     below, gap = int(round(1000 * n_fft / rate)), int(round(500 * n_fft / rate))
     top = int(0.98 * (len(level) - 1))
-    found = None
-    for i in range(int(np.ceil(MIN_CLIFF_HZ * n_fft / rate)), top - gap - 2):
-        above = level[i + gap : top]
-        if level[i - below : i].mean() - np.percentile(above, 90) >= CLIFF_DB:
-            found = float(hz[i])
-    return found
+    for i in range(top - gap - 3, int(np.ceil(MIN_CLIFF_HZ * n_fft / rate)) - 1, -1):  # from the top down
+        if level[i - below : i].mean() - np.percentile(level[i + gap : top], 90) >= CLIFF_DB:
+            return float(hz[i])
+    return None
 
 
 def information_band(audio: np.ndarray, rate: int, source_rate: int, lossy: bool) -> float | None:

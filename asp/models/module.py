@@ -176,8 +176,9 @@ class VAEModule(L.LightningModule):
         if not hasattr(self, "_mel_centres"):
             from asp.features.mel import MelSettings, filterbank
 
-            fb = np.asarray(filterbank(MelSettings.from_dict(self.hparams.get("mel") or {})).todense())
-            hz = np.linspace(0.0, (self.hparams.get("mel") or {}).get("sample_rate", 44100) / 2, fb.shape[1])
+            settings = MelSettings.from_dict(self.hparams.get("mel") or {})
+            fb = np.asarray(filterbank(settings).todense())
+            hz = np.linspace(0.0, settings.sample_rate / 2, fb.shape[1])
             self._mel_centres = torch.as_tensor((fb @ hz) / np.maximum(fb.sum(axis=1), 1e-12), dtype=mel.dtype)
         b = mel.shape[0]
         lo, hi = BAND_AUGMENT_HZ

@@ -11,7 +11,7 @@ same state as a newly built engine, so with the oscillator phases fixed a render
 rendered before (tested), and a patch's several notes (``render_notes``, as datasets render them) share one load
 of its wavetables. Nothing a render does reaches the engine the next one is copied from, even through Vital's
 process-wide random state, so datasets need no fresh worker per shard on Linux; elsewhere (a new engine per note in
-one process) they get one (``process_state`` in the registry, ``asp.synths.vital.FORKS``).
+one process) they get one (``process_state`` and ``FORK_SAFE`` in ``asp.synths.registry``).
 """
 
 from __future__ import annotations

@@ -52,6 +52,9 @@ from asp.search.space import SearchSpace
 from asp.synths import registry
 
 CHECKS = 2  # full renders at most per generation when children are checked (``SearchOptions.verify``)
+# options added after outputs were first written: left out of the fingerprint when off (the search before them), so
+# those outputs still resume
+ADDED_OPTIONS = ("default_pull", "file_band", "octave_twins")
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ class SearchOptions:
         (``SparseES``; hand-made presets leave most parameters at their defaults). 0: never (the search before
         2026-12-07's fifth session); 0.25 came closer on the held-back folder's best synth on 17 of 24 files
         (docs/RESULTS.md, "Mutations back to the default").
-        file_band: compare spectra only below the band the target's file carries (a lower-rate file's pass band, a
+    file_band: compare spectra only below the band the target's file carries (a lower-rate file's pass band, a
         lossy codec's low-pass: ``asp.features.band``), where ``refine`` is given one; False: the whole band (the
         search before 2026-12-07's sixth session).
     octave_twins: after the starts, also score the best one an octave up and down with its oscillators moved the
@@ -109,11 +112,7 @@ class SearchOptions:
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        for name in (
-            "default_pull",
-            "file_band",
-            "octave_twins",
-        ):  # (outputs made before the options existed still resume)
+        for name in ADDED_OPTIONS:
             if not d[name]:
                 del d[name]
         return d

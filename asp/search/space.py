@@ -89,7 +89,7 @@ class SearchSpace:
         if not shifts:
             return []
         v = np.asarray(native, dtype=np.float64).reshape(-1)
-        at = self.schema.position
+        at, same = self.schema.position, self.snap(v)
         out = []
         for octaves, word in ((1, "up"), (-1, "down")):
             if not 0 <= note + 12 * octaves <= 127:
@@ -100,6 +100,6 @@ class SearchSpace:
                 value = float(p.to_natural(v[at[name]])) - 12.0 * octaves / float(semis)
                 twin[at[name]] = float(p.to_normalised(float(np.clip(value, p.low, p.high))))
             twin = self.snap(twin)
-            if not np.array_equal(twin, self.snap(v)):
+            if not np.array_equal(twin, same):
                 out.append((twin, note + 12 * octaves, f"an octave {word}"))
         return out
