@@ -106,6 +106,8 @@ _VARIANTS = {"s4": {"search_seconds": 4.0}, "s35": {"search_seconds": 3.5}, "ful
 _VARIANTS["even"] = {"halving": False}
 _VARIANTS["fullband"] = {"file_band": False}  # the whole band, whatever the file carries (before 2026-12-07, 6th)
 _VARIANTS["twins"] = {"octave_twins": True}  # octave twins of the best start (tried 2026-12-07, 6th; not kept)
+_VARIANTS["esm"] = {"method": "esm"}  # the ES with two children a generation from a learnt linear model (7th)
+_VARIANTS["gn"] = {"polish": "gn"}  # Levenberg-Marquardt from the halving's second round on (2026-12-07, 7th)
 _VARIANTS.update({f"dp{round(q * 100)}": {"default_pull": q} for q in (0.0, 0.1, 0.25, 0.5)})
 for _suffix, _change in _VARIANTS.items():
     _name = f"asp-proxy-nn8-{_suffix}"

@@ -129,6 +129,13 @@ def add_refine_args(p: argparse.ArgumentParser) -> None:
         "pitch from another patch)",
     )
     g.add_argument(
+        "--polish",
+        default=None,
+        choices=list(METHODS),
+        help="a method that takes over each synth's search for the last round (gn: Levenberg-Marquardt on the "
+        "continuous parameters, asp.search.methods.GaussNewton; off by default: measured, no closer)",
+    )
+    g.add_argument(
         "--whole-band",
         dest="file_band",
         action="store_false",
@@ -181,6 +188,7 @@ def refine_options(args: argparse.Namespace) -> Any:
         default_pull=args.default_pull,
         file_band=args.file_band,
         octave_twins=args.octave_twins,
+        polish=args.polish,
     )
 
 

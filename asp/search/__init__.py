@@ -8,7 +8,8 @@ only supplies the candidates and class probabilities.
 
 * :mod:`asp.search.space`: a schema as a mixed search space.
 * :mod:`asp.search.objective`: the distances the search minimises (``asp.metrics``), prepared once per target.
-* :mod:`asp.search.methods`: the optimisers behind one ask/tell interface (random, plain CMA-ES, CatCMA with margin).
+* :mod:`asp.search.methods`: the optimisers behind one ask/tell interface (the sparse evolution strategy, plain
+  CMA-ES, CatCMA with margin, Levenberg-Marquardt on the continuous parameters, random).
 * :mod:`asp.search.refine`: the multi-synth driver.
 """
 

@@ -48,6 +48,10 @@ OBJECTIVES: dict[str, tuple[Callable[[np.ndarray, int], Any], Callable[[Any, Any
 }
 
 
+POOL = 4  # frames averaged into one in :meth:`Objective.features` (about 46 ms at 44.1 kHz)
+POOL_BINS = 8  # and bins (172 Hz at 44.1 kHz): about 10,000 numbers for a 3.5 s search render
+
+
 def _in_band(features: Any, band_hz: float | None, rate: int) -> Any:
     """``features`` (a spectrogram, or :class:`MatchFeatures`' spectrogram per resolution) below ``band_hz``."""
     if band_hz is None:
@@ -78,10 +82,38 @@ class Objective:
         self.band_hz = band_hz if band_hz is None or band_hz < rate / 2 else None
         self._features, self._distance = OBJECTIVES[name]
         self._target = self._prepare(target)
+        self._target_audio = np.asarray(target, dtype=np.float32)
+        self._target_spectrogram: np.ndarray | None = None
 
     def _prepare(self, audio: np.ndarray) -> Any:
         return _in_band(self._features(np.asarray(audio, dtype=np.float32), self.rate), self.band_hz, self.rate)
 
     def __call__(self, audio: np.ndarray) -> float:
-        d = self._distance(self._prepare(audio), self._target)
+        return self._score(self._prepare(audio))
+
+    def _score(self, prepared: Any) -> float:
+        d = self._distance(prepared, self._target)
         return d if np.isfinite(d) else float("inf")
+
+    def _spectrogram(self, audio: np.ndarray, prepared: Any = None) -> np.ndarray:
+        """The dB log spectrogram below the band (``lsd``'s own features where they are at hand), pooled in time."""
+        log = prepared if self.name == "lsd" and prepared is not None else None
+        if log is None:
+            log = _in_band(_log_features(np.asarray(audio, dtype=np.float32), self.rate), self.band_hz, self.rate)
+        n, b = log.shape[-1] // POOL * POOL, log.shape[-2] // POOL_BINS * POOL_BINS
+        pooled = log[:b, :n].reshape(b // POOL_BINS, POOL_BINS, n // POOL, POOL).mean(axis=(1, 3))
+        return (10.0 * pooled).astype(np.float32).ravel()
+
+    def features(self, audio: np.ndarray) -> tuple[float, np.ndarray]:
+        """The distance of ``audio`` and its dB log spectrogram (below the band, the mean of every ``POOL`` frames
+        and ``POOL_BINS`` bins, flattened): what a method that ``wants_features`` learns from
+        (``asp.search.methods``)."""
+        prepared = self._prepare(audio)
+        return self._score(prepared), self._spectrogram(audio, prepared)
+
+    @property
+    def target_features(self) -> np.ndarray:
+        """:meth:`features`' spectrogram of the target."""
+        if self._target_spectrogram is None:
+            self._target_spectrogram = self._spectrogram(self._target_audio, self._target)
+        return self._target_spectrogram

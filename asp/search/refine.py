@@ -14,7 +14,7 @@ Stages, within one render budget per target (every render counts, cheap and full
 2. **Rounds (successive halving).** The search budget is split into ``ceil(log2 n) + 1`` equal rounds over the
    surviving synths; after each round the worse half of the synths (by their best distance so far) stops, so the
    best synth is chosen on refined distances, not one-shot ones, and a losing synth costs little. (``halving=False``
-   splits the budget evenly in one round.)
+   splits the budget evenly in one round.) With ``polish`` another method takes over each synth's last round.
 3. **Finals.** Each synth's best distinct cheap results and its one-shot candidate are rendered at full quality
    and scored there; the closest wins. The one-shot candidate is among the finalists, so the result is never
    worse than it on the objective at full quality.
@@ -46,7 +46,7 @@ import numpy as np
 
 from asp.render import Renderer, RenderSettings, get_renderer
 from asp.render.base import to_mono
-from asp.search.methods import make_optimizer
+from asp.search.methods import METHODS, make_optimizer
 from asp.search.objective import Objective
 from asp.search.space import SearchSpace
 from asp.synths import registry
@@ -54,7 +54,7 @@ from asp.synths import registry
 CHECKS = 2  # full renders at most per generation when children are checked (``SearchOptions.verify``)
 # options added after outputs were first written: left out of the fingerprint when off (the search before them), so
 # those outputs still resume
-ADDED_OPTIONS = ("default_pull", "file_band", "octave_twins")
+ADDED_OPTIONS = ("default_pull", "file_band", "octave_twins", "polish")
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,11 @@ class SearchOptions:
         other way (``SearchSpace.octave_twins``: the same pitch, another patch; at most 2 full renders per synth).
         Off: on the held-back folder the twins led the search on several files and moved distances by up to 1 dB
         either way, closer on neither measure over two seeds (docs/RESULTS.md, "The band a file carries").
+    polish: a method (``gn``) that takes over each surviving synth's search for the last round, from its best
+        point so far (None: ``method`` throughout). With one round (one synth, or no halving) the budget is split
+        into two rounds, none stopped, and it has the second. Off: on the held-back folder Levenberg-Marquardt
+        (``asp.search.methods.GaussNewton``) came no closer than the evolution strategy it replaced, in the last round
+        or from the second (docs/RESULTS.md, "Gauss-Newton steps").
     """
 
     budget: int = 330
@@ -105,10 +110,13 @@ class SearchOptions:
     default_pull: float = 0.25
     file_band: bool = True
     octave_twins: bool = False
+    polish: str | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.default_pull <= 1.0:
             raise ValueError(f"default_pull is a chance, between 0 and 1: got {self.default_pull}")
+        if self.polish is not None and self.polish not in METHODS:
+            raise ValueError(f"unknown polishing method {self.polish!r}; valid: {', '.join(METHODS)}")
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -236,10 +244,21 @@ class _Synth:
         self.best = min((x.score for x in self.seen), default=math.inf)
         return out
 
-    def score(self, objective: Objective, vector: np.ndarray, note: int, label: str) -> float:
+    def score(
+        self, objective: Objective, vector: np.ndarray, note: int, label: str, features: list | None = None
+    ) -> float:
+        """The cheap score of a child; with ``features`` (a list), its spectrogram appended to it as well (None for
+        a failed render)."""
         t = time.perf_counter()
         audio = self.render(vector, note)
-        s = objective(audio) if audio is not None else math.inf
+        s, f = math.inf, None
+        if audio is not None:
+            if features is None:
+                s = objective(audio)
+            else:
+                s, f = objective.features(audio)
+        if features is not None:
+            features.append(f)
         self.seen.append(_Seen(s, vector, note, label))
         self.best = min(self.best, s)
         self.seconds += time.perf_counter() - t
@@ -338,6 +357,8 @@ def refine(
         )
         st.opt.start_score(first.score)
         st.opt.default_pull = o.default_pull
+        if st.opt.wants_features:
+            st.opt.target_features = obj.target_features
         if screens and st.name in screens:
             st.opt.screen = _at_note(screens[st.name], st.note)
             st.opt.screen_factor = screen_factor
@@ -348,21 +369,29 @@ def refine(
     left = o.budget - total() - reserve
     alive = list(synths)
     checks = CHECKS if o.verify and cheap != full else 0  # full renders a generation's check may add
-    rounds = math.ceil(math.log2(len(alive))) + 1 if o.halving and len(alive) > 1 else 1
+    halving = o.halving and len(alive) > 1
+    rounds = math.ceil(math.log2(len(alive))) + 1 if halving else 1
+    if o.polish and rounds == 1:  # two rounds, none stopped: the polishing method has the second half
+        rounds, halving = 2, False
     for r in range(rounds):  # 2. rounds
         share = left // (rounds - r) // len(alive)
         for name in alive:
             st = synths[name]
             st.rounds += 1
             before = st.renders
+            if o.polish and r == rounds - 1:  # the last round: the polishing method
+                st.opt = _polisher(o, st, obj)
             while st.renders - before + st.opt.popsize + checks <= share and not out_of_time():
                 gen = st.opt.ask()
-                scores = [st.score(obj, v, st.note, "search") for v in gen]
-                st.opt.tell(st.verify(obj_full, gen, scores) if o.verify and cheap != full else scores)
+                feats: list | None = [] if st.opt.wants_features else None
+                scores = [st.score(obj, v, st.note, "search", feats) for v in gen]
+                scores = st.verify(obj_full, gen, scores) if o.verify and cheap != full else scores
+                st.opt.tell(scores, feats)
                 st.trace.append((total(), st.best))
             used = st.renders - before
             left -= used
-        alive = sorted(alive, key=lambda n: synths[n].best)[: max(1, math.ceil(len(alive) / 2))]
+        if halving:
+            alive = sorted(alive, key=lambda n: synths[n].best)[: max(1, math.ceil(len(alive) / 2))]
         if out_of_time():
             break
 
@@ -405,6 +434,16 @@ def refine(
             st.trace,
         )
     return results
+
+
+def _polisher(o: SearchOptions, st: _Synth, objective: Objective) -> Any:
+    """``o.polish``'s optimiser for a synth, from the best point its search has scored at its note."""
+    assert o.polish is not None
+    mine = [x for x in st.seen if x.note == st.note and math.isfinite(x.score)]
+    start = min(mine, key=lambda x: x.score).vector if mine else st.starts[0].vector
+    opt = make_optimizer(o.polish, st.space, np.asarray(start, dtype=np.float64), o.sigma, _seed(o.seed, st.name) + 1)
+    opt.target_features = objective.target_features
+    return opt
 
 
 def refine_task(task: dict[str, Any], **extra: Any) -> dict[str, SynthResult]:

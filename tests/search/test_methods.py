@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from asp.search import SearchSpace
-from asp.search.methods import METHODS, Optimizer, make_optimizer
+from asp.search.methods import METHODS, Optimizer, SparseES, make_optimizer
 from asp.synths import registry
 
 
@@ -80,6 +80,8 @@ def test_the_search_options_fingerprint_omits_a_default_pull_of_zero():
     off = SearchOptions(file_band=False, octave_twins=False).as_dict()
     assert "file_band" not in off and "octave_twins" not in off
     assert SearchOptions().as_dict()["file_band"] is SearchOptions(octave_twins=True).as_dict()["octave_twins"] is True
+    # and no polishing method
+    assert "polish" not in SearchOptions().as_dict() and SearchOptions(polish="gn").as_dict()["polish"] == "gn"
 
 
 def test_a_default_pull_outside_zero_to_one_is_refused():
@@ -88,6 +90,46 @@ def test_a_default_pull_outside_zero_to_one_is_refused():
     for bad in (-0.1, 1.5):
         with pytest.raises(ValueError, match="between 0 and 1"):
             SearchOptions(default_pull=bad)
+
+
+def test_an_unknown_polishing_method_names_the_valid_ones():
+    from asp.search import SearchOptions
+
+    with pytest.raises(ValueError, match="unknown polishing method 'newton'; valid: .*gn"):
+        SearchOptions(polish="newton")
+
+
+def test_gauss_newton_measures_the_jacobian_then_steps_toward_the_target():
+    """On a linear 'synth' (features = A x) the measured Jacobian is A, and the least damped first step lands
+    nearly on the target's parameters (within its damping of 1 %); the classes are never touched."""
+    from asp.search.methods import GaussNewton
+    from asp.search.space import SearchSpace
+    from asp.synths import load_schema
+
+    space = SearchSpace(load_schema("subtractive"))
+    rng = np.random.default_rng(0)
+    start = space.join(np.full(len(space.cont), 0.5), space.defaults[1])
+    a = rng.normal(size=(40, len(space.cont))).astype(np.float32)
+    goal = np.clip(0.5 + rng.normal(0.0, 0.05, len(space.cont)), 0.0, 1.0)
+    opt = GaussNewton(space, start, 0.1, 0, popsize=8)
+    opt.target_features = a @ goal
+    gens = 0
+    while True:
+        gen = opt.ask()
+        gens += 1
+        xs = [space.split(v)[0] for v in gen]
+        for v in gen:
+            np.testing.assert_array_equal(space.split(v)[1], space.defaults[1])
+        feats = [a @ x for x in xs]
+        opt.tell([float(np.sqrt(np.mean((f - a @ goal) ** 2))) for f in feats], feats)
+        if not opt._queue:
+            break
+    assert gens == int(np.ceil((len(space.cont) + 1) / 8))  # the point and one probe per continuous parameter
+    assert opt.jac is not None
+    np.testing.assert_allclose(opt.jac, a, atol=1e-3)
+    steps = [space.split(v)[0] for v in opt.ask()]
+    off = float(np.abs(0.5 - goal).max())
+    assert min(float(np.abs(x - goal).max()) for x in steps) < 0.05 * off  # the least damped step: nearly onto it
 
 
 def test_octave_twins_play_the_same_pitch_from_the_oscillators_moved_the_other_way():
@@ -112,3 +154,38 @@ def test_octave_twins_play_the_same_pitch_from_the_oscillators_moved_the_other_w
     lowest = schema.from_natural({"osc1_octave": -2, "osc2_octave": -2})
     assert [label for *_, label in space.octave_twins(lowest, 67)] == ["an octave down"]
     assert SearchSpace(registry.load_schema("amsynth")).octave_twins(start[:0], 60) == []  # no transpose entry
+
+
+def test_the_model_children_step_toward_the_target_once_the_strategy_has_moved_enough():
+    """ModelES on a linear 'synth' (features = A x): once the strategy's children have moved the parameters enough,
+    its two last children are Levenberg-Marquardt steps of the learnt model, with the parent's classes; on this
+    landscape they reach the target, where the plain strategy (same seed, same children otherwise) is still off."""
+    from asp.search.methods import ModelES
+    from asp.search.space import SearchSpace
+    from asp.synths import load_schema
+
+    space = SearchSpace(load_schema("subtractive"))
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(60, len(space.cont)))
+    goal = np.clip(0.5 + rng.normal(0.0, 0.1, len(space.cont)), 0.0, 1.0)
+
+    def run(cls):
+        opt = cls(space, space.join(np.full(len(space.cont), 0.5), space.defaults[1]), 0.1, 0, popsize=8)
+        opt.target_features = a @ goal
+        opt.start_score(float(np.sqrt(np.mean((a @ (np.full(len(goal), 0.5) - goal)) ** 2))))
+        kinds = []
+        for _ in range(40):
+            vectors = opt.ask()
+            kinds.append(list(getattr(opt, "_kinds", [])))
+            for v, kind in zip(vectors, kinds[-1]):
+                if kind == "model":
+                    np.testing.assert_array_equal(space.split(v)[1], opt.k)
+            feats = [a @ space.split(v)[0] for v in vectors]
+            opt.tell([float(np.sqrt(np.mean((f - a @ goal) ** 2))) for f in feats], feats)
+        return float(np.abs(opt.x - goal).max()), kinds
+
+    off_model, kinds = run(ModelES)
+    off_plain, _ = run(SparseES)
+    assert kinds[0][0] == "parent" and "model" not in kinds[0]  # the parent's spectrogram first
+    assert kinds[-1][-2:] == ["model", "model"]
+    assert off_model < 1e-6 < 0.01 < off_plain

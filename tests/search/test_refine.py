@@ -33,6 +33,31 @@ def test_a_known_preset_is_recovered_to_near_zero_distance(tiny_synths, objectiv
     assert list(space.split(res.vector)[1]) == [1, 0]  # the classes found exactly: square, one octave down
 
 
+def test_gauss_newton_finds_the_continuous_values_from_the_right_classes(tiny_synths):
+    truth = _vector("tiny", wave=1, octave=-1, cutoff=2500.0, level=0.8, decay=0.15)
+    target = _target("tiny", truth)
+    start = _vector("tiny", wave=1, octave=-1, cutoff=600.0, level=0.3, decay=0.8)
+    res = refine(target, {"tiny": [Candidate(start, 57)]}, SearchOptions(budget=60, method="gn"), SETTINGS)["tiny"]
+    assert lsd(res.oneshot_audio, target) > 10.0 > 5 * lsd(res.audio, target)  # (a local method: level and decay
+    space = SearchSpace(registry.load_schema("tiny"))  # trade against each other, so not to zero in 60 renders)
+    np.testing.assert_array_equal(space.split(res.vector)[1], space.split(start)[1])  # the classes never move
+
+
+def test_the_polishing_method_takes_over_for_the_last_round(tiny_synths):
+    truth = _vector("tiny", wave=1, octave=-1, cutoff=2500.0, level=0.8, decay=0.15)
+    target = _target("tiny", truth)
+    start = _vector("tiny", wave=0, octave=0, cutoff=600.0, level=0.3, decay=0.8)
+    starts = {"tiny": [Candidate(start, 57)]}
+    plain = refine(target, starts, SearchOptions(budget=80, seed=1), SETTINGS)["tiny"]
+    polished = refine(target, starts, SearchOptions(budget=80, seed=1, polish="gn"), SETTINGS)["tiny"]
+    assert polished.rounds == 2 and plain.rounds == 1  # one synth: the budget in two halves, none stopped
+    half = next(i for i, (n, _) in enumerate(plain.trace) if n > 20)
+    assert polished.trace[:half] == plain.trace[:half]  # the first half is the evolution strategy's
+    switch = max(i for i, (n, _) in enumerate(polished.trace) if n <= 41)
+    assert polished.trace[switch + 1 :] != plain.trace[switch + 1 :]  # then another method searches
+    assert polished.score <= polished.trace[switch][1]
+
+
 def test_a_categorical_only_synth_finds_its_classes(tiny_synths):
     truth = _vector("tinycat", wave=2, octave=1)
     target = _target("tinycat", truth)
@@ -42,7 +67,7 @@ def test_a_categorical_only_synth_finds_its_classes(tiny_synths):
     assert res.score == pytest.approx(0.0, abs=1e-6)
 
 
-@pytest.mark.parametrize("method", ["catcma", "cma", "es", "random"])
+@pytest.mark.parametrize("method", ["catcma", "cma", "es", "esm", "gn", "random"])
 def test_the_budget_is_respected_and_the_result_is_never_worse_than_the_start(tiny_synths, method):
     truth = _vector("tiny", wave=2, octave=0, cutoff=5000.0, level=0.4, decay=1.0)
     target = _target("tiny", truth, 50)
