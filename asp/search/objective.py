@@ -96,7 +96,7 @@ class Objective:
         return d if np.isfinite(d) else float("inf")
 
     def _spectrogram(self, audio: np.ndarray, prepared: Any = None) -> np.ndarray:
-        """The dB log spectrogram below the band (``lsd``'s own features where they are at hand), pooled in time."""
+        """The dB log spectrogram below the band (``lsd``'s own features where they are at hand), pooled."""
         log = prepared if self.name == "lsd" and prepared is not None else None
         if log is None:
             log = _in_band(_log_features(np.asarray(audio, dtype=np.float32), self.rate), self.band_hz, self.rate)

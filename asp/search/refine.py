@@ -437,12 +437,15 @@ def refine(
 
 
 def _polisher(o: SearchOptions, st: _Synth, objective: Objective) -> Any:
-    """``o.polish``'s optimiser for a synth, from the best point its search has scored at its note."""
+    """``o.polish``'s optimiser for a synth, from the best point its search has scored at its note (its score, the
+    default pull and the proxy's screen carried over)."""
     assert o.polish is not None
     mine = [x for x in st.seen if x.note == st.note and math.isfinite(x.score)]
     start = min(mine, key=lambda x: x.score).vector if mine else st.starts[0].vector
     opt = make_optimizer(o.polish, st.space, np.asarray(start, dtype=np.float64), o.sigma, _seed(o.seed, st.name) + 1)
+    opt.start_score(min(x.score for x in mine) if mine else math.inf)
     opt.target_features = objective.target_features
+    opt.default_pull, opt.screen, opt.screen_factor = st.opt.default_pull, st.opt.screen, st.opt.screen_factor
     return opt
 
 

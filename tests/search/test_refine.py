@@ -58,6 +58,30 @@ def test_the_polishing_method_takes_over_for_the_last_round(tiny_synths):
     assert polished.score <= polished.trace[switch][1]
 
 
+def test_a_polishing_method_starts_from_the_best_point_and_its_score(tiny_synths, monkeypatch):
+    """Handed the second round, a fresh evolution strategy starts from the first round's best vector and is told
+    its score (else its first child would replace that best, however far), with the default pull carried over."""
+    import sys
+
+    module = sys.modules["asp.search.refine"]  # (the package's ``refine`` is the function)
+    real, made = module.make_optimizer, []
+
+    def make(*args, **kw):
+        opt, told = real(*args, **kw), []
+        start_score = opt.start_score
+        opt.start_score = lambda score: (told.append(score), start_score(score))[1]
+        made.append((opt, told))
+        return opt
+
+    monkeypatch.setattr(module, "make_optimizer", make)
+    target = _target("tiny", _vector("tiny", wave=1, octave=-1, cutoff=2500.0, level=0.8, decay=0.15))
+    starts = {"tiny": [Candidate(_vector("tiny", wave=0, octave=0, cutoff=600.0, level=0.3, decay=0.8), 57)]}
+    res = refine(target, starts, SearchOptions(budget=80, seed=1, polish="es", default_pull=0.3), SETTINGS)["tiny"]
+    assert res.rounds == 2 and len(made) == 2
+    first_round_best = min(b for n, b in res.trace if n <= 41)
+    assert made[1][1] == [first_round_best] and made[1][0].inner.default_pull == 0.3
+
+
 def test_a_categorical_only_synth_finds_its_classes(tiny_synths):
     truth = _vector("tinycat", wave=2, octave=1)
     target = _target("tinycat", truth)
