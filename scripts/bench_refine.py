@@ -101,13 +101,15 @@ for _name in ("asp", "asp-proxy", "asp-proxy-nn8"):
 # the main job's search with one option changed: search renders of 4 s or 3.5 s (into the release: the key is
 # released at 3 s) or the whole clip (5 s), against the first 2.5 s that never hear one; or the budget split evenly
 # over the synths (no successive halving); or mutations sent back to the synth's default with chance q (``dpQ``:
-# dp0 is the search before default_pull, which ``-s35`` was until 2026-12-07's fifth session; dp25 the default now)
+# dp0 is the search before default_pull, which ``-s35`` was until 2026-12-07's fifth session; dp25 the default now,
+# with gn in the last round since the seventh session: ``-nopolish`` is dp25 before that)
 _VARIANTS = {"s4": {"search_seconds": 4.0}, "s35": {"search_seconds": 3.5}, "full": {"search_seconds": None}}
 _VARIANTS["even"] = {"halving": False}
 _VARIANTS["fullband"] = {"file_band": False}  # the whole band, whatever the file carries (before 2026-12-07, 6th)
 _VARIANTS["twins"] = {"octave_twins": True}  # octave twins of the best start (tried 2026-12-07, 6th; not kept)
 _VARIANTS["esm"] = {"method": "esm"}  # the ES with two children a generation from a learnt linear model (7th)
-_VARIANTS["gn"] = {"polish": "gn"}  # Levenberg-Marquardt from the halving's second round on (2026-12-07, 7th)
+_VARIANTS["gn"] = {"polish": "gn"}  # Levenberg-Marquardt in the halving's last round (2026-12-07, 7th: the default)
+_VARIANTS["nopolish"] = {"polish": None}  # the evolution strategy to the end (the default until then)
 _VARIANTS.update({f"dp{round(q * 100)}": {"default_pull": q} for q in (0.0, 0.1, 0.25, 0.5)})
 for _suffix, _change in _VARIANTS.items():
     _name = f"asp-proxy-nn8-{_suffix}"

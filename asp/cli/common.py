@@ -130,10 +130,10 @@ def add_refine_args(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--polish",
-        default=None,
-        choices=list(METHODS),
-        help="a method that takes over each synth's search for the last round (gn: Levenberg-Marquardt on the "
-        "continuous parameters, asp.search.methods.GaussNewton; off by default: measured, no closer)",
+        default=d.polish,
+        choices=[*METHODS, "none"],
+        help="the method that searches each synth's last round of the halving (default gn: Levenberg-Marquardt on "
+        "the continuous parameters, asp.search.methods.GaussNewton; none: --search-method throughout)",
     )
     g.add_argument(
         "--whole-band",
@@ -188,7 +188,7 @@ def refine_options(args: argparse.Namespace) -> Any:
         default_pull=args.default_pull,
         file_band=args.file_band,
         octave_twins=args.octave_twins,
-        polish=args.polish,
+        polish=None if args.polish == "none" else args.polish,
     )
 
 

@@ -81,7 +81,7 @@ def test_the_search_options_fingerprint_omits_a_default_pull_of_zero():
     assert "file_band" not in off and "octave_twins" not in off
     assert SearchOptions().as_dict()["file_band"] is SearchOptions(octave_twins=True).as_dict()["octave_twins"] is True
     # and no polishing method
-    assert "polish" not in SearchOptions().as_dict() and SearchOptions(polish="gn").as_dict()["polish"] == "gn"
+    assert "polish" not in SearchOptions(polish=None).as_dict() and SearchOptions().as_dict()["polish"] == "gn"
 
 
 def test_a_default_pull_outside_zero_to_one_is_refused():

@@ -43,23 +43,46 @@ def test_gauss_newton_finds_the_continuous_values_from_the_right_classes(tiny_sy
     np.testing.assert_array_equal(space.split(res.vector)[1], space.split(start)[1])  # the classes never move
 
 
-def test_the_polishing_method_takes_over_for_the_last_round(tiny_synths):
-    truth = _vector("tiny", wave=1, octave=-1, cutoff=2500.0, level=0.8, decay=0.15)
-    target = _target("tiny", truth)
-    start = _vector("tiny", wave=0, octave=0, cutoff=600.0, level=0.3, decay=0.8)
-    starts = {"tiny": [Candidate(start, 57)]}
-    plain = refine(target, starts, SearchOptions(budget=80, seed=1), SETTINGS)["tiny"]
-    polished = refine(target, starts, SearchOptions(budget=80, seed=1, polish="gn"), SETTINGS)["tiny"]
-    assert polished.rounds == 2 and plain.rounds == 1  # one synth: the budget in two halves, none stopped
-    half = next(i for i, (n, _) in enumerate(plain.trace) if n > 20)
-    assert polished.trace[:half] == plain.trace[:half]  # the first half is the evolution strategy's
-    switch = max(i for i, (n, _) in enumerate(polished.trace) if n <= 41)
-    assert polished.trace[switch + 1 :] != plain.trace[switch + 1 :]  # then another method searches
-    assert polished.score <= polished.trace[switch][1]
+BRIGHT = {"wave": 1, "octave": 0, "cutoff": 7000.0, "level": 0.9, "decay": 1.5}  # beyond tinycat's fixed filter
+
+
+def _two_synth_search(target, **options):
+    """tiny from a wrong start and tinycat from its default, 120 renders, two rounds of halving."""
+    starts = {
+        "tiny": [Candidate(_vector("tiny", wave=0, octave=0, cutoff=600.0, level=0.3, decay=0.8), 57)],
+        "tinycat": [Candidate(_vector("tinycat"), 57)],
+    }
+    return refine(target, starts, SearchOptions(budget=120, seed=1, **options), SETTINGS)
+
+
+def test_the_polishing_method_searches_the_halvings_last_round(tiny_synths):
+    target = _target("tiny", _vector("tiny", **BRIGHT))
+    plain, polished = _two_synth_search(target, polish=None), _two_synth_search(target)  # (gn by default)
+    assert plain["tiny"].rounds == polished["tiny"].rounds == 2 and polished["tinycat"].rounds == 1
+    assert polished["tinycat"].trace == plain["tinycat"].trace
+    a, b = plain["tiny"].trace, polished["tiny"].trace
+    same = next(i for i, (x, y) in enumerate(zip(a, b)) if x != y)  # the first round is the evolution strategy's
+    end_of_first = polished["tinycat"].trace[-1][0]  # (tinycat searched after tiny in the first round, then stopped)
+    assert a[same - 1][0] <= end_of_first < b[same][0]  # then another method searches
+    assert polished["tiny"].score <= b[same - 1][1]
+
+
+def test_a_synth_without_continuous_parameters_keeps_its_method_to_the_end(tiny_synths):
+    target = _target("tinycat", _vector("tinycat", wave=2, octave=1))
+    plain, polished = _two_synth_search(target, polish=None), _two_synth_search(target)
+    assert polished["tinycat"].rounds == 2  # it won the first round, and nothing was handed to gn
+    assert polished["tinycat"].trace == plain["tinycat"].trace and polished["tinycat"].score == plain["tinycat"].score
+
+
+def test_one_synth_is_searched_by_its_method_alone(tiny_synths):
+    target = _target("tiny", _vector("tiny", wave=1, octave=-1, cutoff=2500.0, level=0.8, decay=0.15))
+    starts = {"tiny": [Candidate(_vector("tiny"), 57)]}
+    a, b = (refine(target, starts, SearchOptions(budget=60, seed=2, polish=p), SETTINGS)["tiny"] for p in ("gn", None))
+    assert a.rounds == b.rounds == 1 and a.trace == b.trace
 
 
 def test_a_polishing_method_starts_from_the_best_point_and_its_score(tiny_synths, monkeypatch):
-    """Handed the second round, a fresh evolution strategy starts from the first round's best vector and is told
+    """Handed the last round, a fresh evolution strategy starts from the first round's best vector and is told
     its score (else its first child would replace that best, however far), with the default pull carried over."""
     import sys
 
@@ -74,12 +97,11 @@ def test_a_polishing_method_starts_from_the_best_point_and_its_score(tiny_synths
         return opt
 
     monkeypatch.setattr(module, "make_optimizer", make)
-    target = _target("tiny", _vector("tiny", wave=1, octave=-1, cutoff=2500.0, level=0.8, decay=0.15))
-    starts = {"tiny": [Candidate(_vector("tiny", wave=0, octave=0, cutoff=600.0, level=0.3, decay=0.8), 57)]}
-    res = refine(target, starts, SearchOptions(budget=80, seed=1, polish="es", default_pull=0.3), SETTINGS)["tiny"]
-    assert res.rounds == 2 and len(made) == 2
-    first_round_best = min(b for n, b in res.trace if n <= 41)
-    assert made[1][1] == [first_round_best] and made[1][0].inner.default_pull == 0.3
+    res = _two_synth_search(_target("tiny", _vector("tiny", **BRIGHT)), polish="es", default_pull=0.3)
+    assert res["tiny"].rounds == 2 and len(made) == 3  # tiny's and tinycat's methods, then the polisher
+    end_of_first = res["tinycat"].trace[-1][0]
+    first_round_best = min(b for n, b in res["tiny"].trace if n <= end_of_first)
+    assert made[2][1] == [first_round_best] and made[2][0].inner.default_pull == 0.3
 
 
 def test_a_categorical_only_synth_finds_its_classes(tiny_synths):
