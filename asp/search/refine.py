@@ -28,9 +28,10 @@ of 4 s came closer than 450 of 2.5 s, and 3.5 s then matched 4 s file for file (
 24 files over two seeds) in 11-12 % less time (docs/RESULTS.md, "The held-back folder with its release tails"). A lower
 ``search_rate`` is offered but off: a synth played at 22.05 kHz is not its 44.1 kHz sound resampled (its
 oscillators alias differently; on the tiny test synth the true preset scored 5.1 dB at 22.05 kHz, enough to steer
-the search elsewhere). The defaults (the sparse evolution strategy, 3.5 s search renders, halving) are the best
-measured in ``scripts/bench_refine.py`` (docs/RESULTS.md). Deterministic under a seed for deterministic synths;
-``seconds``, when set, also stops the search by the clock (then the result depends on the machine's speed).
+the search elsewhere). The defaults (the sparse evolution strategy, Gauss-Newton steps in the last round, 3.5 s
+search renders, halving) are the best measured in ``scripts/bench_refine.py`` (docs/RESULTS.md). Deterministic
+under a seed for deterministic synths; ``seconds``, when set, also stops the search by the clock (then the result
+depends on the machine's speed).
 """
 
 from __future__ import annotations
