@@ -50,7 +50,9 @@ from asp.render import get_renderer
 from asp.search import SearchOptions
 from asp.synths import load_sampling, load_schema, sample_presets
 
-# name -> (search options, posterior draws, also search at the sound's own note)
+# name -> (search options, posterior draws, also search at the sound's own note). The systems with halving take the
+# defaults they do not set, so since 2026-12-07's seventh session their last round is Gauss-Newton steps
+# (``SearchOptions.polish``); numbers in docs/RESULTS.md from before then were measured without (``polish=None``).
 SYSTEMS = {
     "random": (SearchOptions(method="random", objective="lsd", search_seconds=None, halving=False), 0, True),
     "cma": (
