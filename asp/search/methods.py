@@ -177,7 +177,6 @@ class _Restarting(Optimizer):
         self.inner.default_pull = self.default_pull
         self.inner.target_features = self.target_features
         self._gen = self.inner.ask()
-        self.popsize = self.inner.popsize
         return self._gen
 
     def start_score(self, score: float) -> None:
@@ -459,10 +458,12 @@ class GaussNewton(Optimizer):
             return
         self.mu, self.fails = min(1e6, self.mu * 10.0), self.fails + 1
         if self.fails >= self.stall:  # measure the Jacobian again, at the best point seen
-            b = self.best
-            if b[2] is not None and b[0] < self.s0:
-                self.s0, self.f0 = b[0], b[2]
-            self._measure(b[1] if b[2] is not None and b[0] <= self.s0 else self.x, with_point=False)
+            score, x, f = self.best
+            if f is None or score > self.s0:
+                x = self.x
+            else:  # (the point and its spectrogram together, also where a probe only tied the point)
+                self.s0, self.f0 = score, f
+            self._measure(x, with_point=False)
             self.mu, self.fails = 1.0, 0
 
 

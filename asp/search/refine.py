@@ -48,7 +48,7 @@ import numpy as np
 
 from asp.render import Renderer, RenderSettings, get_renderer
 from asp.render.base import to_mono
-from asp.search.methods import METHODS, make_optimizer
+from asp.search.methods import METHODS, Optimizer, make_optimizer
 from asp.search.objective import Objective
 from asp.search.space import SearchSpace
 from asp.synths import registry
@@ -249,24 +249,19 @@ class _Synth:
         return out
 
     def score(
-        self, objective: Objective, vector: np.ndarray, note: int, label: str, features: list | None = None
-    ) -> float:
-        """The cheap score of a child; with ``features`` (a list), its spectrogram appended to it as well (None for
-        a failed render)."""
+        self, objective: Objective, vector: np.ndarray, note: int, label: str, features: bool = False
+    ) -> tuple[float, np.ndarray | None]:
+        """The cheap score of a child and, with ``features``, its spectrogram (``Objective.features``; None for a
+        failed render or without)."""
         t = time.perf_counter()
         audio = self.render(vector, note)
         s, f = math.inf, None
         if audio is not None:
-            if features is None:
-                s = objective(audio)
-            else:
-                s, f = objective.features(audio)
-        if features is not None:
-            features.append(f)
+            s, f = objective.features(audio) if features else (objective(audio), None)
         self.seen.append(_Seen(s, vector, note, label))
         self.best = min(self.best, s)
         self.seconds += time.perf_counter() - t
-        return s
+        return s, f
 
 
 def _at_note(
@@ -385,10 +380,10 @@ def refine(
                 st.opt = _polisher(o, st, obj)
             while st.renders - before + st.opt.popsize + checks <= share and not out_of_time():
                 gen = st.opt.ask()
-                feats: list | None = [] if st.opt.wants_features else None
-                scores = [st.score(obj, v, st.note, "search", feats) for v in gen]
+                evaluated = [st.score(obj, v, st.note, "search", st.opt.wants_features) for v in gen]
+                scores = [s for s, _ in evaluated]
                 scores = st.verify(obj_full, gen, scores) if o.verify and cheap != full else scores
-                st.opt.tell(scores, feats)
+                st.opt.tell(scores, [f for _, f in evaluated] if st.opt.wants_features else None)
                 st.trace.append((total(), st.best))
             used = st.renders - before
             left -= used
@@ -438,7 +433,7 @@ def refine(
     return results
 
 
-def _polisher(o: SearchOptions, st: _Synth, objective: Objective) -> Any:
+def _polisher(o: SearchOptions, st: _Synth, objective: Objective) -> Optimizer:
     """``o.polish``'s optimiser for a synth, from the best point its search has scored at its note (its score, the
     default pull and the proxy's screen carried over)."""
     assert o.polish is not None
