@@ -113,6 +113,7 @@ _VARIANTS["esm"] = {"method": "esm"}  # the ES with two children a generation fr
 _VARIANTS["gn"] = {"polish": "gn"}  # Levenberg-Marquardt in the halving's last round (2026-12-07, 7th: the default)
 _VARIANTS["nopolish"] = {"polish": None}  # the evolution strategy to the end (the default until then)
 _VARIANTS.update({f"dp{round(q * 100)}": {"default_pull": q} for q in (0.0, 0.1, 0.25, 0.5)})
+_VARIANTS.update({f"rp{round(q * 100)}": {"round_pull": q} for q in (0.25, 0.5)})
 for _suffix, _change in _VARIANTS.items():
     _name = f"asp-proxy-nn8-{_suffix}"
     SYSTEMS[_name] = (replace(SYSTEMS["asp"][0], **_change), *SYSTEMS["asp"][1:])

@@ -12,12 +12,13 @@ render furthest (textbook LSD against it): the cliffs of the landscape.
 A synth whose search cannot come back from a small step has a search problem that better starts will not solve.
 
 Usage: python scripts/probe_recovery.py [--synths wavetable,vapoly,subtractive] [--noise 0.1] [--flip 0]
-       [--budget 300] [--objective lsd] [--method es] [--top 5]
+       [--budget 300] [--objective lsd] [--method es] [--round-pull 0] [--top 5]
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,30 @@ def cliffs(
     return sorted(((float(x), p.name) for x, p in zip(d, params) if discrete or not p.discrete), reverse=True)
 
 
+def moved_starts(
+    targets: Path, synth: str, settings: RenderSettings, rng: np.random.Generator, noise: float, flip: float
+) -> Iterator[tuple[Path, np.ndarray, np.ndarray, int, np.ndarray, np.ndarray]]:
+    """For each of ``synth``'s held-back files whose preset is in ``presets/``: (file, the true preset, the target
+    audio, the variant's note, the start moved off the true preset, which classes moved). Every continuous
+    parameter moves by a Gaussian step of ``noise``, each discrete one with chance ``flip`` to a random class."""
+    schema = load_schema(synth)
+    space = SearchSpace(schema)
+    presets = {Path(p.source).stem: p for p in read_presets(registry.PRESETS_DIR / synth, schema)}
+    renderer = get_renderer(synth, settings)
+    for f in sorted((targets / synth).iterdir()):
+        if f.stem not in presets:
+            continue
+        true = presets[f.stem].vector
+        target = load_audio(f, settings.sample_rate, settings.n_samples).audio
+        notes = {v[0] for v in VARIANTS if v[3] == f.suffix[1:]}
+        note = min(notes, key=lambda n: lsd(renderer.render(true, n), target))  # the variant's note
+        x, k = space.split(true)
+        x = np.clip(x + rng.normal(0.0, noise, x.shape), 0.0, 1.0)
+        moved = rng.random(k.shape) < flip
+        k = np.where(moved, rng.integers(0, space.n_classes), k)
+        yield f, true, target, note, space.join(x, k), moved
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--targets", type=Path, default=Path("runs/quickstart/targets"))
@@ -54,6 +79,7 @@ def main() -> None:
     ap.add_argument("--budget", type=int, default=300)
     ap.add_argument("--objective", default="lsd")
     ap.add_argument("--method", default="es", help="the optimiser (asp.search.methods.METHODS)")
+    ap.add_argument("--round-pull", type=float, default=0.0, help="SearchOptions.round_pull (the evolution strategy)")
     ap.add_argument("--step", type=float, default=0.1, help="the cliffs' step, normalised units")
     ap.add_argument("--top", type=int, default=5, help="cliffs printed per file (0: none)")
     ap.add_argument("--seed", type=int, default=0)
@@ -62,24 +88,18 @@ def main() -> None:
     settings = RenderSettings()
     rng = np.random.default_rng(args.seed)
     for synth in args.synths.split(","):
-        schema = load_schema(synth)
-        space = SearchSpace(schema)
-        presets = {Path(p.source).stem: p for p in read_presets(registry.PRESETS_DIR / synth, schema)}
         renderer = get_renderer(synth, settings)
         rows = []
-        for f in sorted((args.targets / synth).iterdir()):
-            if f.stem not in presets:
-                continue
-            true = presets[f.stem].vector
-            target = load_audio(f, settings.sample_rate, settings.n_samples).audio
-            notes = {v[0] for v in VARIANTS if v[3] == f.suffix[1:]}
-            note = min(notes, key=lambda n: lsd(renderer.render(true, n), target))  # the variant's note
-            x, k = space.split(true)
-            x = np.clip(x + rng.normal(0.0, args.noise, x.shape), 0.0, 1.0)
-            moved = rng.random(k.shape) < args.flip
-            k = np.where(moved, rng.integers(0, space.n_classes), k)
-            start = space.join(x, k)
-            opts = SearchOptions(budget=args.budget, objective=args.objective, method=args.method, seed=args.seed)
+        for f, true, target, note, start, moved in moved_starts(
+            args.targets, synth, settings, rng, args.noise, args.flip
+        ):
+            opts = SearchOptions(
+                budget=args.budget,
+                objective=args.objective,
+                method=args.method,
+                seed=args.seed,
+                round_pull=args.round_pull,
+            )
             res = refine(target, {synth: [Candidate(start, note)]}, opts, settings)[synth]
             row = {
                 "true": lsd(renderer.render(true, note), target),

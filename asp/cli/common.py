@@ -123,6 +123,13 @@ def add_refine_args(p: argparse.ArgumentParser) -> None:
         help="chance that a parameter the search mutates goes back to the synth's default value instead (0: never)",
     )
     g.add_argument(
+        "--round-pull",
+        type=float,
+        default=d.round_pull,
+        help="chance that a step of a continuous parameter lands on a round value (one or two significant figures "
+        "in its natural units; 0: never)",
+    )
+    g.add_argument(
         "--octave-twins",
         action="store_true",
         help="also try the best start an octave up and down with its oscillators moved the other way (the same "
@@ -186,6 +193,7 @@ def refine_options(args: argparse.Namespace) -> Any:
         search_seconds=args.search_seconds or None,
         verify=args.verify,
         default_pull=args.default_pull,
+        round_pull=args.round_pull,
         file_band=args.file_band,
         octave_twins=args.octave_twins,
         polish=None if args.polish == "none" else args.polish,

@@ -53,6 +53,9 @@ class Optimizer(ABC):
     screen_factor: int = 1
     # the chance that a mutated parameter goes back to the synth's default (a method that supports it: ``SparseES``)
     default_pull: float = 0.0
+    # the chance that a parameter's Gaussian step lands on a round value, one or two significant figures in its
+    # natural units (``SparseES``)
+    round_pull: float = 0.0
     # a method that learns from each child's spectrogram as well as its distance: the driver passes ``features`` to
     # ``tell`` (``Objective.features`` of each render, None for a failed one) and sets ``target_features``
     wants_features: bool = False
@@ -174,7 +177,7 @@ class _Restarting(Optimizer):
 
     def ask(self) -> list[np.ndarray]:
         self.inner.screen, self.inner.screen_factor = self.screen, self.screen_factor
-        self.inner.default_pull = self.default_pull
+        self.inner.default_pull, self.inner.round_pull = self.default_pull, self.round_pull
         self.inner.target_features = self.target_features
         self._gen = self.inner.ask()
         return self._gen
@@ -211,7 +214,10 @@ class SparseES(Optimizer):
     of them at once (CMA-ES before it has learnt a covariance) moves the few that matter by chance only.
     With ``default_pull`` > 0, each mutated parameter not at the synth's default goes back to it with that chance
     instead: a hand-made patch leaves most parameters at their defaults, and a step back there is one a Gaussian
-    step or a uniform class draw seldom makes.
+    step or a uniform class draw seldom makes. With ``round_pull`` > 0, each continuous step lands, with that
+    chance, on the value rounded to one or two significant figures in the parameter's natural units: a hand-made
+    patch's other values are typed round numbers (3.0 Hz, 900 Hz, 0.6), and its sound can hang on one exactly (an
+    LFO's rate over a whole note).
     """
 
     def _setup(self, start: np.ndarray, sigma: float, seed: int, popsize: int | None, class_probs: Probs) -> None:
@@ -243,6 +249,9 @@ class SparseES(Optimizer):
             mc = mask[:n_c]
             step = x[mc] + self.sigma * self.rng.standard_normal(int(mc.sum()))
             x[mc] = np.abs(step) - np.maximum(np.abs(step) - 1.0, 0.0) * 2.0  # reflect into [0, 1]
+            if self.round_pull > 0:  # some steps land on a round value (one or two significant figures)
+                snap = mc & (self.rng.random(n_c) < self.round_pull)
+                x = self.space.rounded(x, self.rng.integers(1, 3, n_c), where=snap)
             for j in np.flatnonzero(mask[n_c:]):
                 c = int(self.space.n_classes[j])
                 p = np.ones(c) if self.probs is None else np.asarray(self.probs[j], dtype=np.float64)[:c] + 0.1 / c

@@ -56,7 +56,7 @@ from asp.synths import registry
 CHECKS = 2  # full renders at most per generation when children are checked (``SearchOptions.verify``)
 # options added after outputs were first written: left out of the fingerprint when off (the search before them), so
 # those outputs still resume
-ADDED_OPTIONS = ("default_pull", "file_band", "octave_twins", "polish")
+ADDED_OPTIONS = ("default_pull", "file_band", "octave_twins", "polish", "round_pull")
 
 
 @dataclass(frozen=True)
@@ -115,10 +115,12 @@ class SearchOptions:
     file_band: bool = True
     octave_twins: bool = False
     polish: str | None = "gn"
+    round_pull: float = 0.0
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.default_pull <= 1.0:
-            raise ValueError(f"default_pull is a chance, between 0 and 1: got {self.default_pull}")
+        for name in ("default_pull", "round_pull"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} is a chance, between 0 and 1: got {getattr(self, name)}")
         if self.polish is not None and self.polish not in METHODS:
             raise ValueError(f"unknown polishing method {self.polish!r}; valid: {', '.join(METHODS)}")
 
@@ -355,7 +357,7 @@ def refine(
             o.method, st.space, first.vector, o.sigma, _seed(o.seed, st.name), o.popsize, (priors or {}).get(st.name)
         )
         st.opt.start_score(first.score)
-        st.opt.default_pull = o.default_pull
+        st.opt.default_pull, st.opt.round_pull = o.default_pull, o.round_pull
         if st.opt.wants_features:
             st.opt.target_features = obj.target_features
         if screens and st.name in screens:
@@ -442,7 +444,8 @@ def _polisher(o: SearchOptions, st: _Synth, objective: Objective) -> Optimizer:
     opt = make_optimizer(o.polish, st.space, np.asarray(start, dtype=np.float64), o.sigma, _seed(o.seed, st.name) + 1)
     opt.start_score(min(x.score for x in mine) if mine else math.inf)
     opt.target_features = objective.target_features
-    opt.default_pull, opt.screen, opt.screen_factor = st.opt.default_pull, st.opt.screen, st.opt.screen_factor
+    opt.default_pull, opt.round_pull = st.opt.default_pull, st.opt.round_pull
+    opt.screen, opt.screen_factor = st.opt.screen, st.opt.screen_factor
     return opt
 
 

@@ -43,6 +43,22 @@ class SearchSpace:
         """The schema's default preset as continuous values and class indices (:meth:`split`)."""
         return self.split(self.schema.default_vector())
 
+    def rounded(self, x: np.ndarray, digits: np.ndarray | int, where: np.ndarray | None = None) -> np.ndarray:
+        """Continuous values (n_cont,) rounded to ``digits`` significant figures in the parameter's natural units
+        (per parameter, or one count for all), as a person types them: 0.27 -> 0.3, 880 Hz -> 900 (one figure),
+        2.96 s -> 3.0 (two); a natural value of 0 stays 0. Back in normalised units, clipped to [0, 1]. ``where``:
+        a boolean mask of the values to round (the others are returned as they are)."""
+        x = np.asarray(x, dtype=np.float64)
+        digits = np.broadcast_to(np.asarray(digits, dtype=np.int64), x.shape)
+        out = x.copy()
+        for j in np.flatnonzero(where) if where is not None else range(len(x)):
+            p = self.schema.params[self.cont[j]]
+            nat = float(p.to_natural(x[j]))
+            if nat != 0.0 and np.isfinite(nat):
+                nat = round(nat, int(digits[j]) - 1 - int(np.floor(np.log10(abs(nat)))))
+            out[j] = float(p.to_normalised(nat))
+        return np.clip(out, 0.0, 1.0)
+
     def split(self, native: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(n_params,) native -> continuous values (n_cont,) and class indices (n_disc,)."""
         v = np.asarray(native, dtype=np.float64).reshape(-1)

@@ -69,6 +69,52 @@ def test_mutations_pulled_back_go_to_the_synths_defaults_and_only_there(tiny_syn
     assert not any((np.isclose(c, default) & ~np.isclose(c, start) & cont).any() for c in children)
 
 
+def test_values_round_to_significant_figures_in_natural_units():
+    """``SearchSpace.rounded``: one or two significant figures of the value a synth's UI shows (a log-scale
+    frequency and a bipolar tuning here), only where asked, and a round value stays where it is."""
+    space = SearchSpace(registry.load_schema("wavetable"))
+    params = [space.schema.params[i] for i in space.cont]
+    j_rate = next(j for j, p in enumerate(params) if p.name == "lfo1_rate")  # 0.05-20 Hz, log scale
+    j_fine = next(j for j, p in enumerate(params) if p.name == "a_fine")  # -100 to 100 cents
+    x = np.full(len(params), 0.5)
+    x[j_rate], x[j_fine] = params[j_rate].to_normalised(2.96), params[j_fine].to_normalised(-46.04)
+
+    def nat(y: np.ndarray, j: int) -> float:
+        return float(params[j].to_natural(y[j]))
+
+    one, two = space.rounded(x, 1), space.rounded(x, 2)
+    assert nat(one, j_rate) == pytest.approx(3.0) and nat(two, j_rate) == pytest.approx(3.0)
+    assert nat(one, j_fine) == pytest.approx(-50.0) and nat(two, j_fine) == pytest.approx(-46.0)
+    where = np.zeros(len(params), dtype=bool)
+    where[j_rate] = True
+    only = space.rounded(x, 1, where=where)
+    assert nat(only, j_rate) == pytest.approx(3.0) and only[j_fine] == x[j_fine]
+    assert np.allclose(space.rounded(one, 1), one)
+
+
+def test_steps_pulled_to_round_values_land_on_them(tiny_synths):
+    """``round_pull`` 1: every continuous value a child changes is round (one or two significant figures in
+    natural units); 0: from a start of values that are not round, the children's steps are not round either."""
+    space = SearchSpace(registry.load_schema(tiny_synths[0]))
+    params = [space.schema.params[i] for i in space.cont]
+    start = space.snap(np.full(space.schema.n_params, 0.4321))
+
+    def round_steps(pull: float) -> list[bool]:
+        opt = make_optimizer("es", space, start, 0.2, seed=5)
+        opt.round_pull = pull
+        out = []
+        for child in opt.ask() + opt.ask():
+            x, _ = space.split(child)
+            for j in np.flatnonzero(~np.isclose(x, space.split(start)[0])):
+                nat = float(params[j].to_natural(x[j]))
+                out.append(any(np.isclose(nat, float(f"{nat:.{d}g}"), rtol=1e-6, atol=1e-9) for d in (1, 2)))
+        return out
+
+    pulled, free = round_steps(1.0), round_steps(0.0)
+    assert pulled and all(pulled)
+    assert free and not any(free)
+
+
 def test_the_search_options_fingerprint_omits_a_default_pull_of_zero():
     """Outputs made before ``default_pull`` existed (the search then had none) still resume with ``--default-pull
     0``; any other value is part of the fingerprint."""
@@ -80,6 +126,9 @@ def test_the_search_options_fingerprint_omits_a_default_pull_of_zero():
     off = SearchOptions(file_band=False, octave_twins=False).as_dict()
     assert "file_band" not in off and "octave_twins" not in off
     assert SearchOptions().as_dict()["file_band"] is SearchOptions(octave_twins=True).as_dict()["octave_twins"] is True
+    # the round pull, 0 (the search before it)
+    assert "round_pull" not in SearchOptions().as_dict()
+    assert SearchOptions(round_pull=0.5).as_dict()["round_pull"] == 0.5
     # and no polishing method
     assert "polish" not in SearchOptions(polish=None).as_dict() and SearchOptions().as_dict()["polish"] == "gn"
 
@@ -88,8 +137,10 @@ def test_a_default_pull_outside_zero_to_one_is_refused():
     from asp.search import SearchOptions
 
     for bad in (-0.1, 1.5):
-        with pytest.raises(ValueError, match="between 0 and 1"):
+        with pytest.raises(ValueError, match="default_pull is a chance, between 0 and 1"):
             SearchOptions(default_pull=bad)
+        with pytest.raises(ValueError, match="round_pull is a chance, between 0 and 1"):
+            SearchOptions(round_pull=bad)
 
 
 def test_an_unknown_polishing_method_names_the_valid_ones():

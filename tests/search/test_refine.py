@@ -83,7 +83,8 @@ def test_one_synth_is_searched_by_its_method_alone(tiny_synths):
 
 def test_a_polishing_method_starts_from_the_best_point_and_its_score(tiny_synths, monkeypatch):
     """Handed the last round, a fresh evolution strategy starts from the first round's best vector and is told
-    its score (else its first child would replace that best, however far), with the default pull carried over."""
+    its score (else its first child would replace that best, however far), with the default and round pulls carried
+    over."""
     import sys
 
     module = sys.modules["asp.search.refine"]  # (the package's ``refine`` is the function)
@@ -97,11 +98,12 @@ def test_a_polishing_method_starts_from_the_best_point_and_its_score(tiny_synths
         return opt
 
     monkeypatch.setattr(module, "make_optimizer", make)
-    res = _two_synth_search(_target("tiny", _vector("tiny", **BRIGHT)), polish="es", default_pull=0.3)
+    res = _two_synth_search(_target("tiny", _vector("tiny", **BRIGHT)), polish="es", default_pull=0.3, round_pull=0.2)
     assert res["tiny"].rounds == 2 and len(made) == 3  # tiny's and tinycat's methods, then the polisher
     end_of_first = res["tinycat"].trace[-1][0]
     first_round_best = min(b for n, b in res["tiny"].trace if n <= end_of_first)
     assert made[2][1] == [first_round_best] and made[2][0].inner.default_pull == 0.3
+    assert made[2][0].inner.round_pull == 0.2
 
 
 def test_a_categorical_only_synth_finds_its_classes(tiny_synths):
