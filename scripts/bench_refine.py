@@ -111,6 +111,7 @@ _VARIANTS["fullband"] = {"file_band": False}  # the whole band, whatever the fil
 _VARIANTS["twins"] = {"octave_twins": True}  # octave twins of the best start (tried 2026-12-07, 6th; not kept)
 _VARIANTS["esm"] = {"method": "esm"}  # the ES with two children a generation from a learnt linear model (7th)
 _VARIANTS["gn"] = {"polish": "gn"}  # Levenberg-Marquardt in the halving's last round (2026-12-07, 7th: the default)
+_VARIANTS["round"] = {"polish": "round"}  # round values, then gn, in the last round (2026-12-07, 8th; tried)
 _VARIANTS["nopolish"] = {"polish": None}  # the evolution strategy to the end (the default until then)
 _VARIANTS.update({f"dp{round(q * 100)}": {"default_pull": q} for q in (0.0, 0.1, 0.25, 0.5)})
 _VARIANTS.update({f"rp{round(q * 100)}": {"round_pull": q} for q in (0.25, 0.5)})

@@ -476,6 +476,75 @@ class GaussNewton(Optimizer):
             self.mu, self.fails = 1.0, 0
 
 
+class RoundingPass(Optimizer):
+    """Round values first, one parameter at a time; then Levenberg-Marquardt (:class:`GaussNewton`).
+
+    A hand-made preset leaves most parameters at their defaults and types the rest as round numbers (an LFO at
+    3.0 Hz, a cutoff of 900 Hz), and its sound can hang on one of them exactly. So, from the start: for each
+    continuous parameter, its default and its value rounded to one and to two significant figures in natural
+    units (``SearchSpace.rounded``) are tried, each alone, ``popsize`` tries a generation; the best try that beats
+    the current point is kept (the generation's other winners are tried again on the new point). Sweeps repeat
+    while one gains; then :class:`GaussNewton` goes on from the point. Classes never move. Measured as the main
+    job's last round against ``gn`` alone: docs/RESULTS.md, "Round values".
+    """
+
+    wants_features = True
+
+    def _setup(self, start: np.ndarray, sigma: float, seed: int, popsize: int | None, class_probs: Probs) -> None:
+        self.x, self.k = self.space.split(start)
+        self.popsize = popsize or 8
+        self._args = (sigma, seed, popsize, class_probs)
+        self.score = np.inf
+        self.then: GaussNewton | None = None
+        self._queue = self._sweep()
+        self._gained = False
+        self._gen: list[tuple[int, float]] = []
+
+    def _sweep(self) -> list[tuple[int, float]]:
+        """(parameter, value) tries for every continuous parameter of the current point, nearest value first."""
+        x_def, _ = self.space.defaults
+        one, two = self.space.rounded(self.x, 1), self.space.rounded(self.x, 2)
+        tries = []
+        for j, xj in enumerate(self.x):
+            values = {float(x_def[j]), float(one[j]), float(two[j])} - {float(xj)}
+            tries += [(j, v) for v in sorted(values, key=lambda v: abs(v - xj))]
+        return tries
+
+    def start_score(self, score: float) -> None:
+        self.score = score
+
+    def ask(self) -> list[np.ndarray]:
+        if self.then is not None:
+            self.then.target_features = self.target_features
+            return self.then.ask()
+        self._gen, self._queue = self._queue[: self.popsize], self._queue[self.popsize :]
+        out = []
+        for j, v in self._gen:
+            x = self.x.copy()
+            x[j] = v
+            out.append(self.space.join(x, self.k))
+        return out
+
+    def tell(self, scores: list[float], features: list[np.ndarray | None] | None = None) -> None:
+        if self.then is not None:
+            self.then.tell(scores, features)
+            return
+        wins = [(s, t) for s, t in zip(scores, self._gen, strict=True) if s < self.score]
+        if wins:
+            s, (j, v) = min(wins, key=lambda w: w[0])
+            self.x = self.x.copy()
+            self.x[j] = v
+            self.score, self._gained = float(s), True
+            self._queue = [t for _, t in wins if t[0] != j] + [t for t in self._queue if t[0] != j or t[1] != v]
+        if not self._queue:
+            if self._gained:
+                self._queue, self._gained = self._sweep(), False
+            else:  # nothing round left to gain: Levenberg-Marquardt from here
+                self.then = GaussNewton(self.space, self.space.join(self.x, self.k), *self._args)
+                self.then.start_score(self.score)
+                self.then.target_features = self.target_features
+
+
 def _finite(scores: list[float]) -> list[float]:
     """Scores with a failed render (inf) replaced by a value worse than every real one."""
     real = [s for s in scores if np.isfinite(s)]
@@ -490,6 +559,7 @@ METHODS: dict[str, type[Optimizer]] = {
     "esm": ModelES,
     "gn": GaussNewton,
     "random": RandomSearch,
+    "round": RoundingPass,
 }
 
 

@@ -43,6 +43,46 @@ def test_gauss_newton_finds_the_continuous_values_from_the_right_classes(tiny_sy
     np.testing.assert_array_equal(space.split(res.vector)[1], space.split(start)[1])  # the classes never move
 
 
+def test_the_rounding_pass_finds_typed_values_exactly(tiny_synths):
+    """``round``: from values near a preset of typed ones (600 Hz, 0.4, 0.5 s) it tries each parameter's round
+    values and lands on the preset itself (its render equal but for Faust's own rounding), spending its budget."""
+    truth = _vector("tiny", wave=1, octave=-1, cutoff=600.0, level=0.4, decay=0.5)
+    target = _target("tiny", truth)
+    start = _vector("tiny", wave=1, octave=-1, cutoff=612.0, level=0.41, decay=0.52)
+    space = SearchSpace(registry.load_schema("tiny"))
+    opts = SearchOptions(budget=30, method="round", seed=1)
+    res = refine(target, {"tiny": [Candidate(start, 57)]}, opts, SETTINGS)["tiny"]
+    np.testing.assert_allclose(space.split(res.vector)[0], space.split(truth)[0], atol=1e-9)
+    assert lsd(res.oneshot_audio, target) > 5 * lsd(res.audio, target)
+    assert res.renders == 30
+
+
+def test_the_rounding_pass_keeps_the_best_try_and_retries_the_others(tiny_synths):
+    """One generation where two parameters' round values both win: the better is kept, the other tried again on
+    the new point; a sweep without a gain hands over to Gauss-Newton from the point reached, with its score."""
+    from asp.search.methods import GaussNewton, RoundingPass
+
+    space = SearchSpace(registry.load_schema("tiny"))
+    start = _vector("tiny", wave=0, octave=0, cutoff=612.0, level=0.41, decay=0.52)
+    opt = RoundingPass(space, start, 0.1, seed=0, popsize=64)
+    opt.start_score(10.0)
+    gen = opt.ask()
+    tries = list(opt._gen)
+    scores = [10.0] * len(gen)
+    i_level = next(i for i, (j, v) in enumerate(tries) if j == 1)  # level's nearest round value
+    i_cutoff = next(i for i, (j, v) in enumerate(tries) if j == 0)  # cutoff's
+    scores[i_level], scores[i_cutoff] = 5.0, 7.0
+    opt.tell(scores)
+    assert opt.score == 5.0 and opt.x[1] == tries[i_level][1] and opt.x[0] == space.split(start)[0][0]
+    assert opt._queue == [tries[i_cutoff]] and opt.then is None  # cutoff's win, to try again on the new point
+    opt.ask()
+    opt.tell([4.0])
+    assert opt.score == 4.0 and opt.x[0] == tries[i_cutoff][1]
+    while opt.then is None:  # sweeps without a gain
+        opt.tell([9.0] * len(opt.ask()))
+    assert isinstance(opt.then, GaussNewton) and opt.then.x[0] == tries[i_cutoff][1]
+
+
 BRIGHT = {"wave": 1, "octave": 0, "cutoff": 7000.0, "level": 0.9, "decay": 1.5}  # beyond tinycat's fixed filter
 
 
