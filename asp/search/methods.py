@@ -535,7 +535,7 @@ class RoundingPass(Optimizer):
             self.x = self.x.copy()
             self.x[j] = v
             self.score, self._gained = float(s), True
-            self._queue = [t for _, t in wins if t[0] != j] + [t for t in self._queue if t[0] != j or t[1] != v]
+            self._queue = [t for _, t in wins if t[0] != j] + self._queue  # the other wins first, on the new point
         if not self._queue:
             if self._gained:
                 self._queue, self._gained = self._sweep(), False
