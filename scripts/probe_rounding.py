@@ -81,6 +81,11 @@ def from_inferred(folder: Path, targets: Path, settings: RenderSettings) -> None
             rows[-1].update(before=before, after=after, renders=tries)
             print(f"{file} {synth}: {before:.2f} -> {after:.2f} dB below the band ({tries} renders)", flush=True)
     out = pd.DataFrame(rows)
+    picked = out.loc[out.groupby("file")["after"].idxmin()]  # the closer of the two after the pass
+    print(
+        f"true synth closest before the pass: {int(out[out.best].own.sum())} of {out.file.nunique()} files; after: "
+        f"{int(picked.own.sum())}"
+    )
     for which in ("own", "best"):
         m = out[out[which]][["before", "after", "renders"]].mean()
         print(f"{which} synth: {m.before:.2f} -> {m.after:.2f} dB, {m.renders:.0f} renders per file")
