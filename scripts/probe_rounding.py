@@ -42,14 +42,11 @@ def rounding_pass(
 ) -> tuple[np.ndarray, float, int]:
     """(the vector after the pass, its score, renders tried) from ``vector``; ``score`` renders a native vector."""
     x, k = space.split(vector)
-    x_def, _ = space.defaults
     best, tries = score(space.join(x, k)), 0
     for _ in range(sweeps):
         changed = False
-        for j in range(len(x)):
-            values = {float(x_def[j])} | {float(space.rounded(x, d)[j]) for d in (1, 2)}
-            values.discard(float(x[j]))
-            for v in sorted(values, key=lambda v: abs(v - x[j])):
+        for j, values in enumerate(space.typed_values(x)):  # (a parameter's values depend on its own value only)
+            for v in values:
                 y = x.copy()
                 y[j] = v
                 s, tries = score(space.join(y, k)), tries + 1

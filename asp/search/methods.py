@@ -504,13 +504,7 @@ class RoundingPass(Optimizer):
 
     def _sweep(self) -> list[tuple[int, float]]:
         """(parameter, value) tries for every continuous parameter of the current point, nearest value first."""
-        x_def, _ = self.space.defaults
-        one, two = self.space.rounded(self.x, 1), self.space.rounded(self.x, 2)
-        tries = []
-        for j, xj in enumerate(self.x):
-            values = {float(x_def[j]), float(one[j]), float(two[j])} - {float(xj)}
-            tries += [(j, v) for v in sorted(values, key=lambda v: abs(v - xj))]
-        return tries
+        return [(j, v) for j, values in enumerate(self.space.typed_values(self.x)) for v in values]
 
     def start_score(self, score: float) -> None:
         self.score = score

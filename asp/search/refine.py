@@ -357,12 +357,8 @@ def refine(
             o.method, st.space, first.vector, o.sigma, _seed(o.seed, st.name), o.popsize, (priors or {}).get(st.name)
         )
         st.opt.start_score(first.score)
-        st.opt.default_pull, st.opt.round_pull = o.default_pull, o.round_pull
-        if st.opt.wants_features:
-            st.opt.target_features = obj.target_features
-        if screens and st.name in screens:
-            st.opt.screen = _at_note(screens[st.name], st.note)
-            st.opt.screen_factor = screen_factor
+        screen = _at_note(screens[st.name], st.note) if screens and st.name in screens else None
+        _configure(st.opt, o, obj, screen, screen_factor)
         st.trace.append((total(), st.best))
 
     n_final = o.finalists if cheap != full else 1  # full-quality search renders need no second opinion
@@ -443,9 +439,23 @@ def _polisher(o: SearchOptions, st: _Synth, objective: Objective) -> Optimizer:
     start = min(mine, key=lambda x: x.score).vector if mine else st.starts[0].vector
     opt = make_optimizer(o.polish, st.space, np.asarray(start, dtype=np.float64), o.sigma, _seed(o.seed, st.name) + 1)
     opt.start_score(min(x.score for x in mine) if mine else math.inf)
-    opt.target_features = objective.target_features
-    opt.default_pull, opt.round_pull = st.opt.default_pull, st.opt.round_pull
-    opt.screen, opt.screen_factor = st.opt.screen, st.opt.screen_factor
+    return _configure(opt, o, objective, st.opt.screen, st.opt.screen_factor)
+
+
+def _configure(
+    opt: Optimizer,
+    o: SearchOptions,
+    objective: Objective,
+    screen: Callable[[list[np.ndarray]], np.ndarray] | None,
+    screen_factor: int,
+) -> Optimizer:
+    """What every synth's optimiser is told by the driver: the options' pulls, the target's spectrogram (a method
+    that ``wants_features``) and the proxy's screen (where the synth has one)."""
+    opt.default_pull, opt.round_pull = o.default_pull, o.round_pull
+    if opt.wants_features:
+        opt.target_features = objective.target_features
+    if screen is not None:
+        opt.screen, opt.screen_factor = screen, screen_factor
     return opt
 
 

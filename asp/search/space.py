@@ -59,6 +59,19 @@ class SearchSpace:
             out[j] = float(p.to_normalised(nat))
         return np.clip(out, 0.0, 1.0)
 
+    def typed_values(self, x: np.ndarray) -> list[list[float]]:
+        """Per continuous parameter, the values a person would have typed near ``x`` (n_cont,): the synth's
+        default and ``x`` rounded to one and to two significant figures (:meth:`rounded`), without ``x``'s own
+        value, nearest first."""
+        x = np.asarray(x, dtype=np.float64)
+        x_def, _ = self.defaults
+        one, two = self.rounded(x, 1), self.rounded(x, 2)
+        out = []
+        for j, xj in enumerate(x):
+            values = {float(x_def[j]), float(one[j]), float(two[j])} - {float(xj)}
+            out.append(sorted(values, key=lambda v: abs(v - xj)))
+        return out
+
     def split(self, native: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(n_params,) native -> continuous values (n_cont,) and class indices (n_disc,)."""
         v = np.asarray(native, dtype=np.float64).reshape(-1)
