@@ -229,18 +229,64 @@ def _analyse(args: argparse.Namespace, effect: Any, dry: Any, wet: Any) -> None:
 
 def cmd_effects_analyze(args: argparse.Namespace) -> int:
     """The analyses again, on a model ``asp effects steer`` trained (other spans or points; no training)."""
-    from asp.effects.steer import SteeredEffect, load_pair
+    from asp.effects.steer import SteeredEffect
 
     effect = SteeredEffect(args.out)
+    dry, wet = _trained_pair(effect, args)
+    _analyse(args, effect, dry, wet)
+    return 0
+
+
+def _trained_pair(effect: Any, args: argparse.Namespace) -> tuple[Any, Any]:
+    """The pair ``effect`` was trained on (or ``--dry`` / ``--wet``), at its rate."""
+    from asp.effects.steer import load_pair
+
     source = effect.card.get("source", {})
     files = [args.dry or source.get("dry"), args.wet or source.get("wet")]
     if None in files:
-        raise ValueError(f"{args.out}: its card names no dry/wet pair; give --dry and --wet")
+        raise ValueError(f"{effect.folder}: its card names no dry/wet pair; give --dry and --wet")
     for f in files:  # the card's paths are as given to asp effects steer, perhaps relative to another folder
         if not Path(f).is_file():
-            raise FileNotFoundError(f"{f}: no such file (the pair {args.out} was trained on); give --dry and --wet")
-    dry, wet = load_pair(files[0], files[1], effect.sample_rate, effect.options.max_seconds)
-    _analyse(args, effect, dry, wet)
+            raise FileNotFoundError(
+                f"{f}: no such file (the pair {effect.folder} was trained on); give --dry and --wet"
+            )
+    return load_pair(files[0], files[1], effect.sample_rate, effect.options.max_seconds)
+
+
+def cmd_effects_explore(args: argparse.Namespace) -> int:
+    """Other directions for a steered effect's controls, measured, the most ordered saved as a new model."""
+    from asp.atomic import atomic_write_bytes
+    from asp.effects.steer import SteeredEffect, save_redrawn
+    from asp.eval.steer import ExploreOptions, GridOptions, best_draw, explore_controls
+
+    effect = SteeredEffect(args.model)
+    dry, wet = _trained_pair(effect, args)
+    opts = ExploreOptions(
+        draws=args.draws,
+        measure=args.measure,
+        grid=GridOptions(span=args.probe_span, points=args.probe_points, seconds=ExploreOptions().grid.seconds),
+    )
+    if args.draw is None:
+        rows = explore_controls(effect, dry, opts)
+        for r in rows:
+            print(
+                f"draw {r['draw']:3d}: {args.measure} along {r['axis']}: Spearman {r['spearman']:+.2f}, "
+                f"{r['monotone_share']:.0%} of lines monotone, range {r['range']:.2f}"
+            )
+        chosen = best_draw(rows)
+        ordered = sum(r["monotone_share"] == 1.0 for r in rows)
+        print(f"{ordered} of {len(rows)} draws monotone on every line of the probe grid; chosen: draw {chosen['draw']}")
+        note = {"measure": args.measure, "probe": chosen, "draws": len(rows), "draws_monotone": ordered}
+    else:
+        rows, chosen, note = [], {"draw": args.draw}, {}
+    out = save_redrawn(effect, args.out, int(chosen["draw"]), note)
+    if rows:
+        header = ",".join(rows[0])
+        cell = lambda v: f"{v:.4f}" if isinstance(v, float) else str(v)
+        text = header + "\n" + "".join(",".join(cell(r[k]) for k in rows[0]) + "\n" for r in rows)
+        atomic_write_bytes(out / "explore.csv", text.encode())
+    args.out = out
+    _analyse(args, SteeredEffect(out), dry, wet)
     return 0
 
 
@@ -425,6 +471,27 @@ def add_parsers(sub: Any) -> None:
     d.add_argument("--wet", type=Path, default=None, help="the target (default: the one it was trained on)")
     _grid_args(d)
     d.set_defaults(fn=cmd_effects_analyze)
+    d = fx.add_parser(
+        "explore",
+        help="other directions for a steered effect's controls (no training): each draw measured, the most ordered "
+        "saved as a new model with its analyses",
+    )
+    d.add_argument("model", type=Path, help="a folder written by asp effects steer (left as it is)")
+    d.add_argument("--out", type=Path, required=True, help="folder for the new model (explore.csv, analysis/)")
+    d.add_argument("--draws", type=int, default=16, help="control directions to try (draw 0: the model's own)")
+    d.add_argument(
+        "--measure",
+        default="lufs",
+        choices=("lufs", "lufs_peak", "t60"),
+        help="what should move in order along a control (lufs for a compressor, t60 for a reverb)",
+    )
+    d.add_argument("--probe-span", type=float, default=1.0, help="the probe grid spans [-SPAN, SPAN] per control")
+    d.add_argument("--probe-points", type=int, default=5, help="the probe grid's values per control")
+    d.add_argument("--draw", type=int, default=None, help="save this draw without measuring the others")
+    d.add_argument("--dry", type=Path, default=None, help="the dry input (default: the one it was trained on)")
+    d.add_argument("--wet", type=Path, default=None, help="the target (default: the one it was trained on)")
+    _grid_args(d)
+    d.set_defaults(fn=cmd_effects_explore)
     d = fx.add_parser("apply", help="audio through a steered effect (asp effects steer) at given controls")
     d.add_argument("model", type=Path, help="a folder written by asp effects steer")
     d.add_argument("input", type=Path, help="an audio file or a folder of them")

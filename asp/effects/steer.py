@@ -284,7 +284,11 @@ class SteeredEffect:
     def process(self, audio: np.ndarray, controls: Controls, chunk_seconds: float = 10.0) -> np.ndarray:
         """Mono audio at the model's rate through the effect: (n,) float32, the same length. Long audio goes through
         in chunks, each with its receptive field of history, which gives exactly the unchunked output."""
-        c = torch.from_numpy(self.check_controls(controls))[None]
+        return self.process_many(audio, [controls], chunk_seconds)[0]
+
+    def process_many(self, audio: np.ndarray, settings: Sequence[Controls], chunk_seconds: float = 10.0) -> np.ndarray:
+        """The same audio through the effect at several control settings in one batch: (len(settings), n)."""
+        c = torch.from_numpy(np.stack([self.check_controls(s) for s in settings]))
         x = np.asarray(audio, np.float32).reshape(-1)
         history = self.options.tcn.receptive_field - 1
         padded = np.concatenate([np.zeros(history, np.float32), x])
@@ -292,9 +296,9 @@ class SteeredEffect:
         out = []
         with torch.no_grad():
             for s in range(0, len(x), chunk):
-                seg = torch.from_numpy(padded[s : s + history + chunk])[None, None]
-                out.append(self.model(seg, c)[0, 0, history:].numpy())
-        return np.concatenate(out) if out else np.zeros(0, np.float32)
+                seg = torch.from_numpy(padded[s : s + history + chunk])[None, None].expand(len(c), 1, -1)
+                out.append(self.model(seg, c)[:, 0, history:].numpy())
+        return np.concatenate(out, axis=1) if out else np.zeros((len(c), 0), np.float32)
 
     def apply(self, audio: np.ndarray, sample_rate: int, controls: Controls) -> np.ndarray:
         """Audio at any rate through the effect (resampled to the model's rate and back): (n,) float32."""
@@ -306,6 +310,30 @@ class SteeredEffect:
             y = soxr.resample(y, self.sample_rate, sample_rate, quality="HQ").astype(np.float32)
             return np.pad(y, (0, max(0, len(x) - len(y))))[: len(x)]
         return self.process(x, controls)
+
+
+def save_redrawn(effect: SteeredEffect, out: str | Path, draw: int, note: dict[str, Any] | None = None) -> Path:
+    """A new model folder ``out``: ``effect`` with its controls' directions drawn again (``draw``, see
+    ``SteerableTCN.redraw_controls``; the effect at zero controls is the trained one), its card (recording the draw,
+    the folder it came from and ``note``) and its loss curve. The source folder is left as it is.
+
+    Raises:
+        ValueError: ``out`` is the source folder.
+    """
+    out = Path(out)
+    if out.resolve() == effect.folder.resolve():
+        raise ValueError(f"{out}: the redrawn effect needs a folder other than the one it comes from")
+    out.mkdir(parents=True, exist_ok=True)
+    model = SteerableTCN(effect.options.tcn)
+    model.load_state_dict(effect.model.state_dict())
+    model.redraw_controls(draw)
+    for name in (LOSS_FILE, "loss.png"):
+        if (effect.folder / name).is_file():
+            atomic_write_bytes(out / name, (effect.folder / name).read_bytes())
+    save_tensors(model.state_dict(), out / MODEL_FILE)
+    card = {**effect.card, "controls_draw": {"draw": int(draw), "from": str(effect.folder), **(note or {})}}
+    atomic_write_bytes(out / CARD_FILE, json.dumps(card, indent=2).encode())
+    return out
 
 
 def model_fingerprint(folder: str | Path) -> int:

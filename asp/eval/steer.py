@@ -18,11 +18,13 @@ lines that are monotone (non-decreasing or non-increasing within a tolerance).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from asp.atomic import atomic_write_bytes
 from asp.effects.steer import SteeredEffect
@@ -31,6 +33,8 @@ from asp.features.loudness import lufs, t60
 LUFS_TOLERANCE = 0.1  # dB: steps smaller than this do not break monotonicity
 T60_TOLERANCE = 0.01  # s
 SPANS = (1.0, 5.0)  # the grids asp effects steer measures: near the trained setting, and far from it
+MEASURES = ("lufs", "lufs_peak", "t60")
+TOLERANCES = {"lufs": LUFS_TOLERANCE, "lufs_peak": LUFS_TOLERANCE, "t60": T60_TOLERANCE}
 
 
 @dataclass(frozen=True)
@@ -58,10 +62,15 @@ class GridOptions:
 
 def impulse_response(effect: SteeredEffect, controls: np.ndarray, seconds: float) -> np.ndarray:
     """(n,) the effect's response to a unit impulse minus its response to silence."""
+    return impulse_responses(effect, np.asarray(controls, np.float32)[None], seconds)[0]
+
+
+def impulse_responses(effect: SteeredEffect, settings: np.ndarray, seconds: float) -> np.ndarray:
+    """(len(settings), n): ``impulse_response`` at each control setting, in one batch."""
     n = int(seconds * effect.sample_rate)
     delta = np.zeros(n, np.float32)
     delta[0] = 1.0
-    return effect.process(delta, controls) - effect.process(np.zeros(n, np.float32), controls)
+    return effect.process_many(delta, settings) - effect.process_many(np.zeros(n, np.float32), settings)
 
 
 def monotonicity(values: np.ndarray, grid: np.ndarray, tolerance: float) -> dict[str, dict[str, float]]:
@@ -89,21 +98,35 @@ def peak_lufs(audio: np.ndarray, sample_rate: int) -> float:
     return lufs(x / peak if peak > 0 else x, sample_rate)
 
 
-def control_grid(effect: SteeredEffect, dry: np.ndarray, options: GridOptions = GridOptions()) -> dict[str, Any]:
-    """LUFS of the output (as it is and at equal peak) and T60 of the impulse response at every point of the grid:
-    arrays (points, points), entry [i, j] at control_1 = values[i], control_2 = values[j] (further controls at 0)."""
+def control_grid(
+    effect: SteeredEffect,
+    dry: np.ndarray,
+    options: GridOptions = GridOptions(),
+    measures: Sequence[str] = MEASURES,
+) -> dict[str, Any]:
+    """LUFS of the output (as it is and at equal peak) and T60 of the impulse response at every point of the grid
+    (or only the ``measures`` named): arrays (points, points), entry [i, j] at control_1 = values[i], control_2 =
+    values[j] (further controls at 0). Each row of the grid goes through the effect as one batch."""
+    unknown = sorted(set(measures) - set(MEASURES))
+    if unknown:
+        raise ValueError(f"unknown grid measure(s) {', '.join(unknown)}; valid: {', '.join(MEASURES)}")
     x = np.asarray(dry, np.float32)[: int(options.seconds * effect.sample_rate)]
     v = options.values
-    loud, dense, decay = (np.zeros((len(v), len(v))) for _ in range(3))
+    out: dict[str, Any] = {"values": v, **{m: np.zeros((len(v), len(v))) for m in measures}}
     for i, a in enumerate(v):
-        for j, b in enumerate(v):
-            c = np.zeros(effect.n_controls, np.float32)
-            c[:2] = (a, b)
-            y = effect.process(x, c)
-            loud[i, j] = lufs(y, effect.sample_rate)
-            dense[i, j] = peak_lufs(y, effect.sample_rate)
-            decay[i, j] = t60(impulse_response(effect, c, options.impulse_seconds), effect.sample_rate)
-    return {"values": v, "lufs": loud, "lufs_peak": dense, "t60": decay}
+        row = np.zeros((len(v), effect.n_controls), np.float32)
+        row[:, 0], row[:, 1] = a, v
+        if "lufs" in measures or "lufs_peak" in measures:
+            ys = effect.process_many(x, row)
+            for j, y in enumerate(ys):
+                if "lufs" in measures:
+                    out["lufs"][i, j] = lufs(y, effect.sample_rate)
+                if "lufs_peak" in measures:
+                    out["lufs_peak"][i, j] = peak_lufs(y, effect.sample_rate)
+        if "t60" in measures:
+            for j, ir in enumerate(impulse_responses(effect, row, options.impulse_seconds)):
+                out["t60"][i, j] = t60(ir, effect.sample_rate)
+    return out
 
 
 def span_folder(out: str | Path, span: float) -> Path:
@@ -174,7 +197,7 @@ def write_analysis(
         "reference": ref,
         **{
             what: {"min": float(g[what].min()), "max": float(g[what].max()), **monotonicity(v, g[what], tol)}
-            for what, tol in (("lufs", LUFS_TOLERANCE), ("lufs_peak", LUFS_TOLERANCE), ("t60", T60_TOLERANCE))
+            for what, tol in TOLERANCES.items()
         },
     }
     rows = ["control_1,control_2,lufs,lufs_peak,t60"] + [
@@ -201,3 +224,78 @@ def write_analysis(
     t_ref = f" (effect {ref['effect_t60']:.2f} s)" if "effect_t60" in ref else ""
     _heatmap(v, g["t60"], f"T60 of the impulse response{t_ref}", "s", out / "t60_grid.png")
     return summary
+
+
+@dataclass(frozen=True)
+class ExploreOptions:
+    """How ``explore_controls`` looks for control directions.
+
+    ``draws`` control mappings are tried (draw 0: the model as trained); each is measured for ``measure`` on a
+    ``grid`` of controls, over ``grid.seconds`` of the dry input from ``offset`` seconds on (past the 5 s the
+    analysis measures, where the input is long enough, so that the chosen draw is checked on audio it was not
+    chosen on). T60 is read off an impulse, the same input in the probe and the analysis: for it only the grids
+    differ (the probe's 5 x 5 against the analysis's 7 x 7 and its other span)."""
+
+    draws: int = 16
+    measure: str = "lufs"
+    grid: GridOptions = GridOptions(span=1.0, points=5, seconds=3.0)
+    offset: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.draws < 1:
+            raise ValueError(f"need at least one draw; got {self.draws}")
+        if self.measure not in MEASURES:
+            raise ValueError(f"unknown measure {self.measure!r}; valid: {', '.join(MEASURES)}")
+        if self.offset < 0:
+            raise ValueError(f"the probe's offset must be at least 0 s; got {self.offset}")
+
+
+def structure(values: np.ndarray, grid: np.ndarray, tolerance: float) -> dict[str, Any]:
+    """The more ordered axis of a grid: its name, mean Spearman, share of monotone lines, the mean range along its
+    lines, and a score (share of monotone lines times |Spearman|: 1 when every line moves the same way)."""
+    mono = monotonicity(values, grid, tolerance)
+    spans = {"control_1": np.ptp(grid, axis=0).mean(), "control_2": np.ptp(grid, axis=1).mean()}
+    rows = [
+        {
+            "axis": axis,
+            "spearman": m["spearman"],
+            "monotone_share": m["monotone_share"],
+            "range": float(spans[axis]),
+            "score": m["monotone_share"] * abs(m["spearman"]),
+        }
+        for axis, m in mono.items()
+    ]
+    return max(rows, key=lambda r: (r["score"], r["range"]))
+
+
+def explore_controls(effect: SteeredEffect, dry: np.ndarray, options: ExploreOptions = ExploreOptions()) -> list[dict]:
+    """Other directions for the controls of a trained effect, measured: one row per draw (``draw``, then
+    ``structure``'s fields for ``options.measure``). The effect's control weights are restored afterwards.
+
+    The control weights never train (``SteerableTCN.control_weights``), so each draw is the same trained effect
+    steered along other directions, at no training cost."""
+    x = np.asarray(dry, np.float32).reshape(-1)
+    n = int(options.grid.seconds * effect.sample_rate)
+    start = int(options.offset * effect.sample_rate)
+    probe = x[start : start + n] if len(x) - start >= n else x[:n]
+    weights = effect.model.control_weights()
+    trained = [w.detach().clone() for w in weights]
+    rows = []
+    try:
+        for draw in range(options.draws):
+            with torch.no_grad():
+                for w, w0 in zip(weights, trained, strict=True):
+                    w.copy_(w0)
+            effect.model.redraw_controls(draw)
+            g = control_grid(effect, probe, options.grid, (options.measure,))
+            rows.append({"draw": draw, **structure(g["values"], g[options.measure], TOLERANCES[options.measure])})
+    finally:
+        with torch.no_grad():
+            for w, w0 in zip(weights, trained, strict=True):
+                w.copy_(w0)
+    return rows
+
+
+def best_draw(rows: Sequence[dict]) -> dict:
+    """The draw whose measure is most ordered along one control (ties: the wider range)."""
+    return max(rows, key=lambda r: (r["score"], r["range"]))

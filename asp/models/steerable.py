@@ -113,6 +113,28 @@ class SteerableTCN(nn.Module):
         )
         self.out = nn.Conv1d(s.channels, 1, 1)
 
+    def control_weights(self) -> list[nn.Parameter]:
+        """The weights that multiply the controls themselves: the first hidden layer's, or with no hidden layer each
+        FiLM layer's. Training holds the controls at zero, so their gradient is zero and they keep their random
+        initial values: they alone decide in which directions the trained effect can be steered."""
+        if self.settings.cond_layers:
+            first = self.cond[0]
+            assert isinstance(first, nn.Linear)
+            return [first.weight]
+        return [block.film.weight for block in self.blocks]
+
+    def redraw_controls(self, draw: int) -> None:
+        """Give the controls new directions: the control weights drawn again, uniform within +-1/sqrt(controls) (the
+        bound PyTorch's ``nn.Linear`` initialises them with), from a generator seeded by ``draw``. The effect at zero
+        controls, the trained one, does not change; draw 0 is left as trained."""
+        if draw == 0:
+            return
+        gen = torch.Generator().manual_seed(int(draw))
+        bound = 1.0 / float(self.settings.controls) ** 0.5
+        with torch.no_grad():
+            for w in self.control_weights():
+                w.copy_(torch.rand(w.shape, generator=gen) * (2 * bound) - bound)
+
     def forward(self, audio: torch.Tensor, controls: torch.Tensor) -> torch.Tensor:
         """audio: (B, 1, T), controls: (B, controls) -> (B, 1, T)."""
         if controls.shape[-1] != self.settings.controls:

@@ -237,3 +237,98 @@ def test_the_steer_and_apply_commands(tmp_path: Path, capsys: pytest.CaptureFixt
     assert apply("0.5,0", "o") == 0
     assert (tmp_path / "o" / "dry.wav").is_file()
     assert apply("1", "o2") != 0  # one control for a two-control effect: refused
+
+
+@pytest.mark.parametrize("cond_layers", [1, 0])
+def test_training_leaves_the_control_weights_as_drawn_so_a_redraw_keeps_the_trained_effect(
+    tmp_path: Path, cond_layers: int
+) -> None:
+    from asp.effects.steer import save_redrawn
+    from asp.models.steerable import SteerableTCN
+
+    dry = dry_noise(2.0)
+    opts = SteerOptions(
+        **{**TINY.__dict__, "steps": 20, "tcn": TCNSettings(**{**TINY.tcn.__dict__, "cond_layers": cond_layers})}
+    )
+    train_steerable(dry, one_pole(dry), tmp_path / "m", opts, progress=False)
+    trained = SteeredEffect(tmp_path / "m")
+    torch.manual_seed(opts.seed)
+    fresh = SteerableTCN(opts.tcn)  # the weights training started from
+    for w, w0 in zip(trained.model.control_weights(), fresh.control_weights(), strict=True):
+        assert torch.equal(w, w0)  # zero controls, zero gradient: never trained
+    assert not torch.equal(trained.model.blocks[0].conv.weight, fresh.blocks[0].conv.weight)  # the rest trained
+    save_redrawn(trained, tmp_path / "d3", 3, {"why": "test"})
+    redrawn = SteeredEffect(tmp_path / "d3")
+    assert redrawn.card["controls_draw"] == {"draw": 3, "from": str(tmp_path / "m"), "why": "test"}
+    assert (tmp_path / "d3" / "loss.csv").read_bytes() == (tmp_path / "m" / "loss.csv").read_bytes()
+    np.testing.assert_array_equal(redrawn.process(dry, [0.0, 0.0]), trained.process(dry, [0.0, 0.0]))
+    assert not np.allclose(redrawn.process(dry, [1.0, 0.0]), trained.process(dry, [1.0, 0.0]), atol=1e-4)
+    save_redrawn(trained, tmp_path / "d0", 0)
+    np.testing.assert_array_equal(
+        SteeredEffect(tmp_path / "d0").process(dry, [1.0, -1.0]), trained.process(dry, [1.0, -1.0])
+    )
+    with pytest.raises(ValueError, match="other than the one it comes from"):
+        save_redrawn(trained, tmp_path / "m", 2)
+
+
+def test_explore_measures_each_draw_and_restores_the_model(tmp_path: Path) -> None:
+    from asp.eval.steer import ExploreOptions, GridOptions, best_draw, explore_controls, structure
+
+    values = np.linspace(-1, 1, 3)
+    grid = np.add.outer(np.array([0.0, 0.3, -0.2]), values * 5)  # rises along control 2 only
+    s = structure(values, grid, 0.01)
+    assert s["axis"] == "control_2" and s["score"] == 1.0 and s["range"] == pytest.approx(10.0)
+    dry = dry_noise(2.0)
+    train_steerable(dry, 0.5 * dry, tmp_path / "m", SteerOptions(**{**TINY.__dict__, "steps": 5}), progress=False)
+    effect = SteeredEffect(tmp_path / "m")
+    batch = effect.process_many(dry, [[0.0, 0.0], [1.0, -0.5]])
+    np.testing.assert_allclose(batch[1], effect.process(dry, [1.0, -0.5]), atol=1e-6)
+    before = effect.process(dry, [1.0, 1.0])
+    opts = ExploreOptions(draws=3, measure="lufs", grid=GridOptions(span=1.0, points=3, seconds=0.5), offset=1.0)
+    rows = explore_controls(effect, dry, opts)
+    assert [r["draw"] for r in rows] == [0, 1, 2] and len({r["range"] for r in rows}) == 3  # three directions
+    np.testing.assert_array_equal(effect.process(dry, [1.0, 1.0]), before)  # restored
+    assert best_draw(rows)["score"] == max(r["score"] for r in rows)
+    with pytest.raises(ValueError, match="unknown measure"):
+        ExploreOptions(measure="brightness")
+
+
+def test_the_explore_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from asp.cli import main
+
+    dry = dry_noise(2.0)
+    sf.write(tmp_path / "dry.wav", dry, SR)
+    sf.write(tmp_path / "wet.wav", one_pole(dry), SR)
+    opts = SteerOptions(**{**TINY.__dict__, "steps": 5})
+    train_steerable(
+        dry,
+        one_pole(dry),
+        tmp_path / "m",
+        opts,
+        progress=False,
+        source={"dry": str(tmp_path / "dry.wav"), "wet": str(tmp_path / "wet.wav")},
+    )
+    args = [
+        "effects",
+        "explore",
+        str(tmp_path / "m"),
+        "--out",
+        str(tmp_path / "x"),
+        "--draws",
+        "3",
+        "--probe-points",
+        "3",
+        "--grid-span",
+        "1",
+        "--grid-points",
+        "2",
+    ]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "draws monotone on every line of the probe grid; chosen: draw" in out
+    assert len((tmp_path / "x" / "explore.csv").read_text().splitlines()) == 1 + 3
+    card = json.loads((tmp_path / "x" / "steer.json").read_text())
+    assert card["controls_draw"]["draws"] == 3 and card["controls_draw"]["measure"] == "lufs"
+    assert (tmp_path / "x" / "analysis" / "span_1" / "lufs_grid.png").is_file()
+    assert main([*args[:4], str(tmp_path / "y"), "--draw", "7", "--grid-span", "1", "--grid-points", "2"]) == 0
+    assert json.loads((tmp_path / "y" / "steer.json").read_text())["controls_draw"]["draw"] == 7
