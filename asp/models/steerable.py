@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -125,11 +126,13 @@ class SteerableTCN(nn.Module):
 
     def redraw_controls(self, draw: int) -> None:
         """Give the controls new directions: the control weights drawn again, uniform within +-1/sqrt(controls) (the
-        bound PyTorch's ``nn.Linear`` initialises them with), from a generator seeded by ``draw``. The effect at zero
-        controls, the trained one, does not change; draw 0 is left as trained."""
+        bound PyTorch's ``nn.Linear`` initialises them with), from a generator seeded by ``draw`` mixed with a
+        constant (seeded by ``draw`` alone, draw S would repeat the weights a model trained with seed S started from).
+        The effect at zero controls, the trained one, does not change; draw 0 is left as trained."""
         if draw == 0:
             return
-        gen = torch.Generator().manual_seed(int(draw))
+        mixed = np.random.SeedSequence([0x57EE2, int(draw)]).generate_state(1, dtype=np.uint64)[0]
+        gen = torch.Generator().manual_seed(int(mixed))
         bound = 1.0 / float(self.settings.controls) ** 0.5
         with torch.no_grad():
             for w in self.control_weights():

@@ -332,3 +332,14 @@ def test_the_explore_command(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert (tmp_path / "x" / "analysis" / "span_1" / "lufs_grid.png").is_file()
     assert main([*args[:4], str(tmp_path / "y"), "--draw", "7", "--grid-span", "1", "--grid-points", "2"]) == 0
     assert json.loads((tmp_path / "y" / "steer.json").read_text())["controls_draw"]["draw"] == 7
+
+
+def test_a_draw_is_not_the_start_of_a_model_trained_with_that_seed() -> None:
+    from asp.models.steerable import SteerableTCN
+
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        model = SteerableTCN(TINY.tcn)
+        start = model.control_weights()[0].detach().clone()
+        model.redraw_controls(seed)
+        assert not torch.allclose(model.control_weights()[0], start)
