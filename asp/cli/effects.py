@@ -270,8 +270,8 @@ def cmd_effects_explore(args: argparse.Namespace) -> int:
         rows = explore_controls(effect, dry, opts)
         for r in rows:
             print(
-                f"draw {r['draw']:3d}: {args.measure} along {r['axis']}: Spearman {r['spearman']:+.2f}, "
-                f"{r['monotone_share']:.0%} of lines monotone, range {r['range']:.2f}"
+                f"draw {r['draw']:3d}: {args.measure} along {r['axis']}: consistency {r['score']:.2f}, Spearman "
+                f"{r['spearman']:+.2f}, {r['monotone_share']:.0%} of lines monotone, range {r['range']:.2f}"
             )
         chosen = best_draw(rows)
         ordered = sum(r["monotone_share"] == 1.0 for r in rows)
@@ -486,7 +486,7 @@ def add_parsers(sub: Any) -> None:
         help="what should move in order along a control (lufs for a compressor, t60 for a reverb)",
     )
     d.add_argument("--probe-span", type=float, default=1.0, help="the probe grid spans [-SPAN, SPAN] per control")
-    d.add_argument("--probe-points", type=int, default=5, help="the probe grid's values per control")
+    d.add_argument("--probe-points", type=int, default=6, help="the probe grid's values per control")
     d.add_argument("--draw", type=int, default=None, help="save this draw without measuring the others")
     d.add_argument("--dry", type=Path, default=None, help="the dry input (default: the one it was trained on)")
     d.add_argument("--wet", type=Path, default=None, help="the target (default: the one it was trained on)")

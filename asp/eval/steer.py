@@ -231,14 +231,16 @@ class ExploreOptions:
     """How ``explore_controls`` looks for control directions.
 
     ``draws`` control mappings are tried (draw 0: the model as trained); each is measured for ``measure`` on a
-    ``grid`` of controls, over ``grid.seconds`` of the dry input from ``offset`` seconds on (past the 5 s the
-    analysis measures, where the input is long enough, so that the chosen draw is checked on audio it was not
-    chosen on). T60 is read off an impulse, the same input in the probe and the analysis: for it only the grids
-    differ (the probe's 5 x 5 against the analysis's 7 x 7 and its other span)."""
+    ``grid`` of controls, over ``grid.seconds`` of the dry input from ``offset`` seconds on. The chosen draw is then
+    checked by the analysis on what it was not chosen on: the dry input's first 5 s (the probe listens past them
+    where the input is long enough) and other control values (the probe's 6 x 6 grid over [-1, 1] shares only its
+    corners with the analysis's 7 x 7). T60 is read off an impulse in both, so for it only the control values
+    differ.
+    """
 
     draws: int = 16
     measure: str = "lufs"
-    grid: GridOptions = GridOptions(span=1.0, points=5, seconds=3.0)
+    grid: GridOptions = GridOptions(span=1.0, points=6, seconds=4.0)
     offset: float = 5.0
 
     def __post_init__(self) -> None:
@@ -252,19 +254,24 @@ class ExploreOptions:
 
 def structure(values: np.ndarray, grid: np.ndarray, tolerance: float) -> dict[str, Any]:
     """The more ordered axis of a grid: its name, mean Spearman, share of monotone lines, the mean range along its
-    lines, and a score (share of monotone lines times |Spearman|: 1 when every line moves the same way)."""
+    lines, and a score: how consistently the measure moves one way along that axis, the sum of every step along it
+    (all lines together) over the sum of the steps' sizes. 1 when every step of every line goes the same way; a
+    small reversal costs little, a large one much, and unlike the share of monotone lines it does not saturate on
+    lines whose steps are all within the tolerance."""
     mono = monotonicity(values, grid, tolerance)
-    spans = {"control_1": np.ptp(grid, axis=0).mean(), "control_2": np.ptp(grid, axis=1).mean()}
-    rows = [
-        {
-            "axis": axis,
-            "spearman": m["spearman"],
-            "monotone_share": m["monotone_share"],
-            "range": float(spans[axis]),
-            "score": m["monotone_share"] * abs(m["spearman"]),
-        }
-        for axis, m in mono.items()
-    ]
+    rows = []
+    for axis, name in ((0, "control_1"), (1, "control_2")):
+        steps = np.diff(np.moveaxis(grid, axis, 0), axis=0)  # along this control, every line
+        size = float(np.abs(steps).sum())
+        rows.append(
+            {
+                "axis": name,
+                "spearman": mono[name]["spearman"],
+                "monotone_share": mono[name]["monotone_share"],
+                "range": float(np.ptp(grid, axis=axis).mean()),
+                "score": abs(float(steps.sum())) / size if size > 0 else 0.0,
+            }
+        )
     return max(rows, key=lambda r: (r["score"], r["range"]))
 
 
@@ -297,5 +304,6 @@ def explore_controls(effect: SteeredEffect, dry: np.ndarray, options: ExploreOpt
 
 
 def best_draw(rows: Sequence[dict]) -> dict:
-    """The draw whose measure is most ordered along one control (ties: the wider range)."""
+    """The draw whose measure moves most consistently one way along one control (``structure``'s score; ties: the
+    wider range)."""
     return max(rows, key=lambda r: (r["score"], r["range"]))
