@@ -231,45 +231,68 @@ class ExploreOptions:
     """How ``explore_controls`` looks for control directions.
 
     ``draws`` control mappings are tried (draw 0: the model as trained); each is measured for ``measure`` on a
-    ``grid`` of controls, over ``grid.seconds`` of the dry input from ``offset`` seconds on. The chosen draw is then
-    checked by the analysis on what it was not chosen on: the dry input's first 5 s (the probe listens past them
-    where the input is long enough) and other control values (the probe's 6 x 6 grid over [-1, 1] shares only its
-    corners with the analysis's 7 x 7). T60 is read off an impulse in both, so for it only the control values
+    ``grid`` of controls, on ``segments`` pieces of the dry input of ``grid.seconds`` each from ``offset`` seconds on,
+    and scored by the segment where it is least ordered: a direction that orders the measure on one passage and not
+    on another is the input's doing, not the control's. The chosen draw is then checked by the analysis on what it
+    was not chosen on: the dry input's first 5 s (the probe listens past them where the input is long enough) and
+    other control values (the probe's 6 x 6 grid over [-1, 1] shares only its corners with the analysis's 7 x 7).
+    T60 is read off an impulse, one input for every segment and for the analysis, so for it only the control values
     differ.
     """
 
     draws: int = 16
     measure: str = "lufs"
-    grid: GridOptions = GridOptions(span=1.0, points=6, seconds=4.0)
+    grid: GridOptions = GridOptions(span=1.0, points=6, seconds=3.5)
+    segments: int = 2
     offset: float = 5.0
 
     def __post_init__(self) -> None:
-        if self.draws < 1:
-            raise ValueError(f"need at least one draw; got {self.draws}")
+        if self.draws < 1 or self.segments < 1:
+            raise ValueError(f"need at least one draw and one segment; got {self.draws} and {self.segments}")
         if self.measure not in MEASURES:
             raise ValueError(f"unknown measure {self.measure!r}; valid: {', '.join(MEASURES)}")
         if self.offset < 0:
             raise ValueError(f"the probe's offset must be at least 0 s; got {self.offset}")
 
+    def probes(self, dry: np.ndarray, sample_rate: int) -> list[np.ndarray]:
+        """The passages the probe listens to: ``segments`` pieces from ``offset`` on, as many as the input holds
+        (at least one: its start where it is too short)."""
+        x = np.asarray(dry, np.float32).reshape(-1)
+        n = int(self.grid.seconds * sample_rate)
+        start = int(self.offset * sample_rate)
+        count = 1 if self.measure == "t60" else self.segments  # an impulse: the input plays no part
+        pieces = [x[start + k * n : start + (k + 1) * n] for k in range(count)]
+        pieces = [p for p in pieces if len(p) == n]
+        return pieces or [x[:n]]
 
-def structure(values: np.ndarray, grid: np.ndarray, tolerance: float) -> dict[str, Any]:
-    """The more ordered axis of a grid: its name, mean Spearman, share of monotone lines, the mean range along its
-    lines, and a score: how consistently the measure moves one way along that axis, the sum of every step along it
-    (all lines together) over the sum of the steps' sizes. 1 when every step of every line goes the same way; a
-    small reversal costs little, a large one much, and unlike the share of monotone lines it does not saturate on
-    lines whose steps are all within the tolerance."""
-    mono = monotonicity(values, grid, tolerance)
+
+def _consistency(grid: np.ndarray, axis: int) -> float:
+    """Signed: the sum of every step along ``axis`` (all lines together) over the sum of the steps' sizes."""
+    steps = np.diff(np.moveaxis(grid, axis, 0), axis=0)
+    size = float(np.abs(steps).sum())
+    return float(steps.sum()) / size if size > 0 else 0.0
+
+
+def structure(values: np.ndarray, grids: Sequence[np.ndarray], tolerance: float) -> dict[str, Any]:
+    """The more ordered axis of one or more grids of the same measure (one per passage of the input): its name, and
+    on the grids' mean its Spearman, share of monotone lines and mean range along its lines; and a score, how
+    consistently the measure moves one way along that axis: per grid, the sum of every step along it (all lines
+    together) over the sum of the steps' sizes, the least of them over the grids, 0 where they go opposite ways.
+    1 when every step of every line goes the same way; a small reversal costs little, a large one much, and unlike
+    the share of monotone lines it does not saturate on lines whose steps are all within the tolerance."""
+    mean = np.mean(np.stack(grids), axis=0)
+    mono = monotonicity(values, mean, tolerance)
     rows = []
     for axis, name in ((0, "control_1"), (1, "control_2")):
-        steps = np.diff(np.moveaxis(grid, axis, 0), axis=0)  # along this control, every line
-        size = float(np.abs(steps).sum())
+        signed = [_consistency(g, axis) for g in grids]
+        agree = all(c > 0 for c in signed) or all(c < 0 for c in signed)
         rows.append(
             {
                 "axis": name,
                 "spearman": mono[name]["spearman"],
                 "monotone_share": mono[name]["monotone_share"],
-                "range": float(np.ptp(grid, axis=axis).mean()),
-                "score": abs(float(steps.sum())) / size if size > 0 else 0.0,
+                "range": float(np.ptp(mean, axis=axis).mean()),
+                "score": min(abs(c) for c in signed) if agree else 0.0,
             }
         )
     return max(rows, key=lambda r: (r["score"], r["range"]))
@@ -281,10 +304,7 @@ def explore_controls(effect: SteeredEffect, dry: np.ndarray, options: ExploreOpt
 
     The control weights never train (``SteerableTCN.control_weights``), so each draw is the same trained effect
     steered along other directions, at no training cost."""
-    x = np.asarray(dry, np.float32).reshape(-1)
-    n = int(options.grid.seconds * effect.sample_rate)
-    start = int(options.offset * effect.sample_rate)
-    probe = x[start : start + n] if len(x) - start >= n else x[:n]
+    probes = options.probes(dry, effect.sample_rate)
     weights = effect.model.control_weights()
     trained = [w.detach().clone() for w in weights]
     rows = []
@@ -294,8 +314,11 @@ def explore_controls(effect: SteeredEffect, dry: np.ndarray, options: ExploreOpt
                 for w, w0 in zip(weights, trained, strict=True):
                     w.copy_(w0)
             effect.model.redraw_controls(draw)
-            g = control_grid(effect, probe, options.grid, (options.measure,))
-            rows.append({"draw": draw, **structure(g["values"], g[options.measure], TOLERANCES[options.measure])})
+            grids = [control_grid(effect, p, options.grid, (options.measure,)) for p in probes]
+            values = grids[0]["values"]
+            rows.append(
+                {"draw": draw, **structure(values, [g[options.measure] for g in grids], TOLERANCES[options.measure])}
+            )
     finally:
         with torch.no_grad():
             for w, w0 in zip(weights, trained, strict=True):

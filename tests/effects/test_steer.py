@@ -276,8 +276,13 @@ def test_explore_measures_each_draw_and_restores_the_model(tmp_path: Path) -> No
 
     values = np.linspace(-1, 1, 3)
     grid = np.add.outer(np.array([0.0, 0.3, -0.2]), values * 5)  # rises along control 2 only
-    s = structure(values, grid, 0.01)
+    s = structure(values, [grid], 0.01)
     assert s["axis"] == "control_2" and s["score"] == 1.0 and s["range"] == pytest.approx(10.0)
+    # along control 1 each line steps +0.3 then -0.5: consistency 0.2 / 0.8
+    assert structure(values, [grid - 5 * values], 0.01)["score"] == pytest.approx(0.25)
+    # ordered on one passage and reversed on another: not a direction of the control
+    assert structure(values, [grid, -grid], 0.01)["score"] == 0.0
+    assert structure(values, [grid, 0.5 * grid + 1.0], 0.01)["score"] == 1.0
     dry = dry_noise(2.0)
     train_steerable(dry, 0.5 * dry, tmp_path / "m", SteerOptions(**{**TINY.__dict__, "steps": 5}), progress=False)
     effect = SteeredEffect(tmp_path / "m")
@@ -285,6 +290,9 @@ def test_explore_measures_each_draw_and_restores_the_model(tmp_path: Path) -> No
     np.testing.assert_allclose(batch[1], effect.process(dry, [1.0, -0.5]), atol=1e-6)
     before = effect.process(dry, [1.0, 1.0])
     opts = ExploreOptions(draws=3, measure="lufs", grid=GridOptions(span=1.0, points=3, seconds=0.5), offset=1.0)
+    assert [len(p) for p in opts.probes(dry, SR)] == [SR // 2, SR // 2]  # 1.0-1.5 s and 1.5-2.0 s
+    assert len(ExploreOptions(measure="t60").probes(dry, SR)) == 1  # an impulse: one probe
+    assert [len(p) for p in ExploreOptions().probes(dry, SR)] == [len(dry)]  # too short: all of it
     rows = explore_controls(effect, dry, opts)
     assert [r["draw"] for r in rows] == [0, 1, 2] and len({r["range"] for r in rows}) == 3  # three directions
     np.testing.assert_array_equal(effect.process(dry, [1.0, 1.0]), before)  # restored
