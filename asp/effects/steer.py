@@ -286,7 +286,9 @@ class SteeredEffect:
         in chunks, each with its receptive field of history, which gives exactly the unchunked output."""
         return self.process_many(audio, [controls], chunk_seconds)[0]
 
-    def process_many(self, audio: np.ndarray, settings: Sequence[Controls], chunk_seconds: float = 10.0) -> np.ndarray:
+    def process_many(
+        self, audio: np.ndarray, settings: Sequence[Controls] | np.ndarray, chunk_seconds: float = 10.0
+    ) -> np.ndarray:
         """The same audio through the effect at several control settings in one batch: (len(settings), n)."""
         c = torch.from_numpy(np.stack([self.check_controls(s) for s in settings]))
         x = np.asarray(audio, np.float32).reshape(-1)

@@ -11,7 +11,7 @@ audio of any length and its memory is its receptive field.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -114,7 +114,7 @@ class SteerableTCN(nn.Module):
         )
         self.out = nn.Conv1d(s.channels, 1, 1)
 
-    def control_weights(self) -> list[nn.Parameter]:
+    def control_weights(self) -> list[torch.Tensor]:
         """The weights that multiply the controls themselves: the first hidden layer's, or with no hidden layer each
         FiLM layer's. Training holds the controls at zero, so their gradient is zero and they keep their random
         initial values: they alone decide in which directions the trained effect can be steered."""
@@ -122,7 +122,7 @@ class SteerableTCN(nn.Module):
             first = self.cond[0]
             assert isinstance(first, nn.Linear)
             return [first.weight]
-        return [block.film.weight for block in self.blocks]
+        return [cast(FiLMBlock, block).film.weight for block in self.blocks]
 
     def redraw_controls(self, draw: int) -> None:
         """Give the controls new directions: the control weights drawn again, uniform within +-1/sqrt(controls) (the
