@@ -303,6 +303,12 @@ def cmd_effects_apply(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def _pair_args(d: argparse.ArgumentParser) -> None:
+    """--dry / --wet: another pair than the one a steered effect was trained on (``_trained_pair``)."""
+    d.add_argument("--dry", type=Path, default=None, help="the dry input (default: the one it was trained on)")
+    d.add_argument("--wet", type=Path, default=None, help="the target (default: the one it was trained on)")
+
+
 def _grid_args(d: argparse.ArgumentParser) -> None:
     d.add_argument("--reference-ir", type=Path, default=None, help="the effect's impulse response (its T60 shown)")
     d.add_argument(
@@ -467,8 +473,7 @@ def add_parsers(sub: Any) -> None:
     d.set_defaults(fn=cmd_effects_steer)
     d = fx.add_parser("analyze", help="the control-grid analyses of a steered effect again (other spans; no training)")
     d.add_argument("out", type=Path, help="a folder written by asp effects steer (analysis/span_SPAN/ written there)")
-    d.add_argument("--dry", type=Path, default=None, help="the dry input (default: the one it was trained on)")
-    d.add_argument("--wet", type=Path, default=None, help="the target (default: the one it was trained on)")
+    _pair_args(d)
     _grid_args(d)
     d.set_defaults(fn=cmd_effects_analyze)
     d = fx.add_parser(
@@ -488,8 +493,7 @@ def add_parsers(sub: Any) -> None:
     d.add_argument("--probe-span", type=float, default=1.0, help="the probe grid spans [-SPAN, SPAN] per control")
     d.add_argument("--probe-points", type=int, default=6, help="the probe grid's values per control")
     d.add_argument("--draw", type=int, default=None, help="save this draw without measuring the others")
-    d.add_argument("--dry", type=Path, default=None, help="the dry input (default: the one it was trained on)")
-    d.add_argument("--wet", type=Path, default=None, help="the target (default: the one it was trained on)")
+    _pair_args(d)
     _grid_args(d)
     d.set_defaults(fn=cmd_effects_explore)
     d = fx.add_parser("apply", help="audio through a steered effect (asp effects steer) at given controls")

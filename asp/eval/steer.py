@@ -60,13 +60,9 @@ class GridOptions:
         return np.linspace(-self.span, self.span, self.points)
 
 
-def impulse_response(effect: SteeredEffect, controls: np.ndarray, seconds: float) -> np.ndarray:
-    """(n,) the effect's response to a unit impulse minus its response to silence."""
-    return impulse_responses(effect, np.asarray(controls, np.float32)[None], seconds)[0]
-
-
 def impulse_responses(effect: SteeredEffect, settings: np.ndarray, seconds: float) -> np.ndarray:
-    """(len(settings), n): ``impulse_response`` at each control setting, in one batch."""
+    """(len(settings), n): the effect's response to a unit impulse minus its response to silence, at each control
+    setting, in one batch."""
     n = int(seconds * effect.sample_rate)
     delta = np.zeros(n, np.float32)
     delta[0] = 1.0
