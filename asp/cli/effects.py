@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from asp.cli.common import LOGGERS, SEARCH_HELP, WANDB_MODES, _names, add_config_arg
+
+MEASURES = ("lufs", "lufs_peak", "t60")  # asp.eval.steer.MEASURES, named here so that --help needs no torch (tested)
+EXPLORED = "explored"  # asp effects steer --explore: the chosen draw's model folder inside OUT
 
 
 def cmd_effects_list(args: argparse.Namespace) -> int:
@@ -190,7 +194,11 @@ def cmd_effects_steer(args: argparse.Namespace) -> int:
     )
     card = train_steerable(dry, wet, args.out, opts, source={"dry": str(args.dry), "wet": str(args.wet)})
     print(f"loss: first 25 steps {card['loss_first_25']:.3f}, last 25 {card['loss_last_25']:.3f}")
-    _analyse(args, SteeredEffect(args.out), dry, wet)
+    effect = SteeredEffect(args.out)
+    _analyse(args, effect, dry, wet)
+    if args.explore is not None:
+        print(f"exploring other directions for the controls ({args.explore_draws} draws, {args.explore}):")
+        _explore(args, effect, dry, wet, args.out / EXPLORED, args.explore, args.explore_draws)
     return 0
 
 
@@ -255,39 +263,55 @@ def _trained_pair(effect: Any, args: argparse.Namespace) -> tuple[Any, Any]:
 
 def cmd_effects_explore(args: argparse.Namespace) -> int:
     """Other directions for a steered effect's controls, measured, the most ordered saved as a new model."""
-    from asp.atomic import atomic_write_bytes
-    from asp.effects.steer import SteeredEffect, save_redrawn
-    from asp.eval.steer import ExploreOptions, GridOptions, best_draw, explore_controls
+    from asp.effects.steer import SteeredEffect
 
     effect = SteeredEffect(args.model)
     dry, wet = _trained_pair(effect, args)
-    opts = ExploreOptions(
-        draws=args.draws,
-        measure=args.measure,
-        grid=GridOptions(span=args.probe_span, points=args.probe_points, seconds=ExploreOptions().grid.seconds),
-    )
-    if args.draw is None:
+    _explore(args, effect, dry, wet, args.out, args.measure, args.draws, args.draw, args.probe_span, args.probe_points)
+    return 0
+
+
+def _explore(
+    args: argparse.Namespace,
+    effect: Any,
+    dry: Any,
+    wet: Any,
+    out: Path,
+    measure: str,
+    draws: int,
+    draw: int | None = None,
+    probe_span: float | None = None,
+    probe_points: int | None = None,
+) -> None:
+    """Each draw of ``effect``'s control directions measured on the probe grid (or only ``draw``), the most ordered
+    saved in ``out`` with its analyses; for ``asp effects explore`` and ``asp effects steer --explore``."""
+    from asp.atomic import atomic_write_bytes
+    from asp.effects.steer import SteeredEffect, save_redrawn
+    from asp.eval.steer import ExploreOptions, best_draw, explore_controls
+
+    given = {"span": probe_span, "points": probe_points}  # unset: the probe's defaults
+    grid = dataclasses.replace(ExploreOptions().grid, **{k: v for k, v in given.items() if v is not None})
+    opts = ExploreOptions(draws=draws, measure=measure, grid=grid)
+    if draw is None:
         rows = explore_controls(effect, dry, opts)
         for r in rows:
             print(
-                f"draw {r['draw']:3d}: {args.measure} along {r['axis']}: consistency {r['score']:.2f}, Spearman "
+                f"draw {r['draw']:3d}: {measure} along {r['axis']}: consistency {r['score']:.2f}, Spearman "
                 f"{r['spearman']:+.2f}, {r['monotone_share']:.0%} of lines monotone, range {r['range']:.2f}"
             )
         chosen = best_draw(rows)
         ordered = sum(r["monotone_share"] == 1.0 for r in rows)
         print(f"{ordered} of {len(rows)} draws monotone on every line of the probe grid; chosen: draw {chosen['draw']}")
-        note = {"measure": args.measure, "probe": chosen, "draws": len(rows), "draws_monotone": ordered}
+        note = {"measure": measure, "probe": chosen, "draws": len(rows), "draws_monotone": ordered}
     else:
-        rows, chosen, note = [], {"draw": args.draw}, {}
-    out = save_redrawn(effect, args.out, int(chosen["draw"]), note)
+        rows, chosen, note = [], {"draw": draw}, {}
+    saved = save_redrawn(effect, out, int(chosen["draw"]), note)
     if rows:
         header = ",".join(rows[0])
         cell = lambda v: f"{v:.4f}" if isinstance(v, float) else str(v)
         text = header + "\n" + "".join(",".join(cell(r[k]) for k in rows[0]) + "\n" for r in rows)
-        atomic_write_bytes(out / "explore.csv", text.encode())
-    args.out = out
-    _analyse(args, SteeredEffect(out), dry, wet)
-    return 0
+        atomic_write_bytes(saved / "explore.csv", text.encode())
+    _analyse(argparse.Namespace(**{**vars(args), "out": saved}), SteeredEffect(saved), dry, wet)
 
 
 def cmd_effects_apply(args: argparse.Namespace) -> int:
@@ -468,6 +492,14 @@ def add_parsers(sub: Any) -> None:
         default=1,
         help="hidden layers between the controls and the FiLM layers (0: the controls feed them directly, the paper's)",
     )
+    d.add_argument(
+        "--explore",
+        default=None,
+        choices=MEASURES,
+        help="then draw other directions for the controls and keep the one that orders this measure best, in "
+        f"OUT/{EXPLORED}/ (as asp effects explore)",
+    )
+    d.add_argument("--explore-draws", type=int, default=16, help="--explore: control directions to try")
     _grid_args(d)
     add_config_arg(d, "configs/effects/steer_compressor.yaml")
     d.set_defaults(fn=cmd_effects_steer)
@@ -487,7 +519,7 @@ def add_parsers(sub: Any) -> None:
     d.add_argument(
         "--measure",
         default="lufs",
-        choices=("lufs", "lufs_peak", "t60"),
+        choices=MEASURES,
         help="what should move in order along a control (lufs for a compressor, t60 for a reverb)",
     )
     d.add_argument("--probe-span", type=float, default=1.0, help="the probe grid spans [-SPAN, SPAN] per control")

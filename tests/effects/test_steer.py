@@ -342,6 +342,34 @@ def test_the_explore_command(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert json.loads((tmp_path / "y" / "steer.json").read_text())["controls_draw"]["draw"] == 7
 
 
+def test_steer_then_explore_in_one_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from asp.cli import main
+    from asp.cli.effects import EXPLORED, MEASURES
+    from asp.eval import steer
+
+    assert MEASURES == steer.MEASURES  # the CLI's choices, named without importing torch
+    dry = dry_noise(2.0)
+    sf.write(tmp_path / "dry.wav", dry, SR)
+    sf.write(tmp_path / "wet.wav", one_pole(dry), SR)
+    tiny = ["--rate", str(SR), "--steps", "4", "--layers", "2", "--kernel", "3", "--growth", "2", "--channels", "4"]
+    grid = ["--crop-seconds", "0.3", "--grid-span", "1", "--grid-points", "2"]
+    pair = [str(tmp_path / "dry.wav"), str(tmp_path / "wet.wav")]
+    out = tmp_path / "m"
+    assert (
+        main(["effects", "steer", *pair, "--out", str(out), *tiny, *grid, "--explore", "lufs", "--explore-draws", "2"])
+        == 0
+    )
+    assert "draws monotone on every line of the probe grid" in capsys.readouterr().out
+    explored = out / EXPLORED
+    card = json.loads((explored / "steer.json").read_text())
+    assert card["controls_draw"]["from"] == str(out) and card["controls_draw"]["draws"] == 2
+    assert len((explored / "explore.csv").read_text().splitlines()) == 1 + 2
+    assert (explored / "analysis" / "span_1" / "lufs_grid.png").is_file()
+    assert (out / "analysis" / "span_1" / "lufs_grid.png").is_file()  # the model as trained, analysed too
+    with pytest.raises(SystemExit):
+        main(["effects", "steer", *pair, "--out", str(tmp_path / "n"), "--explore", "brightness"])
+
+
 def test_a_draw_is_not_the_start_of_a_model_trained_with_that_seed() -> None:
     from asp.models.steerable import SteerableTCN
 
