@@ -5,6 +5,10 @@ significant figures in the parameter's natural units (``SearchSpace.rounded``), 
 scores closer (full-length renders, the search's objective below the file's band); two sweeps at most. Every try
 is a render, counted.
 
+``--pass classes`` runs a class sweep instead: for each discrete parameter in turn, every other class (the rest
+fixed), the closest kept if it beats the vector; two sweeps at most. ``--all-synths`` passes every synth's patch of
+each file, not only its own synth's and the best one's.
+
 Two places to start it from:
 
 * ``--inferred DIR``: the patches of an ``asp infer --refine`` (or bench) report, for each file its own synth's
@@ -12,8 +16,8 @@ Two places to start it from:
 * ``--recover SYNTHS``: ``scripts/probe_recovery.py``'s starts (each held-back preset with its continuous values
   moved by ``--noise``), searched by ``--method`` for ``--budget`` renders first.
 
-Usage: python scripts/probe_rounding.py --targets runs/qs/targets (--inferred runs/qs/inferred | --recover wavetable
-       [--method gn] [--budget 300] [--noise 0.1])
+Usage: python scripts/probe_rounding.py --targets runs/qs/targets (--inferred runs/qs/inferred [--pass classes]
+       [--all-synths] | --recover wavetable [--method gn] [--budget 300] [--noise 0.1])
 """
 
 from __future__ import annotations
@@ -58,13 +62,38 @@ def rounding_pass(
     return space.join(x, k), best, tries
 
 
-def from_inferred(folder: Path, targets: Path, settings: RenderSettings) -> None:
+def class_sweep(
+    score: Callable[[np.ndarray], float], space: SearchSpace, vector: np.ndarray, sweeps: int = 2
+) -> tuple[np.ndarray, float, int]:
+    """(the vector after the sweep, its score, renders tried): each discrete parameter set to its closest class."""
+    x, k = space.split(vector)
+    best, tries = score(space.join(x, k)), 0
+    for _ in range(sweeps):
+        changed = False
+        for j, n in enumerate(space.n_classes):
+            found = None
+            for c in range(int(n)):
+                if c != k[j]:
+                    trial = k.copy()
+                    trial[j] = c
+                    s, tries = score(space.join(x, trial)), tries + 1
+                    if s < best - 1e-6:
+                        best, found = s, trial
+            if found is not None:
+                k, changed = found, True
+        if not changed:
+            break
+    return space.join(x, k), best, tries
+
+
+def from_inferred(folder: Path, targets: Path, settings: RenderSettings, passes: str, all_synths: bool) -> None:
     report = pd.read_parquet(folder / "report.parquet")
     report = report[report.status == "ok"]
+    run_pass = class_sweep if passes == "classes" else rounding_pass
     rows = []
     for file, group in report.groupby("file"):
         own, best = str(file).split("/")[0], str(group.best_synth.iloc[0])
-        for synth in sorted({own, best}):
+        for synth in sorted(set(group.synth) if all_synths else {own, best}):
             row = group[group.synth == synth].iloc[0]
             space, renderer = SearchSpace(load_schema(synth)), get_renderer(synth, settings)
             target = load_audio(targets / str(file), settings.sample_rate, settings.n_samples).audio
@@ -73,7 +102,7 @@ def from_inferred(folder: Path, targets: Path, settings: RenderSettings) -> None
             vector = read_json_preset(folder / str(row.preset), space.schema).vector
             note = int(row.note)
             before = objective(renderer.render(vector, note))
-            _, after, tries = rounding_pass(lambda v: objective(renderer.render(v, note)), space, vector)  # noqa: B023
+            _, after, tries = run_pass(lambda v: objective(renderer.render(v, note)), space, vector)  # noqa: B023
             rows.append({"file": file, "synth": synth, "own": synth == own, "best": synth == best})
             rows[-1].update(before=before, after=after, renders=tries)
             print(f"{file} {synth}: {before:.2f} -> {after:.2f} dB below the band ({tries} renders)", flush=True)
@@ -81,7 +110,7 @@ def from_inferred(folder: Path, targets: Path, settings: RenderSettings) -> None
     picked = out.loc[out.groupby("file")["after"].idxmin()]  # the closer of the two after the pass
     print(
         f"true synth closest before the pass: {int(out[out.best].own.sum())} of {out.file.nunique()} files; after: "
-        f"{int(picked.own.sum())}"
+        f"{int(picked.own.sum())}; the closest patch of each file after it: {picked.after.mean():.2f} dB"
     )
     for which in ("own", "best"):
         m = out[out[which]][["before", "after", "renders"]].mean()
@@ -117,10 +146,12 @@ def main() -> None:
     ap.add_argument("--budget", type=int, default=300)
     ap.add_argument("--noise", type=float, default=0.1)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--pass", dest="passes", choices=("rounding", "classes"), default="rounding")
+    ap.add_argument("--all-synths", action="store_true", help="--inferred: every synth's patch of each file")
     args = ap.parse_args()
     settings = RenderSettings()
     if args.inferred:
-        from_inferred(args.inferred, args.targets, settings)
+        from_inferred(args.inferred, args.targets, settings, args.passes, args.all_synths)
     if args.recover:
         from_recovery(args, settings)
     if not (args.inferred or args.recover):
