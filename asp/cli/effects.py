@@ -289,8 +289,11 @@ def _explore(
     from asp.effects.steer import SteeredEffect, save_redrawn
     from asp.eval.steer import ExploreOptions, best_draw, explore_controls
 
-    given = {"span": probe_span, "points": probe_points}  # unset: the probe's defaults
-    grid = dataclasses.replace(ExploreOptions().grid, **{k: v for k, v in given.items() if v is not None})
+    grid = ExploreOptions().grid  # the probe's defaults where unset
+    if probe_span is not None:
+        grid = dataclasses.replace(grid, span=probe_span)
+    if probe_points is not None:
+        grid = dataclasses.replace(grid, points=probe_points)
     opts = ExploreOptions(draws=draws, measure=measure, grid=grid)
     if draw is None:
         rows = explore_controls(effect, dry, opts)
