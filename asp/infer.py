@@ -49,6 +49,9 @@ if TYPE_CHECKING:
     from asp.search import SearchOptions, SynthResult
 
 RESULT = "result.json"
+# refinement: the searches of up to this many files share one pool of workers (their targets held meanwhile), so the
+# workers start once and only the last file leaves one idle (docs/PERFORMANCE.md)
+POOL_FILES = 256
 METRICS = ("lsd", "band_lsd", "audible_lsd", "paper_lsd", "mse", "mae", "mel_lsd", "mfccd", "pcc", "mssmae")
 REFINE_COLUMNS = (
     "oneshot_lsd",
@@ -560,6 +563,7 @@ class BatchInference:
             unit="file",
             disable=not progress,
         )
+        searches: list[tuple[str, LoadedAudio, dict[str, np.ndarray], Pitch, dict[str, Any]]] = []
         for chunk in _batches(todo, self.options.batch_size):
             t = time.perf_counter()
             loaded: dict[Path, LoadedAudio] = {}
@@ -574,8 +578,11 @@ class BatchInference:
                 continue
             mels = self.predictor.mels(np.stack([la.audio for la in loaded.values()]))
             t = self.timings.add("input mel", t)
-            if self.options.refine is not None:
-                self._refine_chunk(root, loaded, mels, rows, bar)
+            if self.options.refine is not None:  # the searches of several chunks on one pool of workers
+                searches.extend(self._search_jobs(root, loaded, mels))
+                if len(searches) >= POOL_FILES:
+                    self._run_searches(searches, rows, bar)
+                    searches = []
                 continue
             preds = self.predictor.predict(mels, self.synths)
             self.timings.add("model", t)
@@ -586,6 +593,8 @@ class BatchInference:
                 except Exception as err:  # e.g. the disk filled up: this file is reported, the others go on
                     rows.append(_error_row(rel, err))
                 bar.update()
+        if searches:
+            self._run_searches(searches, rows, bar)
         bar.close()
         table = self.write_report(rows)
         if self.options.write_audio:
@@ -594,15 +603,12 @@ class BatchInference:
             write_listening_report(self.out, table)
         return table
 
-    def _refine_chunk(
-        self, root: Path, loaded: dict[Path, LoadedAudio], mels: np.ndarray, rows: list[dict[str, Any]], bar: Any
-    ) -> None:
-        """The model's candidates for a chunk of files, then a search job per file on ``options.workers``
-        processes (``asp.jobs``); each file is written as its search ends."""
+    def _search_jobs(
+        self, root: Path, loaded: dict[Path, LoadedAudio], mels: np.ndarray
+    ) -> list[tuple[str, LoadedAudio, dict[str, np.ndarray], Pitch, dict[str, Any]]]:
+        """The model's candidates for a chunk of files: per file (name, audio, one-shot presets, pitch, search
+        job)."""
         import torch
-
-        from asp.jobs import run_pool
-        from asp.search.refine import refine_job
 
         t = time.perf_counter()
         scores = self.predictor.scores(mels, self.synths)
@@ -635,6 +641,22 @@ class BatchInference:
             )
             jobs.append((str(f.relative_to(root)), la, native, pitch, task))
         self.timings.add("pitch and input features", t)
+        return jobs
+
+    def _run_searches(
+        self,
+        jobs: list[tuple[str, LoadedAudio, dict[str, np.ndarray], Pitch, dict[str, Any]]],
+        rows: list[dict[str, Any]],
+        bar: Any,
+    ) -> None:
+        """The search jobs of one or more chunks on one pool of ``options.workers`` processes (``asp.jobs``): the
+        workers start once for them all, and a worker is idle only at the end; each file is written as its search
+        ends."""
+        from asp.jobs import run_pool
+        from asp.search.refine import refine_job
+
+        for key, entry in enumerate(jobs):  # keys unique across the chunks
+            entry[4]["key"] = key
 
         def done(task: dict[str, Any], result: Any) -> None:
             rel, la, native, pitch, _ = jobs[task["key"]]

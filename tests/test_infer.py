@@ -324,6 +324,23 @@ def test_refinement_resumes_and_a_changed_budget_redoes_the_files(refined, tiny_
     assert sorted(done) == ["low/bass.wav", "tone.flac"]
 
 
+def test_the_searches_of_every_chunk_share_one_pool_of_workers(refined, tiny_checkpoint, tmp_path, monkeypatch):
+    import asp.jobs
+    from asp.search import SearchOptions
+
+    root, _, _ = refined
+    pools = []
+    real = asp.jobs.run_pool
+    monkeypatch.setattr(asp.jobs, "run_pool", lambda tasks, *a, **k: pools.append(len(tasks)) or real(tasks, *a, **k))
+    opts = InferOptions(refine=SearchOptions(budget=20, seed=2), samples=0, workers=2, batch_size=1)
+    table = infer(root / "in", tiny_checkpoint, tmp_path / "out", opts, progress=False)
+    assert pools == [2]  # two chunks of one file, one pool (the workers start once)
+    assert sorted(table[table.status == "ok"].file.unique()) == ["low/bass.wav", "tone.flac"]
+    monkeypatch.setattr(infer_mod, "POOL_FILES", 1)  # a pool per chunk where the held searches reach the cap
+    infer(root / "in", tiny_checkpoint, tmp_path / "out2", opts, progress=False)
+    assert pools == [2, 1, 1]
+
+
 def _browser() -> str | None:
     import shutil
 
