@@ -52,6 +52,8 @@ RESULT = "result.json"
 # refinement: the searches of up to this many files share one pool of workers (their targets held meanwhile), so the
 # workers start once and only the last file leaves one idle (docs/PERFORMANCE.md)
 POOL_FILES = 256
+# a file's search, made before it runs: (file, its audio, the one-shot presets, its pitch, the worker's task)
+SearchJob = tuple[str, LoadedAudio, dict[str, np.ndarray], Pitch, dict[str, Any]]
 METRICS = ("lsd", "band_lsd", "audible_lsd", "paper_lsd", "mse", "mae", "mel_lsd", "mfccd", "pcc", "mssmae")
 REFINE_COLUMNS = (
     "oneshot_lsd",
@@ -443,7 +445,6 @@ class BatchInference:
 
     def _search_task(
         self,
-        key: int,
         loaded: LoadedAudio,
         pitch: Pitch,
         native: dict[str, np.ndarray],
@@ -468,7 +469,6 @@ class BatchInference:
             c += [Candidate(v, notes[-1], f"neighbour {j + 1}") for j, v in enumerate((near or {}).get(s, ()))]
             starts[s] = c
         return {
-            "key": key,
             "target": loaded.audio,
             "starts": starts,
             "options": self.options.refine,
@@ -563,7 +563,7 @@ class BatchInference:
             unit="file",
             disable=not progress,
         )
-        searches: list[tuple[str, LoadedAudio, dict[str, np.ndarray], Pitch, dict[str, Any]]] = []
+        searches: list[SearchJob] = []
         for chunk in _batches(todo, self.options.batch_size):
             t = time.perf_counter()
             loaded: dict[Path, LoadedAudio] = {}
@@ -603,9 +603,7 @@ class BatchInference:
             write_listening_report(self.out, table)
         return table
 
-    def _search_jobs(
-        self, root: Path, loaded: dict[Path, LoadedAudio], mels: np.ndarray
-    ) -> list[tuple[str, LoadedAudio, dict[str, np.ndarray], Pitch, dict[str, Any]]]:
+    def _search_jobs(self, root: Path, loaded: dict[Path, LoadedAudio], mels: np.ndarray) -> list[SearchJob]:
         """The model's candidates for a chunk of files: per file (name, audio, one-shot presets, pitch, search
         job)."""
         import torch
@@ -631,7 +629,6 @@ class BatchInference:
             pitch = estimate_pitch(la.audio, self.render.sample_rate)
             native = {s: preds[s][i] for s in self.synths}
             task = self._search_task(
-                i,
                 la,
                 pitch,
                 native,
@@ -645,7 +642,7 @@ class BatchInference:
 
     def _run_searches(
         self,
-        jobs: list[tuple[str, LoadedAudio, dict[str, np.ndarray], Pitch, dict[str, Any]]],
+        jobs: list[SearchJob],
         rows: list[dict[str, Any]],
         bar: Any,
     ) -> None:
@@ -655,7 +652,7 @@ class BatchInference:
         from asp.jobs import run_pool
         from asp.search.refine import refine_job
 
-        for key, entry in enumerate(jobs):  # keys unique across the chunks
+        for key, entry in enumerate(jobs):  # a task's key: its place among these jobs, whatever chunk it came from
             entry[4]["key"] = key
 
         def done(task: dict[str, Any], result: Any) -> None:

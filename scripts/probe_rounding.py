@@ -23,7 +23,7 @@ Usage: python scripts/probe_rounding.py --targets runs/qs/targets (--inferred ru
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -40,50 +40,67 @@ from asp.search.space import SearchSpace
 from asp.synths import load_schema
 from asp.synths.presets import read_json_preset
 
+Point = tuple[np.ndarray, np.ndarray]  # (continuous values, class indices), as SearchSpace.split gives them
 
-def rounding_pass(
-    score: Callable[[np.ndarray], float], space: SearchSpace, vector: np.ndarray, sweeps: int = 2
+
+def coordinate_pass(
+    score: Callable[[np.ndarray], float],
+    space: SearchSpace,
+    vector: np.ndarray,
+    coords: int,
+    moves: Callable[[np.ndarray, np.ndarray, int], Iterable[Point]],
+    first_gain: bool,
+    sweeps: int = 2,
 ) -> tuple[np.ndarray, float, int]:
-    """(the vector after the pass, its score, renders tried) from ``vector``; ``score`` renders a native vector."""
+    """(the vector after the pass, its score, renders tried) from ``vector``: for each of ``coords`` coordinates in
+    turn the points ``moves(x, k, j)`` are tried (``score`` renders a native vector) and the first closer one
+    (``first_gain``) or the closest is kept; at most ``sweeps`` sweeps, fewer where one keeps nothing."""
     x, k = space.split(vector)
     best, tries = score(space.join(x, k)), 0
     for _ in range(sweeps):
         changed = False
-        for j, values in enumerate(space.typed_values(x)):  # (a parameter's values depend on its own value only)
-            for v in values:
-                y = x.copy()
-                y[j] = v
-                s, tries = score(space.join(y, k)), tries + 1
+        for j in range(coords):
+            found = None
+            for y, c in moves(x, k, j):
+                s, tries = score(space.join(y, c)), tries + 1
                 if s < best - 1e-6:
-                    best, x, changed = s, y, True
-                    break
+                    best, found = s, (y, c)
+                    if first_gain:
+                        break
+            if found is not None:
+                (x, k), changed = found, True
         if not changed:
             break
     return space.join(x, k), best, tries
+
+
+def rounding_pass(
+    score: Callable[[np.ndarray], float], space: SearchSpace, vector: np.ndarray, sweeps: int = 2
+) -> tuple[np.ndarray, float, int]:
+    """Each continuous parameter to its default or a round value (nearest first), the first that scores closer."""
+
+    def moves(x: np.ndarray, k: np.ndarray, j: int) -> Iterator[Point]:
+        for v in space.typed_values(x)[j]:  # a parameter's values depend on its own value only
+            y = x.copy()
+            y[j] = v
+            yield y, k
+
+    return coordinate_pass(score, space, vector, len(space.cont), moves, first_gain=True, sweeps=sweeps)
 
 
 def class_sweep(
     score: Callable[[np.ndarray], float], space: SearchSpace, vector: np.ndarray, sweeps: int = 2
 ) -> tuple[np.ndarray, float, int]:
-    """(the vector after the sweep, its score, renders tried): each discrete parameter set to its closest class."""
-    x, k = space.split(vector)
-    best, tries = score(space.join(x, k)), 0
-    for _ in range(sweeps):
-        changed = False
-        for j, n in enumerate(space.n_classes):
-            found = None
-            for c in range(int(n)):
-                if c != k[j]:
-                    trial = k.copy()
-                    trial[j] = c
-                    s, tries = score(space.join(x, trial)), tries + 1
-                    if s < best - 1e-6:
-                        best, found = s, trial
-            if found is not None:
-                k, changed = found, True
-        if not changed:
-            break
-    return space.join(x, k), best, tries
+    """Each discrete parameter to its closest class, every other class tried."""
+
+    def moves(x: np.ndarray, k: np.ndarray, j: int) -> Iterator[Point]:
+        for c in range(int(space.n_classes[j])):
+            if c != k[j]:
+                trial = k.copy()
+                trial[j] = c
+                yield x, trial
+
+    return coordinate_pass(score, space, vector, len(space.n_classes), moves, first_gain=False, sweeps=sweeps)
 
 
 def from_inferred(folder: Path, targets: Path, settings: RenderSettings, passes: str, all_synths: bool) -> None:
